@@ -1,0 +1,55 @@
+package v1
+
+// Condition types of Kustomization, beyond meta's Ready, Reconciling and Stalled.
+// Negative-polarity ("abnormal-true") conditions are present only while true;
+// the positive one says what was achieved.
+const (
+	// HealthyCondition (positive): the health checks passed. Present only when spec.wait or
+	// spec.healthChecks is set; False when they failed or timed out.
+	HealthyCondition = "Healthy"
+
+	// ArtifactFailedCondition (negative): the source is missing, not Ready, or its artifact
+	// could not be fetched or verified.
+	ArtifactFailedCondition = "ArtifactFailed"
+
+	// DependencyNotReadyCondition (negative): an object in spec.dependsOn is missing or not Ready.
+	DependencyNotReadyCondition = "DependencyNotReady"
+
+	// BuildFailedCondition (negative): kustomize build, decryption or substitution failed.
+	BuildFailedCondition = "BuildFailed"
+
+	// ApplyFailedCondition (negative): the server-side apply of the built objects failed.
+	ApplyFailedCondition = "ApplyFailed"
+
+	// PruneFailedCondition (negative): deleting objects no longer built failed.
+	PruneFailedCondition = "PruneFailed"
+
+	// HealthCheckFailedCondition (negative): an applied object did not become healthy within
+	// the timeout.
+	HealthCheckFailedCondition = "HealthCheckFailed"
+)
+
+// Reasons used by Kustomization, beyond meta's shared reasons.
+const (
+	// ReconciliationSucceededReason: the objects were built, applied, pruned and are healthy.
+	ReconciliationSucceededReason = "ReconciliationSucceeded"
+	// BuildFailedReason: kustomize build failed; the message names the file at fault.
+	BuildFailedReason = "BuildFailed"
+	// DecryptionFailedReason: a SOPS-encrypted value could not be decrypted.
+	DecryptionFailedReason = "DecryptionFailed"
+	// PostBuildFailedReason: variable substitution failed.
+	PostBuildFailedReason = "PostBuildFailed"
+	// ApplyFailedReason: the server-side apply failed; the message names the object at fault.
+	ApplyFailedReason = "ApplyFailed"
+	// PruneFailedReason: deleting an object no longer built failed.
+	PruneFailedReason = "PruneFailed"
+	// EmptyPruneRefusedReason: the new desired set is empty while the previous inventory is not,
+	// and spec.allowEmptyPrune is not set, so nothing was pruned.
+	EmptyPruneRefusedReason = "EmptyPruneRefused"
+	// HealthCheckCanceledReason: the health check was canceled, e.g. by a new revision.
+	HealthCheckCanceledReason = "HealthCheckCanceled"
+	// DriftDetectedReason: applied objects were changed in the cluster by another manager.
+	DriftDetectedReason = "DriftDetected"
+	// ArtifactNotFoundReason: the source has no artifact yet.
+	ArtifactNotFoundReason = "ArtifactNotFound"
+)

@@ -1,0 +1,23 @@
+package meta
+
+const (
+	// ReconcileRequestAnnotation asks for a reconcile now when set to any new value;
+	// the value handled is echoed in status.lastHandledReconcileAt.
+	ReconcileRequestAnnotation = "reconcile.weir.dev/requestedAt"
+
+	// WatchLabel on a Secret or ConfigMap, with the value WatchLabelEnabled, makes changes to it
+	// trigger the objects that reference it.
+	WatchLabel = "reconcile.weir.dev/watch"
+	// WatchLabelEnabled is the value of WatchLabel that enables watching.
+	WatchLabelEnabled = "Enabled"
+
+	// ShardKeyLabel on a Weir object selects the controller shard that reconciles it
+	// (matched by --watch-label-selector).
+	ShardKeyLabel = "sharding.weir.dev/key"
+)
+
+// ReconcileAnnotationValue returns the value of the reconcile-request annotation, if any.
+func ReconcileAnnotationValue(annotations map[string]string) (string, bool) {
+	v, ok := annotations[ReconcileRequestAnnotation]
+	return v, ok
+}

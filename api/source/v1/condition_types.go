@@ -1,0 +1,54 @@
+package v1
+
+// Condition types of the source kinds, beyond meta's Ready, Reconciling and Stalled.
+// Negative-polarity ("abnormal-true") conditions are present only while true;
+// positive ones say what was achieved.
+const (
+	// ArtifactInStorageCondition (positive): the artifact in status is in storage and served.
+	ArtifactInStorageCondition = "ArtifactInStorage"
+
+	// SourceVerifiedCondition (positive): the revision's signature was verified.
+	// Present only when spec.verify is set.
+	SourceVerifiedCondition = "SourceVerified"
+
+	// FetchFailedCondition (negative): the upstream could not be fetched.
+	FetchFailedCondition = "FetchFailed"
+
+	// StorageOperationFailedCondition (negative): writing, reading or collecting artifacts failed.
+	StorageOperationFailedCondition = "StorageOperationFailed"
+
+	// IncludeUnavailableCondition (negative): an included GitRepository has no artifact yet.
+	IncludeUnavailableCondition = "IncludeUnavailable"
+
+	// BuildFailedCondition (negative): a HelmChart could not be packaged.
+	BuildFailedCondition = "BuildFailed"
+)
+
+// Reasons used by the source kinds.
+const (
+	// GitOperationFailedReason: a clone, fetch or checkout failed.
+	GitOperationFailedReason = "GitOperationFailed"
+	// URLInvalidReason: the URL could not be parsed or uses a scheme the kind does not support.
+	URLInvalidReason = "URLInvalid"
+	// VerificationFailedReason: signature verification failed.
+	VerificationFailedReason = "VerificationFailed"
+	// StorageOperationFailedReason: the artifact could not be stored or collected.
+	StorageOperationFailedReason = "StorageOperationFailed"
+	// IndexationFailedReason: a Helm repository index could not be fetched or parsed.
+	IndexationFailedReason = "IndexationFailed"
+	// ChartPullFailedReason: a chart could not be pulled.
+	ChartPullFailedReason = "ChartPullFailed"
+	// ChartPackageFailedReason: a chart could not be packaged.
+	ChartPackageFailedReason = "ChartPackageFailed"
+	// OCIPullFailedReason: an OCI artifact could not be pulled.
+	OCIPullFailedReason = "OCIArtifactPullFailed"
+	// OCILayerOperationFailedReason: the selected layer of an OCI artifact could not be found,
+	// extracted or copied.
+	OCILayerOperationFailedReason = "OCIArtifactLayerOperationFailed"
+	// ChartPullSucceededReason: a chart was pulled from a HelmRepository.
+	ChartPullSucceededReason = "ChartPullSucceeded"
+	// ChartPackageSucceededReason: a chart was packaged from a GitRepository or OCIRepository artifact.
+	ChartPackageSucceededReason = "ChartPackageSucceeded"
+	// NewArtifactReason: a new artifact was stored.
+	NewArtifactReason = "NewArtifact"
+)

@@ -1,0 +1,13 @@
+package main
+
+import (
+	"testing"
+
+	"weir.dev/pkg/testenv"
+)
+
+var env *testenv.Environment
+
+func TestMain(m *testing.M) { testenv.Main(m, &env) }
+
+func TestBinary(t *testing.T) { testenv.CheckControllerBinary(t, env, ".") }

@@ -1,0 +1,12 @@
+// Package app wires a Weir controller process: the command-line flags every controller shares
+// (ARCHITECTURE.md, "Ports and common flags"), their validation, the logger, and a
+// controller-runtime manager built from them with health and readiness endpoints.
+//
+// A controller's main.go binds Options next to its own flags, parses, calls Validate, then
+// NewManager, registers its reconcilers and calls Start:
+//
+//	var opts app.Options
+//	fs := pflag.NewFlagSet("source-controller", pflag.ContinueOnError)
+//	opts.BindFlags(fs)
+//	if err := app.Parse(fs, os.Args[1:], opts.Validate); err != nil { ... }
+package app

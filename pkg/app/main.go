@@ -1,0 +1,66 @@
+package app
+
+import (
+	"os"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Controller describes one controller binary for Main.
+type Controller struct {
+	// Name is the binary's name; it is also the leader-election ID's prefix and the user agent.
+	Name string
+	// Scheme holds every kind the controller reads or writes.
+	Scheme *runtime.Scheme
+	// Watched are the controller's own kinds, the ones --watch-label-selector filters.
+	Watched []client.Object
+	// BindFlags, if set, adds the controller's own flags.
+	BindFlags func(fs *pflag.FlagSet)
+	// Validate, if set, checks the controller's own flags after parsing.
+	Validate func() error
+	// Setup, if set, registers the reconcilers and servers with the manager.
+	Setup func(mgr ctrl.Manager, opts *Options, log logr.Logger) error
+}
+
+// Main runs the controller: it parses os.Args, exits 2 with a message naming each bad flag,
+// builds the manager, runs Setup and blocks until SIGTERM or SIGINT. It exits 1 when the manager
+// cannot start or stops with an error.
+func Main(c Controller) {
+	var opts Options
+	fs := pflag.NewFlagSet(c.Name, pflag.ContinueOnError)
+	fs.SortFlags = true
+	opts.BindFlags(fs)
+	validate := []func() error{opts.Validate}
+	if c.BindFlags != nil {
+		c.BindFlags(fs)
+	}
+	if c.Validate != nil {
+		validate = append(validate, c.Validate)
+	}
+	if err := Parse(fs, os.Args[1:], validate...); err != nil {
+		Fatal(c.Name, err)
+	}
+
+	log := opts.Logger().WithName(c.Name)
+	mgr, err := opts.NewManager(c.Name, c.Scheme, c.Watched...)
+	if err != nil {
+		log.Error(err, "unable to create the manager")
+		os.Exit(1)
+	}
+	if c.Setup != nil {
+		if err := c.Setup(mgr, &opts, log); err != nil {
+			log.Error(err, "unable to set up the controller")
+			os.Exit(1)
+		}
+	}
+	log.Info("starting", "metrics", opts.MetricsAddr, "health", opts.HealthAddr, "leaderElection", opts.LeaderElection)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		log.Error(err, "manager stopped with an error")
+		os.Exit(1)
+	}
+	log.Info("stopped")
+}

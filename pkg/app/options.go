@@ -1,0 +1,127 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
+)
+
+// Options are the flags every Weir controller has.
+type Options struct {
+	// MetricsAddr is where Prometheus metrics are served (--metrics-addr); "0" disables them.
+	MetricsAddr string
+	// HealthAddr is where /healthz and /readyz are served (--health-addr).
+	HealthAddr string
+	// LeaderElection enables leader election (--enable-leader-election).
+	LeaderElection bool
+	// Concurrent is the number of objects of each kind reconciled at once (--concurrent).
+	Concurrent int
+	// LogLevel is one of trace, debug, info, error (--log-level).
+	LogLevel string
+	// LogEncoding is json or console (--log-encoding).
+	LogEncoding string
+	// EventsAddr is the notification-controller URL events are POSTed to (--events-addr);
+	// empty means Kubernetes Events only.
+	EventsAddr string
+	// WatchLabelSelector restricts the controller to objects matching it (--watch-label-selector),
+	// so several shards can share a cluster.
+	WatchLabelSelector string
+	// KubeAPIQPS and KubeAPIBurst limit requests to the API server on the client side
+	// (--kube-api-qps, --kube-api-burst). A negative QPS turns the client-side limit off and
+	// leaves protection to the API server's priority and fairness.
+	KubeAPIQPS   float32
+	KubeAPIBurst int
+}
+
+// BindFlags adds the common flags, with their defaults, to fs. It also adds controller-runtime's
+// --kubeconfig flag.
+func (o *Options) BindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "The address the Prometheus metrics endpoint binds to; 0 disables it.")
+	fs.StringVar(&o.HealthAddr, "health-addr", ":9440", "The address the /healthz and /readyz endpoints bind to.")
+	fs.BoolVar(&o.LeaderElection, "enable-leader-election", false, "Elect a leader so that only one replica reconciles at a time.")
+	fs.IntVar(&o.Concurrent, "concurrent", 4, "The number of objects of each kind reconciled concurrently.")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "Log verbosity: trace, debug, info or error.")
+	fs.StringVar(&o.LogEncoding, "log-encoding", "json", "Log encoding: json or console.")
+	fs.StringVar(&o.EventsAddr, "events-addr", "", "The notification-controller URL to POST events to; empty for Kubernetes Events only.")
+	fs.StringVar(&o.WatchLabelSelector, "watch-label-selector", "", "Reconcile only objects whose labels match this selector, e.g. 'sharding.weir.dev/key=shard1'.")
+	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", 500, "Client-side limit of requests per second to the API server; negative turns it off.")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 1000, "Client-side burst of requests to the API server.")
+
+	gofs := flag.NewFlagSet("", flag.ContinueOnError)
+	config.RegisterFlags(gofs)
+	fs.AddGoFlagSet(gofs)
+}
+
+// Validate checks the values of the common flags and returns one error naming each bad flag.
+func (o *Options) Validate() error {
+	var errs []error
+	bad := func(flag, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("--%s: %s", flag, fmt.Sprintf(format, args...)))
+	}
+	if o.MetricsAddr != "0" {
+		if err := checkListenAddr(o.MetricsAddr); err != nil {
+			bad("metrics-addr", "%v", err)
+		}
+	}
+	if err := checkListenAddr(o.HealthAddr); err != nil {
+		bad("health-addr", "%v", err)
+	}
+	if o.Concurrent < 1 {
+		bad("concurrent", "must be at least 1, got %d", o.Concurrent)
+	}
+	switch o.LogLevel {
+	case "trace", "debug", "info", "error":
+	default:
+		bad("log-level", "must be one of trace, debug, info, error; got %q", o.LogLevel)
+	}
+	switch o.LogEncoding {
+	case "json", "console":
+	default:
+		bad("log-encoding", "must be json or console; got %q", o.LogEncoding)
+	}
+	if o.EventsAddr != "" {
+		u, err := url.Parse(o.EventsAddr)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("events-addr", "must be an http(s) URL such as http://notification-controller.weir-system.svc.cluster.local./")
+		} else if u.User != nil {
+			bad("events-addr", "must not carry credentials")
+		}
+	}
+	if _, err := o.Selector(); err != nil {
+		bad("watch-label-selector", "%v", err)
+	}
+	if o.KubeAPIBurst < 1 && o.KubeAPIQPS >= 0 {
+		bad("kube-api-burst", "must be at least 1 while --kube-api-qps limits requests, got %d", o.KubeAPIBurst)
+	}
+	return errors.Join(errs...)
+}
+
+// Selector returns the parsed --watch-label-selector; labels.Everything() when it is empty.
+func (o *Options) Selector() (labels.Selector, error) {
+	if strings.TrimSpace(o.WatchLabelSelector) == "" {
+		return labels.Everything(), nil
+	}
+	return labels.Parse(o.WatchLabelSelector)
+}
+
+func checkListenAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("must be host:port or :port, got %q", addr)
+	}
+	if host != "" && net.ParseIP(host) == nil && host != "localhost" {
+		return fmt.Errorf("host %q must be an IP address or localhost", host)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q must be a number from 0 to 65535", port)
+	}
+	return nil
+}

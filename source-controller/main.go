@@ -1,0 +1,74 @@
+// Command source-controller turns Git repositories, OCI artifacts and Helm repositories into
+// versioned artifacts and serves them to the other controllers over HTTP.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/app"
+)
+
+const controllerName = "source-controller"
+
+// storageOptions are source-controller's artifact storage flags.
+type storageOptions struct {
+	path             string
+	addr             string
+	advertisedAddr   string
+	retentionRecords int
+}
+
+func (o *storageOptions) bindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.path, "storage-path", "/data", "The directory artifacts are stored in.")
+	fs.StringVar(&o.addr, "storage-addr", ":9090", "The address the artifact server binds to.")
+	fs.StringVar(&o.advertisedAddr, "storage-adv-addr", "", "The host[:port] consumers fetch artifacts from; defaults to --storage-addr.")
+	fs.IntVar(&o.retentionRecords, "artifact-retention-records", 2, "The number of artifacts kept per object.")
+}
+
+func (o *storageOptions) validate() error {
+	var errs []error
+	if o.path == "" {
+		errs = append(errs, errors.New("--storage-path: must not be empty"))
+	}
+	if o.addr == "" {
+		errs = append(errs, errors.New("--storage-addr: must not be empty"))
+	}
+	if o.advertisedAddr != "" {
+		if u, err := url.Parse("http://" + o.advertisedAddr); err != nil || u.Host != o.advertisedAddr {
+			errs = append(errs, fmt.Errorf("--storage-adv-addr: must be host[:port], got %q", o.advertisedAddr))
+		}
+	}
+	if o.retentionRecords < 1 {
+		errs = append(errs, fmt.Errorf("--artifact-retention-records: must be at least 1, got %d", o.retentionRecords))
+	}
+	return errors.Join(errs...)
+}
+
+func newScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(sourcev1.AddToScheme(s))
+	return s
+}
+
+func main() {
+	var storage storageOptions
+	app.Main(app.Controller{
+		Name:   controllerName,
+		Scheme: newScheme(),
+		Watched: []client.Object{
+			&sourcev1.GitRepository{}, &sourcev1.OCIRepository{}, &sourcev1.HelmRepository{}, &sourcev1.HelmChart{},
+		},
+		BindFlags: storage.bindFlags,
+		Validate:  storage.validate,
+	})
+}
