@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	helmv1 "weir.dev/api/helm/v1"
-	kustomizev1 "weir.dev/api/kustomize/v1"
+	"weir.dev/api/meta"
 )
 
 const (
@@ -226,7 +226,7 @@ func TestHelmReleaseCreateWithDefaults(t *testing.T) {
 				DriftDetection: &helmv1.DriftDetection{Ignore: []helmv1.IgnoreRule{{Paths: []string{"/spec/replicas"}}}},
 				Uninstall:      &helmv1.Uninstall{},
 				Values:         &apiextensionsv1.JSON{Raw: raw},
-				CommonMetadata: &kustomizev1.CommonMetadata{Labels: map[string]string{"team": "web"}},
+				CommonMetadata: &meta.CommonMetadata{Labels: map[string]string{"team": "web"}},
 			},
 		})
 		if got.Spec.DependsOn[0].Kind != helmv1.HelmReleaseKind {

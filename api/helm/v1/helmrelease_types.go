@@ -7,7 +7,6 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 )
 
@@ -145,7 +144,7 @@ type HelmReleaseSpec struct {
 
 	// CommonMetadata holds labels and annotations set on every object of the release.
 	// +optional
-	CommonMetadata *kustomizev1.CommonMetadata `json:"commonMetadata,omitempty"`
+	CommonMetadata *meta.CommonMetadata `json:"commonMetadata,omitempty"`
 }
 
 // DependencyReference names a HelmRelease or Kustomization that must be Ready first.
@@ -218,12 +217,12 @@ type Kustomize struct {
 	// Patches are applied to the rendered objects, in order.
 	// +optional
 	// +kubebuilder:validation:MaxItems=256
-	Patches []kustomizev1.Patch `json:"patches,omitempty"`
+	Patches []meta.Patch `json:"patches,omitempty"`
 
 	// Images rewrite container image names, tags and digests.
 	// +optional
 	// +kubebuilder:validation:MaxItems=256
-	Images []kustomizev1.Image `json:"images,omitempty"`
+	Images []meta.Image `json:"images,omitempty"`
 }
 
 // DriftDetection configures how differences between the release manifest and the cluster
@@ -267,7 +266,7 @@ type IgnoreRule struct {
 
 	// Target selects the objects the rule applies to; every object of the release when empty.
 	// +optional
-	Target *kustomizev1.Selector `json:"target,omitempty"`
+	Target *meta.Selector `json:"target,omitempty"`
 }
 
 // GetConditions returns the status conditions.

@@ -14,7 +14,6 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtime "k8s.io/apimachinery/pkg/runtime"
-	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 )
 
@@ -353,7 +352,7 @@ func (in *HelmReleaseSpec) DeepCopyInto(out *HelmReleaseSpec) {
 	}
 	if in.CommonMetadata != nil {
 		in, out := &in.CommonMetadata, &out.CommonMetadata
-		*out = new(kustomizev1.CommonMetadata)
+		*out = new(meta.CommonMetadata)
 		(*in).DeepCopyInto(*out)
 	}
 }
@@ -417,7 +416,7 @@ func (in *IgnoreRule) DeepCopyInto(out *IgnoreRule) {
 	}
 	if in.Target != nil {
 		in, out := &in.Target, &out.Target
-		*out = new(kustomizev1.Selector)
+		*out = new(meta.Selector)
 		**out = **in
 	}
 }
@@ -492,14 +491,14 @@ func (in *Kustomize) DeepCopyInto(out *Kustomize) {
 	*out = *in
 	if in.Patches != nil {
 		in, out := &in.Patches, &out.Patches
-		*out = make([]kustomizev1.Patch, len(*in))
+		*out = make([]meta.Patch, len(*in))
 		for i := range *in {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
 	if in.Images != nil {
 		in, out := &in.Images, &out.Images
-		*out = make([]kustomizev1.Image, len(*in))
+		*out = make([]meta.Image, len(*in))
 		copy(*out, *in)
 	}
 }

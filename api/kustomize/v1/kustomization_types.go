@@ -116,17 +116,17 @@ type KustomizationSpec struct {
 
 	// CommonMetadata holds labels and annotations set on every object built.
 	// +optional
-	CommonMetadata *CommonMetadata `json:"commonMetadata,omitempty"`
+	CommonMetadata *meta.CommonMetadata `json:"commonMetadata,omitempty"`
 
 	// Patches are applied to the objects built, in order.
 	// +optional
 	// +kubebuilder:validation:MaxItems=256
-	Patches []Patch `json:"patches,omitempty"`
+	Patches []meta.Patch `json:"patches,omitempty"`
 
 	// Images rewrite container image names, tags and digests.
 	// +optional
 	// +kubebuilder:validation:MaxItems=256
-	Images []Image `json:"images,omitempty"`
+	Images []meta.Image `json:"images,omitempty"`
 
 	// Components are kustomize components to include, relative to Path.
 	// +optional

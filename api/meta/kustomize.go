@@ -1,8 +1,8 @@
-package v1
+package meta
 
-// The kustomize building blocks below are also used by helm.weir.dev (post-renderers and
-// drift-detection ignore rules), so their validation messages name the field relative to
-// the object, and the API server prefixes the full path.
+// Kustomize building blocks shared by kustomize.weir.dev (Kustomization) and helm.weir.dev
+// (post-renderers and drift-detection ignore rules). Their validation messages name the field
+// relative to the object, and the API server prefixes the full path.
 
 // CommonMetadata holds labels and annotations set on every object applied. A key already on
 // an object is overwritten.
