@@ -1,0 +1,59 @@
+package app
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want []string // substrings of the error; none means valid
+	}{
+		{name: "defaults"},
+		{name: "everything set", args: []string{"--metrics-addr=0", "--health-addr=127.0.0.1:9440", "--concurrent=20",
+			"--log-level=debug", "--log-encoding=console", "--events-addr=http://nc.weir-system.svc/",
+			"--watch-label-selector=sharding.weir.dev/key in (a,b)", "--kube-api-qps=-1", "--kube-api-burst=0"}},
+		{name: "bad port", args: []string{"--health-addr=:http"}, want: []string{"--health-addr", "must be a number"}},
+		{name: "port out of range", args: []string{"--metrics-addr=:70000"}, want: []string{"--metrics-addr"}},
+		{name: "host name", args: []string{"--health-addr=example.com:9440"}, want: []string{"--health-addr", "IP address"}},
+		{name: "events URL with credentials", args: []string{"--events-addr=http://u:p@nc/"}, want: []string{"--events-addr", "credentials"}},
+		{name: "events URL without host", args: []string{"--events-addr=http://"}, want: []string{"--events-addr"}},
+		{name: "burst with a limit", args: []string{"--kube-api-burst=0"}, want: []string{"--kube-api-burst"}},
+		{name: "several at once", args: []string{"--log-level=x", "--concurrent=-1"}, want: []string{"--log-level", "--concurrent"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var o Options
+			fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+			o.BindFlags(fs)
+			err := Parse(fs, tc.args, o.Validate)
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want one naming %v", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseRejectsArguments(t *testing.T) {
+	var o Options
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	o.BindFlags(fs)
+	if err := Parse(fs, []string{"stray"}, o.Validate); err == nil || !strings.Contains(err.Error(), "stray") {
+		t.Fatalf("got %v, want an error naming the stray argument", err)
+	}
+}
