@@ -1,0 +1,2 @@
+// Package predicates holds the event filters Weir controllers share.
+package predicates
