@@ -3,9 +3,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -15,6 +21,8 @@ import (
 
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/app"
+	"weir.dev/source-controller/internal/controller"
+	"weir.dev/source-controller/internal/storage"
 )
 
 const controllerName = "source-controller"
@@ -60,6 +68,35 @@ func newScheme() *runtime.Scheme {
 	return s
 }
 
+// setup creates the storage, the artifact server and the reconcilers.
+func (o *storageOptions) setup(mgr ctrl.Manager, opts *app.Options, log logr.Logger) error {
+	adv := o.advertisedAddr
+	if adv == "" {
+		adv = o.addr
+		if strings.HasPrefix(adv, ":") {
+			adv = "localhost" + adv
+		}
+	}
+	store, err := storage.New(o.path, adv, o.retentionRecords)
+	if err != nil {
+		return fmt.Errorf("--storage-path: %w", err)
+	}
+	if err := mgr.Add(&artifactServer{addr: o.addr, handler: store.Handler(), log: log.WithName("artifact-server")}); err != nil {
+		return err
+	}
+	recorder, err := opts.EventRecorder(mgr, controllerName)
+	if err != nil {
+		return err
+	}
+	return (&controller.GitRepositoryReconciler{
+		Client:            mgr.GetClient(),
+		EventRecorder:     recorder,
+		Storage:           store,
+		ControllerName:    controllerName,
+		DependencyRequeue: 10 * time.Second,
+	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
+}
+
 func main() {
 	var storage storageOptions
 	app.Main(app.Controller{
@@ -70,5 +107,6 @@ func main() {
 		},
 		BindFlags: storage.bindFlags,
 		Validate:  storage.validate,
+		Setup:     storage.setup,
 	})
 }

@@ -21,3 +21,15 @@ func ReconcileAnnotationValue(annotations map[string]string) (string, bool) {
 	v, ok := annotations[ReconcileRequestAnnotation]
 	return v, ok
 }
+
+// Finalizer is the finalizer every Weir controller puts on the objects it reconciles, so it can
+// clean up (artifacts, applied objects, releases) before they go.
+const Finalizer = "finalizers.weir.dev"
+
+// Keys of the metadata events carry to notification-controller.
+const (
+	// RevisionEventKey is the source revision the event is about, e.g. `main@sha1:<commit>`.
+	RevisionEventKey = "revision"
+	// CommitMessageEventKey is the first line of the commit message, when known.
+	CommitMessageEventKey = "commit"
+)

@@ -38,3 +38,33 @@ func TestDefault(t *testing.T) {
 		}
 	}
 }
+
+func TestArtifactChanged(t *testing.T) {
+	with := func(rev, digest string) *sourcev1.GitRepository {
+		r := repo(1, "")
+		if rev != "" {
+			r.Status.Artifact = &meta.Artifact{Revision: rev, Digest: digest}
+		}
+		return r
+	}
+	cases := []struct {
+		name     string
+		old, new *sourcev1.GitRepository
+		want     bool
+	}{
+		{"first artifact", with("", ""), with("main@sha1:a", "sha256:1"), true},
+		{"new revision", with("main@sha1:a", "sha256:1"), with("main@sha1:b", "sha256:2"), true},
+		{"same revision, new digest (ignore rules)", with("main@sha1:a", "sha256:1"), with("main@sha1:a", "sha256:2"), true},
+		{"unchanged", with("main@sha1:a", "sha256:1"), with("main@sha1:a", "sha256:1"), false},
+		{"artifact gone", with("main@sha1:a", "sha256:1"), with("", ""), false},
+	}
+	p := ArtifactChanged{}
+	for _, tc := range cases {
+		if got := p.Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}); got != tc.want {
+			t.Errorf("%s: Update = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if p.Create(event.CreateEvent{Object: with("", "")}) || !p.Create(event.CreateEvent{Object: with("main@sha1:a", "x")}) {
+		t.Error("Create must pass only a source that has an artifact")
+	}
+}

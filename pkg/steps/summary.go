@@ -6,7 +6,7 @@ import (
 	"github.com/fluxcd/pkg/runtime/conditions"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"weir.dev/api/meta"
@@ -71,10 +71,14 @@ func Result(o Outcome, interval time.Duration) (ctrl.Result, error) {
 	}
 }
 
-// Event records a warning event for a stalled or transient outcome; successes and waits are
-// the caller's to announce, since only it knows whether anything changed.
-func Event(rec record.EventRecorder, obj runtime.Object, o Outcome) {
+// ActionReconcile is the action of the events the runner records.
+const ActionReconcile = "Reconcile"
+
+// Event records a warning event for a stalled or transient outcome, with metadata (e.g. the
+// revision) for notification-controller. Successes and waits are the caller's to announce,
+// since only it knows whether anything changed.
+func Event(rec events.AnnotatedEventRecorder, obj runtime.Object, o Outcome, metadata map[string]string) {
 	if o.Kind == Stalling || o.Kind == Transient {
-		rec.Event(obj, corev1.EventTypeWarning, o.Reason, o.Message)
+		rec.AnnotatedEventf(obj, nil, metadata, corev1.EventTypeWarning, o.Reason, ActionReconcile, "%s", o.Message)
 	}
 }

@@ -145,16 +145,36 @@ func (e *Environment) Stop() error {
 	return err
 }
 
-// Main starts an Environment into *env, runs the package's tests and stops it. It exits the
-// process with the tests' code, or 1 with a clear message when the control plane cannot start.
-func Main(m *testing.M, env **Environment) {
+// Setup prepares a package's shared fixtures (e.g. starts its controllers) once the control
+// plane runs; the returned stop function runs after the tests, before the control plane stops.
+type Setup func(e *Environment) (stop func(), err error)
+
+// Main starts an Environment into *env, runs each setup, the package's tests, the setups' stop
+// functions in reverse order, and stops the control plane. It exits the process with the tests'
+// code, or 1 with a clear message when the control plane or a setup cannot start.
+func Main(m *testing.M, env **Environment, setups ...Setup) {
 	e, err := Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	*env = e
-	code := m.Run()
+	var stops []func()
+	code := 1
+	for _, setup := range setups {
+		stop, err := setup(e)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "test setup:", err)
+			break
+		}
+		stops = append(stops, stop)
+	}
+	if len(stops) == len(setups) {
+		code = m.Run()
+	}
+	for i := len(stops) - 1; i >= 0; i-- {
+		stops[i]()
+	}
 	if err := e.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "stopping the test control plane:", err)
 	}

@@ -28,6 +28,10 @@ const (
 const (
 	// GitOperationFailedReason: a clone, fetch or checkout failed.
 	GitOperationFailedReason = "GitOperationFailed"
+	// InvalidReferenceReason: spec.ref names something that can never be a valid Git reference.
+	InvalidReferenceReason = "InvalidReference"
+	// ReferenceNotFoundReason: the remote has no reference matching spec.ref.
+	ReferenceNotFoundReason = "ReferenceNotFound"
 	// URLInvalidReason: the URL could not be parsed or uses a scheme the kind does not support.
 	URLInvalidReason = "URLInvalid"
 	// VerificationFailedReason: signature verification failed.

@@ -1,0 +1,134 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/fluxcd/pkg/runtime/conditions"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"weir.dev/api/meta"
+	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/steps"
+	"weir.dev/source-controller/internal/sourceignore"
+)
+
+// reconcileArtifact copies the included artifacts into the worktree, archives it into storage
+// with the ignore rules, records the artifact and the spec it was built from, and collects old
+// artifacts. It sets ArtifactInStorage, or StorageOperationFailed, and announces a new revision.
+func (r *GitRepositoryReconciler) reconcileArtifact(ctx context.Context, sc *gitScope) error {
+	defer os.RemoveAll(sc.dir)
+	obj := sc.obj
+	storageFailed := func(err error) error {
+		conditions.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, sourcev1.StorageOperationFailedReason, "%s", err)
+		return steps.Failed(sourcev1.StorageOperationFailedReason, err)
+	}
+	for i, inc := range obj.Spec.Include {
+		if err := r.copyInclude(sc.dir, inc, sc.includes[i]); err != nil {
+			return storageFailed(err)
+		}
+	}
+	matcher, err := sourceignore.New(sc.dir, obj.Spec.Ignore)
+	if err != nil {
+		return storageFailed(fmt.Errorf("reading ignore rules: %w", err))
+	}
+
+	revision := sc.target.Revision()
+	a := r.Storage.NewArtifact(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, revision, sc.target.Commit+".tar.gz")
+	unlock := r.Storage.Lock(a)
+	defer unlock()
+	var dropped []string
+	err = r.Storage.Archive(&a, sc.dir, artifact.ArchiveOptions{
+		Filter: matcher.Include,
+		Warn:   func(msg string) { dropped = append(dropped, msg) },
+	})
+	if err != nil {
+		return storageFailed(fmt.Errorf("archiving revision %s: %w", revision, err))
+	}
+	if len(dropped) > 0 {
+		r.EventRecorder.AnnotatedEventf(obj, nil, map[string]string{meta.RevisionEventKey: revision}, corev1.EventTypeWarning,
+			"EntriesDropped", steps.ActionReconcile, "left out of the artifact: %s", strings.Join(dropped, "; "))
+	}
+	if a.Metadata == nil {
+		a.Metadata = map[string]string{}
+	}
+	a.Metadata[meta.CommitMessageEventKey] = firstLine(sc.commit.Message)
+
+	changed := !obj.GetArtifact().HasRevision(a.Revision) || !obj.GetArtifact().HasDigest(a.Digest)
+	obj.Status.Artifact = &a
+	obj.Status.IncludedArtifacts = sc.includes
+	obj.Status.ObservedIgnore = obj.Spec.Ignore
+	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
+	obj.Status.ObservedInclude = obj.Spec.Include
+	obj.Status.ObservedSparseCheckout = obj.Spec.SparseCheckout
+	obj.Status.SourceVerificationMode = nil
+	if v := obj.Spec.Verification; v != nil {
+		mode := v.Mode
+		obj.Status.SourceVerificationMode = &mode
+	}
+	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
+	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason, "stored artifact for revision '%s'", revision)
+
+	if deleted, err := r.Storage.GarbageCollect(a); err != nil {
+		log.FromContext(ctx).Error(err, "collecting old artifacts")
+	} else if len(deleted) > 0 {
+		log.FromContext(ctx).V(1).Info("collected old artifacts", "files", deleted)
+	}
+	if changed {
+		r.EventRecorder.AnnotatedEventf(obj, nil, map[string]string{meta.RevisionEventKey: revision, meta.CommitMessageEventKey: firstLine(sc.commit.Message)},
+			corev1.EventTypeNormal, sourcev1.NewArtifactReason, steps.ActionReconcile, "stored artifact for commit '%s'", firstLine(sc.commit.Message))
+	}
+	return nil
+}
+
+// copyInclude extracts an included artifact from storage and copies its FromPath into the
+// worktree at ToPath (the included object's name by default).
+func (r *GitRepositoryReconciler) copyInclude(dir string, inc sourcev1.GitRepositoryInclude, a *meta.Artifact) error {
+	tmp, err := os.MkdirTemp("", "include-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	f, err := r.Storage.Open(*a)
+	if err != nil {
+		return fmt.Errorf("included GitRepository '%s': %w", inc.GitRepositoryRef.Name, err)
+	}
+	err = artifact.Extract(f, tmp, artifact.Limits{})
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("included GitRepository '%s': %w", inc.GitRepositoryRef.Name, err)
+	}
+	to := inc.ToPath
+	if to == "" {
+		to = inc.GitRepositoryRef.Name
+	}
+	src, dst := filepath.Join(tmp, filepath.FromSlash(inc.FromPath)), filepath.Join(dir, filepath.FromSlash(to))
+	if !within(src, tmp) || !within(dst, dir) {
+		return fmt.Errorf("include of '%s': fromPath and toPath must stay inside their trees", inc.GitRepositoryRef.Name)
+	}
+	if _, err := os.Stat(src); err != nil {
+		return fmt.Errorf("included GitRepository '%s' has no path '%s'", inc.GitRepositoryRef.Name, inc.FromPath)
+	}
+	if err := os.RemoveAll(dst); err != nil {
+		return err
+	}
+	return os.CopyFS(dst, os.DirFS(src))
+}
+
+func within(p, root string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	if len(line) > 200 {
+		line = line[:200] + "…"
+	}
+	return line
+}

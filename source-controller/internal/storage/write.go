@@ -1,0 +1,117 @@
+package storage
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"weir.dev/api/meta"
+	"weir.dev/pkg/artifact"
+)
+
+// tempPrefix names in-progress writes; artifact paths never start a segment with ".".
+const tempPrefix = ".tmp-"
+
+// Archive writes dir as a deterministic gzip tar (artifact.Archive) to a's path, atomically,
+// and sets a.Digest, a.Size and a.LastUpdateTime. On error the previous file at a's path, if
+// any, is untouched and no temporary file is left.
+func (s *Storage) Archive(a *meta.Artifact, dir string, opts artifact.ArchiveOptions) error {
+	return s.writeAtomic(a, func(w io.Writer) error {
+		_, err := artifact.Archive(w, dir, opts)
+		return err
+	})
+}
+
+// WriteFile copies r to a's path, atomically, and sets a.Digest, a.Size and a.LastUpdateTime:
+// for files that are not archives of a directory, such as a Helm repository index or a
+// packaged chart. On error the previous file, if any, is untouched.
+func (s *Storage) WriteFile(a *meta.Artifact, r io.Reader) error {
+	return s.writeAtomic(a, func(w io.Writer) error {
+		_, err := io.Copy(w, r)
+		return err
+	})
+}
+
+// writeAtomic writes a temporary file in a's directory through write, syncs it, renames it
+// to a's path and syncs the directory.
+func (s *Storage) writeAtomic(a *meta.Artifact, write func(io.Writer) error) (err error) {
+	if err := checkPath(a.Path); err != nil {
+		return err
+	}
+	dir := path.Dir(a.Path)
+	if err := s.root.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+	}
+	tmp := path.Join(dir, tempPrefix+strings.ToLower(rand.Text()))
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			f.Close()
+			s.root.Remove(tmp)
+		}
+	}()
+
+	h := sha256.New()
+	cw := &countingWriter{}
+	bw := bufio.NewWriterSize(io.MultiWriter(f, h, cw), 64<<10)
+	if err := write(bw); err != nil {
+		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+	}
+	if err := s.root.Rename(tmp, a.Path); err != nil {
+		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+	}
+	renamed = true
+	if err := s.syncDir(dir); err != nil {
+		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+	}
+
+	digest := artifact.DigestAlgorithm + ":" + hex.EncodeToString(h.Sum(nil))
+	s.etags.put(a.Path, fi, digest)
+	size := cw.n
+	a.Digest = digest
+	a.Size = &size
+	a.LastUpdateTime = metav1.Now()
+	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func (s *Storage) syncDir(dir string) error {
+	d, err := s.root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
+}
