@@ -66,8 +66,12 @@ func TestGitRepositoryNoCloneWhenUnchanged(t *testing.T) {
 	digest := obj.Status.Artifact.Digest
 
 	fetches, listings := srv.Fetches.Load(), srv.RefListings.Load()
+	eventsBefore := len(eventSink.about(ns, "app"))
 	requestReconcile(t, obj)
 	requestReconcile(t, obj)
+	if got := eventSink.about(ns, "app"); len(got) != eventsBefore {
+		t.Errorf("a no-op reconcile sent events: %+v", got[eventsBefore:])
+	}
 	if got := srv.Fetches.Load(); got != fetches {
 		t.Errorf("%d fetches for an unchanged repository, want 0", got-fetches)
 	}

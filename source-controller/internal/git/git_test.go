@@ -303,3 +303,27 @@ func TestSparseCheckoutAndSubmodules(t *testing.T) {
 		})
 	}
 }
+
+func TestBearerToken(t *testing.T) {
+	srv := gittest.NewServer(t, gittest.Options{BearerToken: "T0k3n-abc"})
+	srv.NewRepo(t, "org/app.git", "main", map[string]string{"f.txt": "v0"})
+	u := mustURL(t, srv.URL("org/app.git"))
+	auth, err := git.AuthFromSecretData(u, map[string][]byte{"bearerToken": []byte("T0k3n-abc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := git.Resolve(ctx(t), u, auth, git.Options{}, git.Reference{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := git.Checkout(ctx(t), t.TempDir(), u, auth, git.Options{}, &target, false); err != nil {
+		t.Fatal(err)
+	}
+	_, err = git.Resolve(ctx(t), u, &git.Auth{BearerToken: "wrong"}, git.Options{}, git.Reference{})
+	if !errors.Is(err, git.ErrAuthentication) || strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("got %v, want an authentication error without the token", err)
+	}
+	if _, err := git.AuthFromSecretData(u, map[string][]byte{"bearerToken": []byte("x"), "username": []byte("u")}); err == nil {
+		t.Fatal("a secret with both a bearer token and a username must be refused")
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -39,11 +40,14 @@ type Server struct {
 	Fetches atomic.Int64
 	// RefListings counts info/refs requests: every ls-remote, clone or fetch makes one.
 	RefListings atomic.Int64
+
+	bearer string
 }
 
 // Options for NewServer.
 type Options struct {
 	User, Password string // basic auth when set
+	BearerToken    string // when set, every request must carry it as a bearer token
 	TLS            bool
 	SSH            bool
 }
@@ -57,13 +61,18 @@ func NewServer(t testing.TB, o Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{GitServer: gs.AutoCreate(), User: o.User, Password: o.Password}
+	s := &Server{GitServer: gs.AutoCreate(), User: o.User, Password: o.Password, bearer: o.BearerToken}
 	t.Cleanup(func() { os.RemoveAll(gs.Root()) })
 	if o.User != "" {
 		gs.Auth(o.User, o.Password)
 	}
 	gs.AddHTTPMiddlewares(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if o.BearerToken != "" && r.Header.Get("Authorization") != "Bearer "+o.BearerToken {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="git"`)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
 			switch {
 			case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack"):
 				s.Fetches.Add(1)
@@ -159,7 +168,7 @@ func (r *Repo) Commit(files map[string]string, message string, key *openpgp.Enti
 	for name, content := range files {
 		p := filepath.Join(r.dir, filepath.FromSlash(name))
 		if content == "" {
-			if _, err := wt.Remove(name); err != nil {
+			if err := os.Remove(p); err != nil {
 				r.t.Fatal(err)
 			}
 			continue
@@ -176,9 +185,10 @@ func (r *Repo) Commit(files map[string]string, message string, key *openpgp.Enti
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		if _, err := wt.Add(name); err != nil {
-			r.t.Fatal(err)
-		}
+	}
+	// One pass over the tree: adding file by file rewrites the index each time.
+	if err := wt.AddWithOptions(&gogit.AddOptions{All: true}); err != nil {
+		r.t.Fatal(err)
 	}
 	h, err := wt.Commit(message, &gogit.CommitOptions{Author: signature(), SignKey: key, AllowEmptyCommits: true})
 	if err != nil {
@@ -218,8 +228,11 @@ func (r *Repo) Tag(name string, annotated bool, key *openpgp.Entity) {
 // Push pushes every branch and tag, forcing.
 func (r *Repo) Push() {
 	r.t.Helper()
-	var auth *githttp.BasicAuth
-	if r.server.User != "" {
+	var auth transport.AuthMethod
+	switch {
+	case r.server.bearer != "":
+		auth = &githttp.TokenAuth{Token: r.server.bearer}
+	case r.server.User != "":
 		auth = &githttp.BasicAuth{Username: r.server.User, Password: r.server.Password}
 	}
 	err := r.Git.Push(&gogit.PushOptions{
