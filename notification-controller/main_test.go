@@ -10,4 +10,7 @@ var env *testenv.Environment
 
 func TestMain(m *testing.M) { testenv.Main(m, &env) }
 
-func TestBinary(t *testing.T) { testenv.CheckControllerBinary(t, env, ".") }
+// The listeners bind ephemeral loopback ports, so parallel test binaries never collide.
+func TestBinary(t *testing.T) {
+	testenv.CheckControllerBinary(t, env, ".", "--events-listen-addr=127.0.0.1:0", "--receiver-addr=127.0.0.1:0")
+}

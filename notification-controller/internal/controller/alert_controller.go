@@ -1,0 +1,135 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fluxcd/pkg/runtime/conditions"
+	"github.com/fluxcd/pkg/runtime/patch"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"weir.dev/api/meta"
+	notificationv1 "weir.dev/api/notification/v1"
+	"weir.dev/notification-controller/internal/match"
+	"weir.dev/pkg/predicates"
+	"weir.dev/pkg/steps"
+)
+
+// providerIndex indexes Alerts by the name of their Provider.
+const providerIndex = ".spec.providerRef.name"
+
+// AlertReconciler checks that each Alert's event sources are allowed, its expressions compile
+// and its Provider is Ready.
+type AlertReconciler struct {
+	client.Client
+	EventRecorder events.AnnotatedEventRecorder
+	// NoCrossNamespaceRefs refuses event sources in other namespaces.
+	NoCrossNamespaceRefs bool
+}
+
+// alertScope is what the Alert steps share.
+type alertScope struct {
+	// alert is the object being reconciled (set by Reconcile).
+	alert *notificationv1.Alert
+}
+
+// SetupWithManager registers the reconciler; any change to a Provider, its status included,
+// reconciles the Alerts that use it.
+func (r *AlertReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &notificationv1.Alert{}, providerIndex,
+		func(o client.Object) []string { return []string{o.(*notificationv1.Alert).Spec.ProviderRef.Name} }); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&notificationv1.Alert{}, builder.WithPredicates(predicates.Default())).
+		Watches(&notificationv1.Provider{}, handler.EnqueueRequestsFromMapFunc(r.alertsOfProvider)).
+		WithOptions(opts).
+		Complete(r)
+}
+
+// Reconcile checks an Alert and records the result in its status.
+func (r *AlertReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	obj := &notificationv1.Alert{}
+	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	// An Alert holds nothing outside its own object, so deletion needs no finalizer.
+	if !obj.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	patcher := patch.NewSerialPatcher(obj, r.Client)
+	wasReady := conditions.IsReady(obj)
+	defer func() {
+		o := steps.Classify(retErr, meta.FailedReason)
+		applyAlertStatus(obj, o)
+		result, retErr = finish(ctx, r.EventRecorder, patcher, obj, wasReady, o, obj.GetRequeueAfter().Duration)
+	}()
+	return ctrl.Result{}, steps.Run(ctx, &alertScope{alert: obj},
+		steps.Step[*alertScope]{Name: "check event sources", Run: r.reconcileSources},
+		steps.Step[*alertScope]{Name: "compile expressions", Run: r.reconcileExpressions},
+		steps.Step[*alertScope]{Name: "check provider", Run: r.reconcileProvider},
+	)
+}
+
+// reconcileSources stalls with AccessDenied when an event source names another namespace
+// while cross-namespace references are refused.
+func (r *AlertReconciler) reconcileSources(_ context.Context, s *alertScope) error {
+	if !r.NoCrossNamespaceRefs {
+		return nil
+	}
+	for i, src := range s.alert.Spec.EventSources {
+		if src.Namespace != "" && src.Namespace != s.alert.Namespace {
+			return steps.Stalled(meta.AccessDeniedReason, fmt.Errorf(
+				"spec.eventSources[%d].namespace '%s' is another namespace and cross-namespace references are disabled", i, src.Namespace))
+		}
+	}
+	return nil
+}
+
+// reconcileExpressions stalls with InvalidSpec when an inclusion or exclusion expression does
+// not compile.
+func (r *AlertReconciler) reconcileExpressions(_ context.Context, s *alertScope) error {
+	if _, err := match.Compile(s.alert); err != nil {
+		return steps.Stalled(meta.InvalidSpecReason, err)
+	}
+	return nil
+}
+
+// reconcileProvider waits (DependencyNotReady) while the Provider is missing or not Ready.
+func (r *AlertReconciler) reconcileProvider(ctx context.Context, s *alertScope) error {
+	name := s.alert.Spec.ProviderRef.Name
+	p := &notificationv1.Provider{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: s.alert.Namespace, Name: name}, p)
+	if apierrors.IsNotFound(err) {
+		return steps.Waiting(meta.DependencyNotReadyReason, dependencyRequeue, fmt.Errorf("Provider '%s' not found", name))
+	}
+	if err != nil {
+		return err
+	}
+	if !conditions.IsReady(p) || p.Status.ObservedGeneration != p.Generation {
+		return steps.Waiting(meta.DependencyNotReadyReason, dependencyRequeue, fmt.Errorf("Provider '%s' is not ready", name))
+	}
+	return nil
+}
+
+// alertsOfProvider maps a Provider to the Alerts in its namespace that use it.
+func (r *AlertReconciler) alertsOfProvider(ctx context.Context, p client.Object) []reconcile.Request {
+	alerts := &notificationv1.AlertList{}
+	if err := r.List(ctx, alerts, client.InNamespace(p.GetNamespace()), client.MatchingFields{providerIndex: p.GetName()}); err != nil {
+		log.FromContext(ctx).Error(err, "listing the Alerts of a Provider", "provider", p.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(alerts.Items))
+	for _, a := range alerts.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&a)})
+	}
+	return reqs
+}

@@ -1,0 +1,152 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"weir.dev/api/meta"
+	notificationv1 "weir.dev/api/notification/v1"
+	"weir.dev/notification-controller/internal/notifier"
+	"weir.dev/pkg/steps"
+)
+
+// Keys read from the Secret named by spec.secretRef.
+const (
+	AddressKey  = "address"
+	TokenKey    = "token"
+	UsernameKey = "username"
+	PasswordKey = "password"
+	HeadersKey  = "headers"
+)
+
+// Build resolves p's Secrets and returns its notifier. Errors are steps.Stalled with
+// TokenNotFound, SecretNotFound or InvalidSpec (the user must fix the Secret or the spec), or
+// transient errors from the API server.
+func Build(ctx context.Context, c client.Reader, clients *Clients, p *notificationv1.Provider) (notifier.Notifier, error) {
+	cfg, err := Resolve(ctx, c, clients, p)
+	if err != nil {
+		return nil, err
+	}
+	n, err := notifier.New(cfg)
+	if err != nil {
+		return nil, steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("%s provider: %w", p.Spec.Type, err))
+	}
+	return n, nil
+}
+
+// needsToken reports whether a type cannot work without the `token` key.
+func needsToken(p *notificationv1.Provider, address string) bool {
+	switch p.Spec.Type {
+	case notificationv1.GitHubProvider, notificationv1.GitLabProvider, notificationv1.GiteaProvider,
+		notificationv1.BitbucketProvider, notificationv1.TelegramProvider, notificationv1.GenericHMACProvider:
+		return true
+	case notificationv1.SlackProvider:
+		return strings.HasSuffix(strings.TrimSuffix(address, "/"), "/api/chat.postMessage")
+	}
+	return false
+}
+
+// Resolve returns p's notifier configuration with its Secrets read.
+func Resolve(ctx context.Context, c client.Reader, clients *Clients, p *notificationv1.Provider) (notifier.Config, error) {
+	cfg := notifier.Config{
+		Type:    p.Spec.Type,
+		Address: p.Spec.Address,
+		Channel: p.Spec.Channel,
+		Sender:  p.Spec.Username,
+	}
+	if ref := p.Spec.SecretRef; ref != nil {
+		secret, err := getSecret(ctx, c, p.Namespace, ref.Name)
+		if apierrors.IsNotFound(err) {
+			reason := notificationv1.SecretNotFoundReason
+			if needsToken(p, p.Spec.Address) {
+				reason = notificationv1.TokenNotFoundReason
+			}
+			return cfg, steps.Stalled(reason, fmt.Errorf("spec.secretRef: secret '%s' not found", ref.Name))
+		}
+		if err != nil {
+			return cfg, err
+		}
+		if err := fromSecret(&cfg, secret); err != nil {
+			return cfg, err
+		}
+	}
+	if cfg.Address == "" && p.Spec.Type != notificationv1.TelegramProvider {
+		msg := "spec.address is empty"
+		if p.Spec.SecretRef != nil {
+			msg = fmt.Sprintf("spec.address is empty and secret '%s' has no '%s' key", p.Spec.SecretRef.Name, AddressKey)
+		}
+		return cfg, steps.Stalled(notificationv1.SecretNotFoundReason, fmt.Errorf("%s", msg))
+	}
+	if needsToken(p, cfg.Address) && cfg.Token == "" {
+		if p.Spec.SecretRef == nil {
+			return cfg, steps.Stalled(notificationv1.TokenNotFoundReason, fmt.Errorf("type %s needs spec.secretRef with a '%s' key", p.Spec.Type, TokenKey))
+		}
+		return cfg, steps.Stalled(notificationv1.TokenNotFoundReason, fmt.Errorf("secret '%s' has no '%s' key", p.Spec.SecretRef.Name, TokenKey))
+	}
+	if p.Spec.Type == notificationv1.BitbucketServerProvider && cfg.Token == "" && (cfg.BasicUser == "" || cfg.BasicPassword == "") {
+		return cfg, steps.Stalled(notificationv1.TokenNotFoundReason,
+			fmt.Errorf("secret '%s' has neither a '%s' key nor '%s' and '%s'", secretName(p), TokenKey, UsernameKey, PasswordKey))
+	}
+	transport, err := resolveTransport(ctx, c, p)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Client = clients.Get(transport)
+	return cfg, nil
+}
+
+func secretName(p *notificationv1.Provider) string {
+	if p.Spec.SecretRef == nil {
+		return ""
+	}
+	return p.Spec.SecretRef.Name
+}
+
+// fromSecret reads the keys of the spec.secretRef Secret into cfg.
+func fromSecret(cfg *notifier.Config, secret *corev1.Secret) error {
+	value := func(k string) string { return strings.TrimSpace(string(secret.Data[k])) }
+	if a := value(AddressKey); a != "" {
+		if u, err := url.Parse(a); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("secret '%s' key '%s' is not an http(s) URL", secret.Name, AddressKey))
+		}
+		cfg.Address = a
+	}
+	cfg.Token = value(TokenKey)
+	cfg.BasicUser = value(UsernameKey)
+	cfg.BasicPassword = value(PasswordKey)
+	if h, ok := secret.Data[HeadersKey]; ok {
+		headers := map[string]string{}
+		if err := yaml.Unmarshal(h, &headers); err != nil {
+			return steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("secret '%s' key '%s' is not a YAML map of header names to values", secret.Name, HeadersKey))
+		}
+		cfg.Headers = headers
+	}
+	return nil
+}
+
+func getSecret(ctx context.Context, c client.Reader, namespace, name string) (*corev1.Secret, error) {
+	s := &corev1.Secret{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// SecretNames returns the names of the Secrets p references, for the watch that re-checks p
+// when one of them changes.
+func SecretNames(p *notificationv1.Provider) []string {
+	var names []string
+	for _, ref := range []*meta.LocalObjectReference{p.Spec.SecretRef, p.Spec.CertSecretRef, p.Spec.ProxySecretRef} {
+		if ref != nil {
+			names = append(names, ref.Name)
+		}
+	}
+	return names
+}
