@@ -2,17 +2,71 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/kustomize-controller/internal/controller"
 	"weir.dev/pkg/app"
+	"weir.dev/pkg/artifact"
 )
 
 const controllerName = "kustomize-controller"
+
+// options are kustomize-controller's own flags.
+type options struct {
+	artifactHost         string
+	noCrossNamespaceRefs bool
+	noRemoteBases        bool
+}
+
+func (o *options) bindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.artifactHost, "artifact-host", "", "The host[:port] artifacts are fetched from: source-controller's --storage-adv-addr. Defaults to source-controller.$RUNTIME_NAMESPACE.svc.cluster.local.")
+	fs.BoolVar(&o.noCrossNamespaceRefs, "no-cross-namespace-refs", false, "Refuse sources and dependencies in another namespace than the Kustomization's.")
+	fs.BoolVar(&o.noRemoteBases, "no-remote-bases", false, "Refuse remote kustomize bases; builds use only the source artifact.")
+}
+
+func (o *options) validate() error {
+	if o.artifactHost == "" {
+		ns := os.Getenv("RUNTIME_NAMESPACE")
+		if ns == "" {
+			ns = "weir-system"
+		}
+		o.artifactHost = fmt.Sprintf("source-controller.%s.svc.cluster.local.", ns)
+	}
+	if o.artifactHost == "" || o.artifactHost[0] == ':' {
+		return errors.New("--artifact-host: must be host[:port]")
+	}
+	return nil
+}
+
+func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) error {
+	recorder, err := opts.EventRecorder(mgr, controllerName)
+	if err != nil {
+		return err
+	}
+	return (&controller.KustomizationReconciler{
+		Client:               mgr.GetClient(),
+		EventRecorder:        recorder,
+		ControllerName:       controllerName,
+		Fetcher:              &artifact.Fetcher{AllowedHost: o.artifactHost, Retries: 3},
+		NoCrossNamespaceRefs: o.noCrossNamespaceRefs,
+		NoRemoteBases:        o.noRemoteBases,
+		DependencyRequeue:    10 * time.Second,
+	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
+}
 
 func newScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
@@ -23,9 +77,13 @@ func newScheme() *runtime.Scheme {
 }
 
 func main() {
+	var o options
 	app.Main(app.Controller{
-		Name:    controllerName,
-		Scheme:  newScheme(),
-		Watched: []client.Object{&kustomizev1.Kustomization{}},
+		Name:      controllerName,
+		Scheme:    newScheme(),
+		Watched:   []client.Object{&kustomizev1.Kustomization{}},
+		BindFlags: o.bindFlags,
+		Validate:  o.validate,
+		Setup:     o.setup,
 	})
 }

@@ -1,0 +1,159 @@
+// Package build turns a Kustomization's path inside an extracted artifact into the objects to
+// apply: it generates a kustomization.yaml when the path has none, applies the spec's
+// overlays (targetNamespace, name prefix and suffix, commonMetadata, patches, images,
+// components), runs kustomize in-process confined to the artifact root with no plugins, exec or
+// KRM functions, and substitutes postBuild variables. Errors name files by their path in the
+// repository, never the temporary directory.
+//
+// It is the one build both kustomize-controller and `weir build` run.
+package build
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/fluxcd/pkg/kustomize"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "weir.dev/api/kustomize/v1"
+	"weir.dev/api/meta"
+)
+
+// SubstituteAnnotation, set to "disabled" on an object, keeps postBuild substitution off it.
+const SubstituteAnnotation = "kustomize.weir.dev/substitute"
+
+// Options shape a build.
+type Options struct {
+	// AllowRemoteBases permits remote kustomize bases; off with --no-remote-bases.
+	AllowRemoteBases bool
+	// Client reads postBuild.substituteFrom ConfigMaps and Secrets; nil skips them.
+	Client client.Client
+}
+
+// Error is a build failure with the reason the Kustomization reports.
+type Error struct {
+	Reason string
+	Err    error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Build builds ks's spec.path inside root (an extracted artifact, which it may modify: it
+// writes the generated kustomization.yaml there) and returns the objects.
+func Build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts Options) ([]*unstructured.Unstructured, error) {
+	path := filepath.Clean(strings.TrimPrefix(ks.Spec.Path, "./"))
+	dir, err := securePath(root, path)
+	if err != nil {
+		return nil, &Error{kustomizev1.BuildFailedReason, err}
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, &Error{kustomizev1.BuildFailedReason, fmt.Errorf("spec.path '%s' is not a directory in the source", ks.Spec.Path)}
+	}
+	if err := guardManifests(root); err != nil {
+		return nil, &Error{kustomizev1.BuildFailedReason, err}
+	}
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ks)
+	if err != nil {
+		return nil, err
+	}
+	spec := unstructured.Unstructured{Object: u}
+	if _, err := kustomize.NewGenerator(root, spec).WriteFile(dir); err != nil {
+		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, fmt.Errorf("generating kustomization.yaml: %w", err))}
+	}
+	resMap, err := kustomize.SecureBuild(root, dir, opts.AllowRemoteBases)
+	if err != nil {
+		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, err)}
+	}
+
+	var vars *unstructured.Unstructured
+	if pb := ks.Spec.PostBuild; pb != nil && (len(pb.Substitute) > 0 || len(pb.SubstituteFrom) > 0) {
+		if vars, err = loadVariables(ctx, opts.Client, spec); err != nil {
+			return nil, &Error{kustomizev1.PostBuildFailedReason, err}
+		}
+	}
+	objects := make([]*unstructured.Unstructured, 0, resMap.Size())
+	for _, res := range resMap.Resources() {
+		if vars != nil && res.GetAnnotations()[SubstituteAnnotation] != kustomize.DisabledValue {
+			out, err := kustomize.SubstituteVariables(ctx, nil, *vars, res, kustomize.SubstituteWithDryRun(true), kustomize.SubstituteWithStrict(true))
+			if err != nil {
+				return nil, &Error{kustomizev1.PostBuildFailedReason, fmt.Errorf("%s/%s: %w", res.GetKind(), res.GetName(), err)}
+			}
+			if out != nil {
+				res = out
+			}
+		}
+		// Through JSON, so numbers are int64 and float64 as the API machinery expects.
+		b, err := res.MarshalJSON()
+		if err != nil {
+			return nil, &Error{kustomizev1.BuildFailedReason, err}
+		}
+		obj := &unstructured.Unstructured{}
+		if err := obj.UnmarshalJSON(b); err != nil {
+			return nil, &Error{kustomizev1.BuildFailedReason, fmt.Errorf("%s/%s: %w", res.GetKind(), res.GetName(), err)}
+		}
+		setCommonMetadata(obj, ks.Spec.CommonMetadata)
+		objects = append(objects, obj)
+	}
+	return objects, nil
+}
+
+// setCommonMetadata sets spec.commonMetadata's labels and annotations on obj, overwriting.
+func setCommonMetadata(obj *unstructured.Unstructured, cm *meta.CommonMetadata) {
+	if cm == nil {
+		return
+	}
+	if len(cm.Labels) > 0 {
+		labels := obj.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		maps.Copy(labels, cm.Labels)
+		obj.SetLabels(labels)
+	}
+	if len(cm.Annotations) > 0 {
+		annotations := obj.GetAnnotations()
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		maps.Copy(annotations, cm.Annotations)
+		obj.SetAnnotations(annotations)
+	}
+}
+
+// loadVariables reads substituteFrom once and returns a copy of spec whose
+// postBuild.substitute holds every variable, so substitution needs no further reads.
+func loadVariables(ctx context.Context, c client.Client, spec unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	vars := map[string]string{}
+	if c != nil {
+		loaded, err := kustomize.LoadVariables(ctx, c, spec)
+		if err != nil {
+			return nil, fmt.Errorf("spec.postBuild.substituteFrom: %w", err)
+		}
+		vars = loaded
+	}
+	inline, _, _ := unstructured.NestedStringMap(spec.Object, "spec", "postBuild", "substitute")
+	for k, v := range inline {
+		vars[k] = strings.ReplaceAll(v, "\n", "")
+	}
+	out := spec.DeepCopy()
+	if err := unstructured.SetNestedStringMap(out.Object, vars, "spec", "postBuild", "substitute"); err != nil {
+		return nil, err
+	}
+	unstructured.RemoveNestedField(out.Object, "spec", "postBuild", "substituteFrom")
+	return out, nil
+}
+
+// securePath joins path to root, refusing one that leaves it.
+func securePath(root, path string) (string, error) {
+	if filepath.IsAbs(path) || path == ".." || strings.HasPrefix(path, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("spec.path '%s' leaves the source root", path)
+	}
+	return filepath.Join(root, path), nil
+}

@@ -1,0 +1,233 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/cli-utils/pkg/object"
+	"github.com/fluxcd/pkg/runtime/conditions"
+	"github.com/fluxcd/pkg/ssa"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	kustomizev1 "weir.dev/api/kustomize/v1"
+	"weir.dev/api/meta"
+	"weir.dev/kustomize-controller/internal/build"
+	"weir.dev/pkg/steps"
+)
+
+// Labels and annotations kustomize-controller reads and writes on applied objects.
+const (
+	// OwnerGroup prefixes the ownership labels: kustomize.weir.dev/name and /namespace.
+	OwnerGroup = "kustomize.weir.dev"
+	// PruneAnnotation set to "disabled" keeps an object from ever being pruned.
+	PruneAnnotation = "kustomize.weir.dev/prune"
+	// SSAAnnotation selects an object's apply policy: Override (default), Merge, IfNotPresent, Ignore.
+	SSAAnnotation = "kustomize.weir.dev/ssa"
+)
+
+// reconcileBuild builds the objects from the artifact. It sets BuildFailed.
+func (r *KustomizationReconciler) reconcileBuild(ctx context.Context, sc *ksScope) error {
+	objects, err := build.Build(ctx, sc.dir, sc.obj, build.Options{AllowRemoteBases: !r.NoRemoteBases, Client: r.Client})
+	if err != nil {
+		reason := kustomizev1.BuildFailedReason
+		var be *build.Error
+		if errors.As(err, &be) {
+			reason = be.Reason
+		}
+		err = fmt.Errorf("revision %s: %w", sc.artifact.Revision, err)
+		conditions.MarkTrue(sc.obj, kustomizev1.BuildFailedCondition, reason, "%s", err)
+		return steps.Failed(reason, err)
+	}
+	conditions.Delete(sc.obj, kustomizev1.BuildFailedCondition)
+	sc.objects = objects
+	return nil
+}
+
+// reconcileApply validates the whole set with a server-side dry run and applies it in stages
+// (CRDs, Namespaces and cluster-wide classes first), with ownership labels on every object and
+// the per-object policies of kustomize.weir.dev/ssa. It records the new inventory and the
+// objects of the old one no longer built. It sets ApplyFailed.
+func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScope) error {
+	obj := sc.obj
+	applyFailed := func(reason string, err error) error {
+		conditions.MarkTrue(obj, kustomizev1.ApplyFailedCondition, reason, "%s", err)
+		return steps.Failed(reason, err)
+	}
+	if len(sc.objects) == 0 && obj.Spec.Prune && inventoryLen(obj.Status.Inventory) > 0 && !obj.Spec.AllowEmptyPrune {
+		err := fmt.Errorf("revision %s builds no objects while %d are applied: refusing to prune them all; set spec.allowEmptyPrune to allow it",
+			sc.artifact.Revision, inventoryLen(obj.Status.Inventory))
+		conditions.MarkTrue(obj, kustomizev1.ApplyFailedCondition, kustomizev1.EmptyPruneRefusedReason, "%s", err)
+		return steps.Stalled(kustomizev1.EmptyPruneRefusedReason, err)
+	}
+
+	poller := polling.NewStatusPoller(r.Client, r.RESTMapper(), polling.Options{})
+	sc.manager = ssa.NewResourceManager(r.Client, poller, ssa.Owner{Field: r.ControllerName, Group: OwnerGroup})
+	sc.manager.SetOwnerLabels(sc.objects, obj.Name, obj.Namespace)
+
+	opts := ssa.DefaultApplyOptions()
+	opts.Force = obj.Spec.Force
+	opts.ExclusionSelector = map[string]string{SSAAnnotation: "Ignore"}
+	opts.IfNotPresentSelector = map[string]string{SSAAnnotation: "IfNotPresent"}
+	opts.Cleanup = ssa.ApplyCleanupOptions{
+		Annotations: []string{"kubectl.kubernetes.io/last-applied-configuration"},
+		FieldManagers: []ssa.FieldManager{
+			{Name: "kubectl", OperationType: "Apply"},
+			{Name: "kubectl", OperationType: "Update"},
+			{Name: "before-first-apply", OperationType: "Update"},
+		},
+		Exclusions: map[string]string{SSAAnnotation: "Merge"},
+	}
+	opts.WaitTimeout = obj.GetTimeout()
+
+	changeSet, err := sc.manager.ApplyAllStaged(ctx, sc.objects, opts)
+	if changeSet != nil {
+		sc.changeSet = changeSet
+	}
+	newInv := inventoryOf(sc.objects)
+	if err != nil {
+		// What was applied stays tracked, so a later success can prune it.
+		sc.obj.Status.Inventory = mergeInventories(obj.Status.Inventory, newInv)
+		return applyFailed(kustomizev1.ApplyFailedReason, fmt.Errorf("revision %s: %w", sc.artifact.Revision, err))
+	}
+	stale, err := staleObjects(obj.Status.Inventory, newInv)
+	if err != nil {
+		return applyFailed(kustomizev1.ApplyFailedReason, err)
+	}
+	sc.inventory, sc.stale = newInv, stale
+	obj.Status.Inventory = newInv
+	conditions.Delete(obj, kustomizev1.ApplyFailedCondition)
+	return nil
+}
+
+// reconcilePrune deletes the objects of the old inventory no longer built, when spec.prune is
+// set: only those whose ownership labels still name this Kustomization, never those annotated
+// kustomize.weir.dev/prune: disabled. Objects that fail to delete stay in the inventory and are
+// retried. It sets PruneFailed.
+func (r *KustomizationReconciler) reconcilePrune(ctx context.Context, sc *ksScope) error {
+	if !sc.obj.Spec.Prune || len(sc.stale) == 0 {
+		conditions.Delete(sc.obj, kustomizev1.PruneFailedCondition)
+		return nil
+	}
+	_, err := sc.manager.DeleteAll(ctx, sc.stale, ssa.DeleteOptions{
+		PropagationPolicy: "Background",
+		Inclusions:        sc.manager.GetOwnerLabels(sc.obj.Name, sc.obj.Namespace),
+		Exclusions:        map[string]string{PruneAnnotation: "disabled"},
+	})
+	if err != nil {
+		sc.obj.Status.Inventory = mergeInventories(sc.inventory, inventoryOf(sc.stale))
+		err = fmt.Errorf("pruning: %w", err)
+		conditions.MarkTrue(sc.obj, kustomizev1.PruneFailedCondition, kustomizev1.PruneFailedReason, "%s", err)
+		return steps.Failed(kustomizev1.PruneFailedReason, err)
+	}
+	conditions.Delete(sc.obj, kustomizev1.PruneFailedCondition)
+	return nil
+}
+
+// reconcileHealth waits, within spec.timeout, until the applied objects (spec.wait) or the
+// listed ones (spec.healthChecks) are healthy by kstatus. It sets Healthy, and
+// HealthCheckFailed naming the objects that are not.
+func (r *KustomizationReconciler) reconcileHealth(ctx context.Context, sc *ksScope) error {
+	obj := sc.obj
+	var set object.ObjMetadataSet
+	switch {
+	case obj.Spec.Wait:
+		set = sc.changeSet.ToObjMetadataSet()
+	case len(obj.Spec.HealthChecks) > 0:
+		for _, hc := range obj.Spec.HealthChecks {
+			gv, err := schema.ParseGroupVersion(hc.APIVersion)
+			if err != nil {
+				return steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("spec.healthChecks: %s/%s: %w", hc.Kind, hc.Name, err))
+			}
+			set = append(set, object.ObjMetadata{
+				Namespace: refNamespace(hc.Namespace, obj.Namespace), Name: hc.Name,
+				GroupKind: schema.GroupKind{Group: gv.Group, Kind: hc.Kind},
+			})
+		}
+	default:
+		conditions.Delete(obj, kustomizev1.HealthyCondition)
+		conditions.Delete(obj, kustomizev1.HealthCheckFailedCondition)
+		return nil
+	}
+	err := sc.manager.WaitForSet(set, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: obj.GetTimeout()})
+	if err != nil {
+		err = fmt.Errorf("health check failed after %s: %s", obj.GetTimeout(), strings.TrimSpace(err.Error()))
+		conditions.MarkFalse(obj, kustomizev1.HealthyCondition, meta.HealthCheckFailedReason, "%s", err)
+		conditions.MarkTrue(obj, kustomizev1.HealthCheckFailedCondition, meta.HealthCheckFailedReason, "%s", err)
+		return steps.Failed(meta.HealthCheckFailedReason, err)
+	}
+	conditions.MarkTrue(obj, kustomizev1.HealthyCondition, meta.SucceededReason, "%d objects are healthy", len(set))
+	conditions.Delete(obj, kustomizev1.HealthCheckFailedCondition)
+	return nil
+}
+
+// inventoryOf lists objects as inventory entries, sorted.
+func inventoryOf(objects []*unstructured.Unstructured) *meta.ResourceInventory {
+	inv := &meta.ResourceInventory{Entries: make([]meta.ResourceRef, 0, len(objects))}
+	for _, o := range objects {
+		id := object.UnstructuredToObjMetadata(o)
+		inv.Entries = append(inv.Entries, meta.ResourceRef{ID: id.String(), Version: o.GroupVersionKind().Version})
+	}
+	slices.SortFunc(inv.Entries, func(a, b meta.ResourceRef) int { return strings.Compare(a.ID, b.ID) })
+	return inv
+}
+
+func inventoryLen(inv *meta.ResourceInventory) int {
+	if inv == nil {
+		return 0
+	}
+	return len(inv.Entries)
+}
+
+// mergeInventories returns the union of a and b, sorted.
+func mergeInventories(a, b *meta.ResourceInventory) *meta.ResourceInventory {
+	seen := map[string]meta.ResourceRef{}
+	for _, inv := range []*meta.ResourceInventory{a, b} {
+		if inv != nil {
+			for _, e := range inv.Entries {
+				seen[e.ID] = e
+			}
+		}
+	}
+	out := &meta.ResourceInventory{}
+	for _, e := range seen {
+		out.Entries = append(out.Entries, e)
+	}
+	slices.SortFunc(out.Entries, func(a, b meta.ResourceRef) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// staleObjects returns the entries of old missing from current, as objects to delete.
+func staleObjects(old, current *meta.ResourceInventory) ([]*unstructured.Unstructured, error) {
+	if old == nil {
+		return nil, nil
+	}
+	keep := map[string]bool{}
+	for _, e := range current.Entries {
+		keep[e.ID] = true
+	}
+	var out []*unstructured.Unstructured
+	for _, e := range old.Entries {
+		if keep[e.ID] {
+			continue
+		}
+		id, err := object.ParseObjMetadata(e.ID)
+		if err != nil {
+			return nil, fmt.Errorf("status.inventory entry %q: %w", e.ID, err)
+		}
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(id.GroupKind.WithVersion(e.Version))
+		u.SetNamespace(id.Namespace)
+		u.SetName(id.Name)
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// ssaWaitInterval is how often health and termination are polled.
+const ssaWaitInterval = 2 * time.Second

@@ -1,0 +1,180 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fluxcd/pkg/runtime/conditions"
+	"github.com/fluxcd/pkg/runtime/events"
+	"github.com/fluxcd/pkg/runtime/patch"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	kustomizev1 "weir.dev/api/kustomize/v1"
+	"weir.dev/api/meta"
+	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/predicates"
+	"weir.dev/pkg/steps"
+)
+
+// Field indexes of Kustomizations.
+const (
+	sourceIndex    = ".spec.sourceRef"
+	dependsOnIndex = ".spec.dependsOn"
+)
+
+// KustomizationReconciler builds Kustomizations from source artifacts and applies them.
+type KustomizationReconciler struct {
+	client.Client
+	EventRecorder events.Recorder
+	// ControllerName is the field manager of applies and status patches.
+	ControllerName string
+	// Fetcher downloads artifacts; its AllowedHost is source-controller's advertised address.
+	Fetcher *artifact.Fetcher
+	// NoCrossNamespaceRefs refuses sources and dependencies in other namespaces.
+	NoCrossNamespaceRefs bool
+	// NoRemoteBases refuses remote kustomize bases.
+	NoRemoteBases bool
+	// DependencyRequeue is how long to wait for a source or dependency that is not ready.
+	DependencyRequeue time.Duration
+}
+
+// SetupWithManager registers the reconciler: its own objects, the sources they use (a new
+// artifact triggers them at once) and their dependencies (becoming Ready triggers dependents).
+func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, concurrent int) error {
+	indexer := mgr.GetFieldIndexer()
+	if err := indexer.IndexField(ctx, &kustomizev1.Kustomization{}, sourceIndex, func(o client.Object) []string {
+		ks := o.(*kustomizev1.Kustomization)
+		return []string{sourceKey(ks.Spec.SourceRef.Kind, refNamespace(ks.Spec.SourceRef.Namespace, ks.Namespace), ks.Spec.SourceRef.Name)}
+	}); err != nil {
+		return err
+	}
+	if err := indexer.IndexField(ctx, &kustomizev1.Kustomization{}, dependsOnIndex, func(o client.Object) []string {
+		ks := o.(*kustomizev1.Kustomization)
+		keys := make([]string, 0, len(ks.Spec.DependsOn))
+		for _, d := range ks.Spec.DependsOn {
+			keys = append(keys, refNamespace(d.Namespace, ks.Namespace)+"/"+d.Name)
+		}
+		return keys
+	}); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&kustomizev1.Kustomization{}, builder.WithPredicates(predicates.Default())).
+		Watches(&sourcev1.GitRepository{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.GitRepositoryKind)),
+			builder.WithPredicates(predicates.ArtifactChanged{})).
+		Watches(&sourcev1.OCIRepository{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.OCIRepositoryKind)),
+			builder.WithPredicates(predicates.ArtifactChanged{})).
+		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents),
+			builder.WithPredicates(becameReady{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrent}).
+		Complete(r)
+}
+
+func (r *KustomizationReconciler) usersOf(kind string) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		return r.requestsFor(ctx, sourceIndex, sourceKey(kind, o.GetNamespace(), o.GetName()))
+	}
+}
+
+func (r *KustomizationReconciler) dependents(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.requestsFor(ctx, dependsOnIndex, o.GetNamespace()+"/"+o.GetName())
+}
+
+func (r *KustomizationReconciler) requestsFor(ctx context.Context, index, key string) []reconcile.Request {
+	var list kustomizev1.KustomizationList
+	if err := r.List(ctx, &list, client.MatchingFields{index: key}); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return reqs
+}
+
+// Reconcile makes the cluster match one Kustomization's build of its source.
+func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	obj := &kustomizev1.Kustomization{}
+	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	patcher := patch.NewSerialPatcher(obj, r.Client)
+
+	if !obj.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, obj, patcher)
+	}
+	if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
+		controllerutil.AddFinalizer(obj, meta.Finalizer)
+		if err := patcher.Patch(ctx, obj, patch.WithFieldOwner(r.ControllerName)); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+	}
+	if token, ok := meta.ReconcileAnnotationValue(obj.GetAnnotations()); ok {
+		obj.Status.SetLastHandledReconcileRequest(token)
+	}
+	if obj.Spec.Suspend {
+		conditions.Delete(obj, meta.ReconcilingCondition)
+		return ctrl.Result{}, r.patch(ctx, obj, patcher, true)
+	}
+	if obj.Generation != obj.Status.ObservedGeneration &&
+		conditions.GetObservedGeneration(obj, meta.ReconcilingCondition) != obj.Generation {
+		conditions.MarkReconciling(obj, meta.ProgressingReason, "reconciling new generation %d", obj.Generation)
+		if err := r.patch(ctx, obj, patcher, false); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	sc := &ksScope{obj: obj, started: time.Now()}
+	defer func() {
+		outcome := steps.Classify(retErr, meta.FailedReason)
+		summarizeKustomization(sc, outcome)
+		steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
+		if err := r.patch(ctx, obj, patcher, outcome.IsObservation()); err != nil && !apierrors.IsNotFound(err) {
+			retErr = err
+			return
+		}
+		result, retErr = kustomizationResult(obj, outcome)
+	}()
+	defer sc.cleanup()
+	return ctrl.Result{}, steps.Run(ctx, sc,
+		steps.Step[*ksScope]{Name: "source", Run: r.reconcileSource},
+		steps.Step[*ksScope]{Name: "dependencies", Run: r.reconcileDependencies},
+		steps.Step[*ksScope]{Name: "artifact", Run: r.reconcileArtifact},
+		steps.Step[*ksScope]{Name: "build", Run: r.reconcileBuild},
+		steps.Step[*ksScope]{Name: "apply", Run: r.reconcileApply},
+		steps.Step[*ksScope]{Name: "prune", Run: r.reconcilePrune},
+		steps.Step[*ksScope]{Name: "health", Run: r.reconcileHealth},
+	)
+}
+
+// patch writes obj's status and metadata; observed advances status.observedGeneration.
+func (r *KustomizationReconciler) patch(ctx context.Context, obj *kustomizev1.Kustomization, patcher *patch.SerialPatcher, observed bool) error {
+	opts := []patch.Option{
+		patch.WithFieldOwner(r.ControllerName),
+		patch.WithOwnedConditions{Conditions: kustomizationOwnedConditions},
+	}
+	if observed {
+		opts = append(opts, patch.WithStatusObservedGeneration{})
+	}
+	return patcher.Patch(ctx, obj, opts...)
+}
+
+func sourceKey(kind, namespace, name string) string {
+	return fmt.Sprintf("%s/%s/%s", kind, namespace, name)
+}
+
+func refNamespace(ref, own string) string {
+	if ref == "" {
+		return own
+	}
+	return ref
+}

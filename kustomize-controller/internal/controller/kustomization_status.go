@@ -1,0 +1,121 @@
+package controller
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	kustomizev1 "weir.dev/api/kustomize/v1"
+	"weir.dev/api/meta"
+	"weir.dev/pkg/steps"
+)
+
+// kustomizationNegative are Kustomization's abnormal-true conditions; a success clears them.
+var kustomizationNegative = []string{
+	kustomizev1.ArtifactFailedCondition, kustomizev1.DependencyNotReadyCondition, kustomizev1.BuildFailedCondition,
+	kustomizev1.ApplyFailedCondition, kustomizev1.PruneFailedCondition, kustomizev1.HealthCheckFailedCondition,
+}
+
+// kustomizationOwnedConditions are the conditions the controller alone writes.
+var kustomizationOwnedConditions = append([]string{
+	meta.ReadyCondition, meta.ReconcilingCondition, meta.StalledCondition, kustomizev1.HealthyCondition,
+}, kustomizationNegative...)
+
+// maxHistory is how many distinct applied sets status.history keeps.
+const maxHistory = 5
+
+// summarizeKustomization sets Ready, Reconciling and Stalled for the outcome of a run, and on
+// success records the applied revision and the history entry.
+func summarizeKustomization(sc *ksScope, o steps.Outcome) {
+	obj := sc.obj
+	msg := ""
+	if o.Kind == steps.Succeeded && sc.artifact != nil {
+		obj.Status.LastAppliedRevision = sc.artifact.Revision
+		msg = fmt.Sprintf("applied revision %s", sc.artifact.Revision)
+	}
+	steps.Summary{Negative: kustomizationNegative, SuccessReason: kustomizev1.ReconciliationSucceededReason, SuccessMessage: msg}.Apply(obj, o)
+	if sc.artifact != nil && (o.Kind == steps.Succeeded || o.Kind == steps.Transient || o.Kind == steps.Stalling) {
+		recordHistory(obj, sc, o, time.Now())
+	}
+}
+
+// recordHistory adds the attempt to status.history: attempts of the same revision and
+// applied set update one entry, newest first, at most maxHistory entries.
+func recordHistory(obj *kustomizev1.Kustomization, sc *ksScope, o steps.Outcome, now time.Time) {
+	digest := appliedSetDigest(sc)
+	status := "Succeeded"
+	if o.Kind != steps.Succeeded {
+		status = o.Reason
+	}
+	h := obj.Status.History
+	if len(h) > 0 && h[0].Digest == digest && h[0].Metadata["revision"] == sc.artifact.Revision && h[0].LastReconciledStatus == status {
+		h[0].LastReconciled = metav1.NewTime(now)
+		h[0].LastReconciledDuration = metav1.Duration{Duration: now.Sub(sc.started).Round(time.Millisecond)}
+		h[0].TotalReconciliations++
+		return
+	}
+	entry := kustomizev1.ReconcileSnapshot{
+		Digest:                 digest,
+		FirstReconciled:        metav1.NewTime(now),
+		LastReconciled:         metav1.NewTime(now),
+		LastReconciledDuration: metav1.Duration{Duration: now.Sub(sc.started).Round(time.Millisecond)},
+		LastReconciledStatus:   status,
+		TotalReconciliations:   1,
+		Metadata:               map[string]string{"revision": sc.artifact.Revision},
+	}
+	obj.Status.History = append([]kustomizev1.ReconcileSnapshot{entry}, h...)
+	if len(obj.Status.History) > maxHistory {
+		obj.Status.History = obj.Status.History[:maxHistory]
+	}
+}
+
+// appliedSetDigest identifies the desired state of an attempt: the built objects' content.
+func appliedSetDigest(sc *ksScope) string {
+	h := sha256.New()
+	for _, o := range sc.objects {
+		b, _ := json.Marshal(o.Object)
+		h.Write(b)
+	}
+	return fmt.Sprintf("sha256:%x", h.Sum(nil))
+}
+
+// kustomizationResult is when to come back: on success after the interval; on a transient
+// failure after spec.retryInterval (not controller-runtime's backoff, so a fix is picked up
+// on a known schedule); while waiting after the wait; never while stalled.
+func kustomizationResult(obj *kustomizev1.Kustomization, o steps.Outcome) (ctrl.Result, error) {
+	if o.Kind == steps.Transient {
+		return ctrl.Result{RequeueAfter: obj.GetRetryInterval()}, nil
+	}
+	return steps.Result(o, obj.Spec.Interval.Duration)
+}
+
+// revisionMetadata is the event metadata: the revision attempted.
+func revisionMetadata(sc *ksScope) map[string]string {
+	if sc.artifact != nil {
+		return map[string]string{meta.RevisionEventKey: sc.artifact.Revision}
+	}
+	return nil
+}
+
+// becameReady passes a Kustomization's update that makes it Ready at its latest revision, so
+// its dependents go at once.
+type becameReady struct{ predicate.Funcs }
+
+func (becameReady) Update(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(*kustomizev1.Kustomization)
+	n, ok2 := e.ObjectNew.(*kustomizev1.Kustomization)
+	if !ok1 || !ok2 {
+		return false
+	}
+	return readyAtLatest(n) && (!readyAtLatest(o) || o.Status.LastAppliedRevision != n.Status.LastAppliedRevision)
+}
+
+func (becameReady) Create(event.CreateEvent) bool   { return false }
+func (becameReady) Delete(event.DeleteEvent) bool   { return false }
+func (becameReady) Generic(event.GenericEvent) bool { return false }
