@@ -30,12 +30,14 @@ type options struct {
 	artifactHost         string
 	noCrossNamespaceRefs bool
 	noRemoteBases        bool
+	defaultSA            string
 }
 
 func (o *options) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.artifactHost, "artifact-host", "", "The host[:port] artifacts are fetched from: source-controller's --storage-adv-addr. Defaults to source-controller.$RUNTIME_NAMESPACE.svc.cluster.local.")
 	fs.BoolVar(&o.noCrossNamespaceRefs, "no-cross-namespace-refs", false, "Refuse sources and dependencies in another namespace than the Kustomization's.")
 	fs.BoolVar(&o.noRemoteBases, "no-remote-bases", false, "Refuse remote kustomize bases; builds use only the source artifact.")
+	fs.StringVar(&o.defaultSA, "default-service-account", "", "The ServiceAccount, in each Kustomization's namespace, to impersonate when spec.serviceAccountName is empty.")
 }
 
 func (o *options) validate() error {
@@ -58,13 +60,15 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) erro
 		return err
 	}
 	return (&controller.KustomizationReconciler{
-		Client:               mgr.GetClient(),
-		EventRecorder:        recorder,
-		ControllerName:       controllerName,
-		Fetcher:              &artifact.Fetcher{AllowedHost: o.artifactHost, Retries: 3},
-		NoCrossNamespaceRefs: o.noCrossNamespaceRefs,
-		NoRemoteBases:        o.noRemoteBases,
-		DependencyRequeue:    10 * time.Second,
+		Client:                mgr.GetClient(),
+		EventRecorder:         recorder,
+		ControllerName:        controllerName,
+		Fetcher:               &artifact.Fetcher{AllowedHost: o.artifactHost, Retries: 3},
+		NoCrossNamespaceRefs:  o.noCrossNamespaceRefs,
+		NoRemoteBases:         o.noRemoteBases,
+		Config:                mgr.GetConfig(),
+		DefaultServiceAccount: o.defaultSA,
+		DependencyRequeue:     10 * time.Second,
 	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
 }
 

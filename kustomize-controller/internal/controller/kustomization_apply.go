@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/runtime/conditions"
 	"github.com/fluxcd/pkg/ssa"
@@ -66,8 +65,11 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 		return steps.Stalled(kustomizev1.EmptyPruneRefusedReason, err)
 	}
 
-	poller := polling.NewStatusPoller(r.Client, r.RESTMapper(), polling.Options{})
-	sc.manager = ssa.NewResourceManager(r.Client, poller, ssa.Owner{Field: r.ControllerName, Group: OwnerGroup})
+	manager, err := r.resourceManager(obj)
+	if err != nil {
+		return err
+	}
+	sc.manager = manager
 	sc.manager.SetOwnerLabels(sc.objects, obj.Name, obj.Namespace)
 
 	opts := ssa.DefaultApplyOptions()

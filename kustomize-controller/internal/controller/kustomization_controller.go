@@ -9,6 +9,7 @@ import (
 	"github.com/fluxcd/pkg/runtime/events"
 	"github.com/fluxcd/pkg/runtime/patch"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,6 +44,11 @@ type KustomizationReconciler struct {
 	NoCrossNamespaceRefs bool
 	// NoRemoteBases refuses remote kustomize bases.
 	NoRemoteBases bool
+	// Config is the controller's REST config, the base of impersonated clients.
+	Config *rest.Config
+	// DefaultServiceAccount is impersonated when spec.serviceAccountName is empty
+	// (--default-service-account); empty means the controller's own identity.
+	DefaultServiceAccount string
 	// DependencyRequeue is how long to wait for a source or dependency that is not ready.
 	DependencyRequeue time.Duration
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
 	"github.com/fluxcd/pkg/runtime/patch"
 	"github.com/fluxcd/pkg/ssa"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -28,8 +27,10 @@ func (r *KustomizationReconciler) reconcileDelete(ctx context.Context, obj *kust
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		poller := polling.NewStatusPoller(r.Client, r.RESTMapper(), polling.Options{})
-		manager := ssa.NewResourceManager(r.Client, poller, ssa.Owner{Field: r.ControllerName, Group: OwnerGroup})
+		manager, err := r.resourceManager(obj)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
 		_, err = manager.DeleteAll(ctx, objects, ssa.DeleteOptions{
 			PropagationPolicy: "Background",
 			Inclusions:        manager.GetOwnerLabels(obj.Name, obj.Namespace),

@@ -51,7 +51,7 @@ func startController(e *testenv.Environment) (func(), error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	err = (&KustomizationReconciler{
-		Client: mgr.GetClient(), EventRecorder: rec, ControllerName: "kustomize-controller",
+		Client: mgr.GetClient(), EventRecorder: rec, ControllerName: "kustomize-controller", Config: e.Config,
 		Fetcher:           &artifact.Fetcher{AllowedHost: srv.Listener.Addr().String(), Retries: 1, Backoff: 50 * time.Millisecond},
 		DependencyRequeue: time.Second,
 	}).SetupWithManager(ctx, mgr, 4)
