@@ -31,7 +31,11 @@ func TestBinaryRoutesEventsAndWebhooks(t *testing.T) {
 	received := make(chan []byte, 4)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		received <- b
+		// Never block: Close waits for every handler, and only the first request is read.
+		select {
+		case received <- b:
+		default:
+		}
 	}))
 	defer hook.Close()
 
@@ -75,9 +79,11 @@ func TestBinaryRoutesEventsAndWebhooks(t *testing.T) {
 		InvolvedObject: corev1.ObjectReference{APIVersion: "source.weir.dev/v1", Kind: "GitRepository", Namespace: ns, Name: "app"},
 		Severity:       "info", Reason: "NewArtifact", Message: "stored artifact", ReportingController: "source-controller",
 	})
+	// No call to the binary may hang the test.
+	httpClient := &http.Client{Timeout: 30 * time.Second}
 	eventsURL := fmt.Sprintf("http://127.0.0.1:%d/", events)
 	testenv.Eventually(t, 30*time.Second, func() error {
-		resp, err := http.Post(eventsURL, "application/json", bytes.NewReader(body))
+		resp, err := httpClient.Post(eventsURL, "application/json", bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
@@ -97,7 +103,7 @@ func TestBinaryRoutesEventsAndWebhooks(t *testing.T) {
 		t.Fatalf("no notification; output:\n%s", p.Output())
 	}
 
-	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d%s", receiver, rcv.Status.WebhookPath), "application/json", bytes.NewReader([]byte("{}")))
+	resp, err := httpClient.Post(fmt.Sprintf("http://127.0.0.1:%d%s", receiver, rcv.Status.WebhookPath), "application/json", bytes.NewReader([]byte("{}")))
 	if err != nil {
 		t.Fatal(err)
 	}

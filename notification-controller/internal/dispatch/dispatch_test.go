@@ -28,9 +28,26 @@ type result struct {
 func harness(t *testing.T, opts Options) (*Dispatcher, chan result) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 100)
-	opts.Done = func(j Job, err error, attempts int) { done <- result{j, err, attempts} }
+	opts.Done = func(j Job, err error, attempts int) {
+		select {
+		case done <- result{j, err, attempts}:
+		case <-ctx.Done():
+		}
+	}
 	d := New(ctx, logr.Discard(), opts)
-	t.Cleanup(func() { cancel(); d.Wait() })
+	t.Cleanup(func() {
+		cancel()
+		stopped := make(chan struct{})
+		go func() {
+			d.Wait()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-time.After(10 * time.Second):
+			t.Error("the lanes did not stop within 10s of the context ending")
+		}
+	})
 	return d, done
 }
 

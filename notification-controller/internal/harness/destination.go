@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -27,12 +28,20 @@ type Request struct {
 // records every request, then answers with Handler (200 when nil).
 type Destination struct {
 	*httptest.Server
-	// Handler answers after the request is recorded; set it before the first request.
+	// Handler answers after the request is recorded; set it before the first request. A
+	// handler that waits must also return when r.Context() ends: it ends with the test, and
+	// closing the server waits for every handler.
 	Handler http.HandlerFunc
 	mu      sync.Mutex
 	reqs    []Request
 	arrived chan struct{}
+	// ended is cancelled when the test ends, and with it every request's context.
+	ended  context.Context
+	cancel context.CancelFunc
 }
+
+// closeTimeout bounds how long closing a Destination waits for its handlers.
+const closeTimeout = 10 * time.Second
 
 // NewDestination starts a Destination closed when the test ends.
 func NewDestination(t testing.TB, h http.HandlerFunc) *Destination {
@@ -47,6 +56,7 @@ func NewTLSDestination(t testing.TB, h http.HandlerFunc) *Destination {
 
 func newDestination(t testing.TB, h http.HandlerFunc, start func(http.Handler) *httptest.Server) *Destination {
 	d := &Destination{Handler: h, arrived: make(chan struct{}, 1)}
+	d.ended, d.cancel = context.WithCancel(context.Background())
 	d.Server = start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		d.mu.Lock()
@@ -57,11 +67,30 @@ func newDestination(t testing.TB, h http.HandlerFunc, start func(http.Handler) *
 		default:
 		}
 		if d.Handler != nil {
-			d.Handler(w, r)
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			defer context.AfterFunc(d.ended, cancel)()
+			d.Handler(w, r.WithContext(ctx))
 		}
 	}))
-	t.Cleanup(d.Close)
+	t.Cleanup(func() { d.shutdown(t) })
 	return d
+}
+
+// shutdown ends the requests in flight and closes the server, failing the test if a handler
+// still runs after closeTimeout: httptest.Server.Close would wait for it forever.
+func (d *Destination) shutdown(t testing.TB) {
+	d.cancel()
+	closed := make(chan struct{})
+	go func() {
+		d.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(closeTimeout):
+		t.Errorf("%s: a handler still runs %s after the test ended; it must return when r.Context() ends", d.URL, closeTimeout)
+	}
 }
 
 // Requests returns the requests received so far.

@@ -3,9 +3,11 @@ package harness
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -128,43 +130,97 @@ func Start(env *testenv.Environment) (*Manager, error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	m.cancel, m.stopped = cancel, make(chan error, 1)
 	go func() { m.stopped <- mgr.Start(runCtx) }()
-	ctx, cancelWait := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancelWait := context.WithTimeout(context.Background(), cacheSyncTimeout)
 	defer cancelWait()
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		m.Stop()
-		return nil, fmt.Errorf("the manager's cache did not sync")
+		err := fmt.Errorf("the manager's cache did not sync within %s", cacheSyncTimeout)
+		return nil, errors.Join(err, m.Stop())
 	}
 	return m, nil
 }
 
-// Stop stops the manager and waits for it.
-func (m *Manager) Stop() {
+// Bounds of the waits in Start, Stop and Main.
+const (
+	cacheSyncTimeout = 60 * time.Second
+	// managerStopTimeout exceeds the manager's graceful shutdown timeout (30s by default), after
+	// which a manager that stops normally returns.
+	managerStopTimeout = 60 * time.Second
+	// Setup and teardown in TestMain run outside `go test -timeout`: phaseTimeout bounds each
+	// of them (starting or stopping the control plane, starting or stopping the manager).
+	phaseTimeout = 3 * time.Minute
+)
+
+// Stop stops the manager and waits for it, at most managerStopTimeout. It returns an error
+// only when the manager did not return in time; its own errors are printed.
+func (m *Manager) Stop() error {
 	m.cancel()
-	if err := <-m.stopped; err != nil {
-		fmt.Fprintln(os.Stderr, "the manager stopped with:", err)
+	select {
+	case err := <-m.stopped:
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "the manager stopped with:", err)
+		}
+		return nil
+	case <-time.After(managerStopTimeout):
+		// controller-runtime's Start does not return, even once its context ended, while its
+		// caches have not synced.
+		return fmt.Errorf("the manager did not stop within %s of its context ending", managerStopTimeout)
 	}
 }
 
 // Main is a package's TestMain: it starts the control plane into *env and a Manager into *mgr,
 // runs the tests, then stops the manager and the control plane, and exits with the tests' code.
+//
+// The tests' own timeout (`go test -timeout`) covers only m.Run; each phase around it is bounded
+// by phaseTimeout, so that a hang there fails with the phase's name and every goroutine's stack
+// instead of lasting until cmd/go kills the binary.
 func Main(m *testing.M, env **testenv.Environment, mgr **Manager) {
-	e, err := testenv.Start()
+	var e *testenv.Environment
+	var err error
+	within("starting the test control plane", nil, func() { e, err = testenv.Start() })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	*env = e
 	code := 1
-	if *mgr, err = Start(e); err != nil {
+	within("starting the manager", e, func() { *mgr, err = Start(e) })
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the manager:", err)
 	} else {
 		code = m.Run()
-		(*mgr).Stop()
+		within("stopping the manager", e, func() { err = (*mgr).Stop() })
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
 	}
-	if err := e.Stop(); err != nil {
+	within("stopping the test control plane", nil, func() { err = e.Stop() })
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "stopping the test control plane:", err)
 	}
 	os.Exit(code)
+}
+
+// within runs f; if f takes longer than phaseTimeout, it stops env (unless nil) so that its
+// processes do not outlive the binary, and panics with every goroutine's stack, as the tests'
+// own timeout does.
+func within(phase string, env *testenv.Environment, f func()) {
+	timer := time.AfterFunc(phaseTimeout, func() {
+		msg := fmt.Sprintf("harness: %s did not finish within %s", phase, phaseTimeout)
+		fmt.Fprintln(os.Stderr, msg)
+		if env != nil {
+			stopped := make(chan struct{})
+			go func() { _ = env.Stop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-time.After(30 * time.Second):
+			}
+		}
+		debug.SetTraceback("all")
+		panic(msg)
+	})
+	defer timer.Stop()
+	f()
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -245,6 +301,11 @@ func Eventually(t testing.TB, timeout time.Duration, f func() error) {
 	}
 }
 
+// apiContext bounds one call to the API server: the clients have no timeout of their own.
+func apiContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 30*time.Second)
+}
+
 // Object is a reconciled kind.
 type Object interface {
 	client.Object
@@ -257,7 +318,9 @@ func (m *Manager) WaitReady(t testing.TB, obj Object, status metav1.ConditionSta
 	t.Helper()
 	var msg string
 	Eventually(t, 30*time.Second, func() error {
-		if err := m.Env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+		ctx, cancel := apiContext()
+		defer cancel()
+		if err := m.Env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 			return err
 		}
 		c := conditions.Get(obj, meta.ReadyCondition)
@@ -297,7 +360,9 @@ func (m *Manager) Secret(t testing.TB, ns, name string, data map[string]string) 
 // Create creates obj, failing the test on error.
 func (m *Manager) Create(t testing.TB, obj client.Object) {
 	t.Helper()
-	if err := m.Env.Client.Create(context.Background(), obj); err != nil {
+	ctx, cancel := apiContext()
+	defer cancel()
+	if err := m.Env.Client.Create(ctx, obj); err != nil {
 		t.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
 	}
 }
@@ -306,11 +371,13 @@ func (m *Manager) Create(t testing.TB, obj client.Object) {
 func Update[T client.Object](t testing.TB, c client.Client, obj T, edit func(T)) {
 	t.Helper()
 	Eventually(t, 10*time.Second, func() error {
-		if err := c.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+		ctx, cancel := apiContext()
+		defer cancel()
+		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 			return err
 		}
 		edit(obj)
-		return c.Update(context.Background(), obj)
+		return c.Update(ctx, obj)
 	})
 }
 
@@ -318,7 +385,9 @@ func Update[T client.Object](t testing.TB, c client.Client, obj T, edit func(T))
 func (m *Manager) EventsOf(t testing.TB, ns string) string {
 	t.Helper()
 	list := &corev1.EventList{}
-	if err := m.Env.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+	ctx, cancel := apiContext()
+	defer cancel()
+	if err := m.Env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
@@ -328,7 +397,11 @@ func (m *Manager) EventsOf(t testing.TB, ns string) string {
 	return b.String()
 }
 
-// Post sends body to url and returns the status and the answer.
+// HTTPClient is the client tests call the servers with: it gives up after 30s, so a handler
+// that never answers fails the test instead of hanging it.
+var HTTPClient = &http.Client{Timeout: 30 * time.Second}
+
+// Post sends body to url with HTTPClient and returns the status and the answer.
 func Post(t testing.TB, url string, header http.Header, body []byte) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
@@ -338,7 +411,7 @@ func Post(t testing.TB, url string, header http.Header, body []byte) (int, strin
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := HTTPClient.Do(req)
 	if err != nil {
 		t.Fatalf("POST: %v", err)
 	}

@@ -63,7 +63,7 @@ func (s *stopwatch) wait(b *testing.B, n int64) {
 }
 
 // poster POSTs events over keep-alive connections.
-var poster = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
+var poster = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
 
 func postBench(b *testing.B, url string, body []byte) {
 	resp, err := poster.Post(url, "application/json", bytes.NewReader(body))

@@ -251,7 +251,7 @@ func TestMalformedEventsAreRejected(t *testing.T) {
 	}
 	hook.Quiet(t, 0, 200*time.Millisecond)
 	// GET is not an event.
-	resp, err := http.Get(url)
+	resp, err := harness.HTTPClient.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}

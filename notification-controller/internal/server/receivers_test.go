@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,7 +240,7 @@ func TestHostileRequestsAnnotateNothing(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, hook, io.LimitReader(zeros{}, 1<<30))
 		req.ContentLength = 1 << 30
 		req.Header = good.header.Clone()
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := harness.HTTPClient.Do(req)
 		if err != nil {
 			t.Fatalf("no answer: %v", err)
 		}
@@ -253,7 +254,7 @@ func TestHostileRequestsAnnotateNothing(t *testing.T) {
 		req.ContentLength = -1 // chunked: the server learns the size only by reading
 		req.Header = good.header.Clone()
 		start := time.Now()
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := harness.HTTPClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusRequestEntityTooLarge {
@@ -281,7 +282,7 @@ func TestHostileRequestsAnnotateNothing(t *testing.T) {
 		}
 	})
 	t.Run("not a POST", func(t *testing.T) {
-		resp, err := http.Get(hook)
+		resp, err := harness.HTTPClient.Get(hook)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -309,6 +310,10 @@ func TestAFloodIsTurnedAway(t *testing.T) {
 	hook := url + r.Status.WebhookPath
 
 	release := make(chan struct{})
+	var releaseOnce sync.Once
+	releaseSenders := func() { releaseOnce.Do(func() { close(release) }) }
+	// Should the test stop early, the senders still end, before the server stops.
+	t.Cleanup(releaseSenders)
 	done := make(chan struct{}, 2)
 	for range 2 {
 		go func() {
@@ -319,7 +324,7 @@ func TestAFloodIsTurnedAway(t *testing.T) {
 				pw.Close()
 			}()
 			req, _ := http.NewRequest(http.MethodPost, hook, pr)
-			if resp, err := http.DefaultClient.Do(req); err == nil {
+			if resp, err := harness.HTTPClient.Do(req); err == nil {
 				resp.Body.Close()
 			}
 			done <- struct{}{}
@@ -335,9 +340,14 @@ func TestAFloodIsTurnedAway(t *testing.T) {
 	if waited := time.Since(start); waited > 2*time.Second {
 		t.Fatalf("the 503 took %s: the request queued", waited)
 	}
-	close(release)
-	<-done
-	<-done
+	releaseSenders()
+	for range 2 {
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a slow sender got no answer within 30s of sending the rest of its body")
+		}
+	}
 	codes := map[int]int{}
 	for range 20 {
 		c, _ := send(t, hook, call{body: []byte("{}")})

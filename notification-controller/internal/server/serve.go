@@ -16,6 +16,9 @@ const (
 	idleTimeout       = 90 * time.Second
 	maxHeaderBytes    = 64 << 10
 	shutdownTimeout   = 10 * time.Second
+	// handlerTimeout ends a request's context, and so its reads of the cache and the API
+	// server, in time for the answer to be written before writeTimeout.
+	handlerTimeout = 20 * time.Second
 )
 
 // listener is the part of a Runnable that binds an address and serves until the context ends.
@@ -38,7 +41,7 @@ func (l *listener) serve(ctx context.Context, h http.Handler) error {
 	l.bound = ln.Addr().String()
 	close(l.ready)
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           withTimeout(h, handlerTimeout),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -57,6 +60,16 @@ func (l *listener) serve(ctx context.Context, h http.Handler) error {
 		return err
 	}
 	return <-stopped
+}
+
+// withTimeout gives every request's context a deadline d: a handler blocked on the cache (say,
+// an informer that never syncs) then ends instead of holding its slot until the client leaves.
+func withTimeout(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // Addr waits until the listener is bound and returns its address (host:port), or "" if ctx
