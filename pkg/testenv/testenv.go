@@ -173,7 +173,16 @@ func Main(m *testing.M, env **Environment, setups ...Setup) {
 		code = m.Run()
 	}
 	for i := len(stops) - 1; i >= 0; i-- {
-		stops[i]()
+		// A manager whose caches never synced does not return when cancelled: bound the wait
+		// so the control plane is still stopped and the process exits.
+		done := make(chan struct{})
+		go func() { stops[i](); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			fmt.Fprintln(os.Stderr, "test teardown did not finish within 1m; stopping the control plane anyway")
+			code = max(code, 1)
+		}
 	}
 	if err := e.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "stopping the test control plane:", err)
