@@ -13,7 +13,7 @@ var env *testenv.Environment
 func TestMain(m *testing.M) { testenv.Main(m, &env) }
 
 func TestBinary(t *testing.T) {
-	testenv.CheckControllerBinary(t, env, ".", "--storage-path="+t.TempDir(), "--storage-addr=127.0.0.1:0")
+	testenv.CheckControllerBinary(t, env, ".", []string{"gitrepository"}, "--storage-path="+t.TempDir(), "--storage-addr=127.0.0.1:0")
 }
 
 // TestStorageFlags: source-controller's own flags are checked before it starts.
@@ -23,6 +23,7 @@ func TestStorageFlags(t *testing.T) {
 		{"--storage-path=", "--storage-path"},
 		{"--storage-adv-addr=http://x/y", "--storage-adv-addr"},
 		{"--artifact-retention-records=0", "--artifact-retention-records"},
+		{"--helm-chart-max-size=0", "--helm-chart-max-size"},
 	} {
 		t.Run(tc.flag, func(t *testing.T) {
 			p := testenv.StartProcess(t, bin, "--kubeconfig="+env.KubeconfigPath, tc.flag)

@@ -3,6 +3,8 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,8 +29,9 @@ func poll(timeout time.Duration, f func() error) error {
 // CheckControllerBinary builds the controller's main package in dir and proves, against e, the
 // process contract every Weir controller keeps: it starts, answers /healthz and /readyz on
 // --health-addr and exits 0 on SIGTERM; and it exits 2 naming the flag at fault for each bad flag.
-// args are the controller-specific flags it needs to start.
-func CheckControllerBinary(t *testing.T, e *Environment, dir string, args ...string) {
+// controllers are the names of the controllers the binary runs: each must report the
+// --concurrent workers in its metrics. args are the controller-specific flags it needs to start.
+func CheckControllerBinary(t *testing.T, e *Environment, dir string, controllers []string, args ...string) {
 	bin := BuildBinary(t, dir)
 
 	t.Run("starts healthy, leads and stops cleanly", func(t *testing.T) {
@@ -42,6 +45,7 @@ func CheckControllerBinary(t *testing.T, e *Environment, dir string, args ...str
 			fmt.Sprintf("--metrics-addr=127.0.0.1:%d", metrics),
 			"--log-encoding=console",
 			"--enable-leader-election",
+			"--concurrent=3",
 		}, args...)...)
 		for _, path := range []string{"/healthz", "/readyz"} {
 			if err := p.WaitHTTP(fmt.Sprintf("http://127.0.0.1:%d%s", health, path), 60*time.Second); err != nil {
@@ -51,6 +55,7 @@ func CheckControllerBinary(t *testing.T, e *Environment, dir string, args ...str
 		if err := p.WaitHTTP(fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics), 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
+
 		// The lease proves the process reached the API server with its own identity and flags.
 		lease := &coordinationv1.Lease{}
 		key := client.ObjectKey{Namespace: ns, Name: filepath.Base(bin) + "-leader-election"}
@@ -59,6 +64,10 @@ func CheckControllerBinary(t *testing.T, e *Environment, dir string, args ...str
 		}
 		if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
 			t.Fatalf("lease %s has no holder", key)
+		}
+		// --concurrent reaches every controller, which starts once the lease is held.
+		if err := poll(30*time.Second, func() error { return checkConcurrency(metrics, controllers, 3) }); err != nil {
+			t.Error(err)
 		}
 		if err := p.Stop(30 * time.Second); err != nil {
 			t.Fatalf("exit after SIGTERM: %v; output:\n%s", err, p.Output())
@@ -93,4 +102,24 @@ func CheckControllerBinary(t *testing.T, e *Environment, dir string, args ...str
 			}
 		})
 	}
+}
+
+// checkConcurrency reads /metrics and checks that each named controller runs want workers.
+func checkConcurrency(port int, controllers []string, want int) error {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	for _, c := range controllers {
+		line := fmt.Sprintf("controller_runtime_max_concurrent_reconciles{controller=%q} %d", c, want)
+		if !strings.Contains(string(b), line+"\n") {
+			return fmt.Errorf("/metrics lacks %q: --concurrent does not reach controller %s", line, c)
+		}
+	}
+	return nil
 }
