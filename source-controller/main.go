@@ -21,7 +21,10 @@ import (
 
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/app"
+	"weir.dev/source-controller/internal/chart"
 	"weir.dev/source-controller/internal/controller"
+	"weir.dev/source-controller/internal/helmrepo"
+	"weir.dev/source-controller/internal/oci"
 	"weir.dev/source-controller/internal/storage"
 )
 
@@ -33,6 +36,11 @@ type storageOptions struct {
 	addr             string
 	advertisedAddr   string
 	retentionRecords int
+
+	helmIndexMaxSize     int64
+	helmChartMaxSize     int64
+	helmChartFileMaxSize int64
+	ociLayerMaxSize      int64
 }
 
 func (o *storageOptions) bindFlags(fs *pflag.FlagSet) {
@@ -40,6 +48,10 @@ func (o *storageOptions) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.addr, "storage-addr", ":9090", "The address the artifact server binds to.")
 	fs.StringVar(&o.advertisedAddr, "storage-adv-addr", "", "The host[:port] consumers fetch artifacts from; defaults to --storage-addr.")
 	fs.IntVar(&o.retentionRecords, "artifact-retention-records", 2, "The number of artifacts kept per object.")
+	fs.Int64Var(&o.helmIndexMaxSize, "helm-index-max-size", helmrepo.DefaultMaxIndexSize, "The largest Helm repository index.yaml downloaded, in bytes.")
+	fs.Int64Var(&o.helmChartMaxSize, "helm-chart-max-size", chart.DefaultMaxSize, "The largest Helm chart, packaged or uncompressed, in bytes.")
+	fs.Int64Var(&o.helmChartFileMaxSize, "helm-chart-file-max-size", chart.DefaultMaxFileSize, "The largest file in a Helm chart, in bytes.")
+	fs.Int64Var(&o.ociLayerMaxSize, "oci-layer-max-size", oci.DefaultMaxLayerSize, "The largest OCI layer pulled, in bytes.")
 }
 
 func (o *storageOptions) validate() error {
@@ -53,6 +65,14 @@ func (o *storageOptions) validate() error {
 	if o.advertisedAddr != "" {
 		if u, err := url.Parse("http://" + o.advertisedAddr); err != nil || u.Host != o.advertisedAddr {
 			errs = append(errs, fmt.Errorf("--storage-adv-addr: must be host[:port], got %q", o.advertisedAddr))
+		}
+	}
+	for flag, v := range map[string]int64{
+		"--helm-index-max-size": o.helmIndexMaxSize, "--helm-chart-max-size": o.helmChartMaxSize,
+		"--helm-chart-file-max-size": o.helmChartFileMaxSize, "--oci-layer-max-size": o.ociLayerMaxSize,
+	} {
+		if v < 1 {
+			errs = append(errs, fmt.Errorf("%s: must be at least 1, got %d", flag, v))
 		}
 	}
 	if o.retentionRecords < 1 {
@@ -88,13 +108,45 @@ func (o *storageOptions) setup(mgr ctrl.Manager, opts *app.Options, log logr.Log
 	if err != nil {
 		return err
 	}
-	return (&controller.GitRepositoryReconciler{
+	ctx := context.Background()
+	err = (&controller.GitRepositoryReconciler{
 		Client:            mgr.GetClient(),
 		EventRecorder:     recorder,
 		Storage:           store,
 		ControllerName:    controllerName,
 		DependencyRequeue: 10 * time.Second,
-	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
+	}).SetupWithManager(ctx, mgr, opts.Concurrent)
+	if err != nil {
+		return err
+	}
+	err = (&controller.OCIRepositoryReconciler{
+		Client:         mgr.GetClient(),
+		EventRecorder:  recorder,
+		Storage:        store,
+		ControllerName: controllerName,
+		MaxLayerSize:   o.ociLayerMaxSize,
+	}).SetupWithManager(mgr, opts.Concurrent)
+	if err != nil {
+		return err
+	}
+	err = (&controller.HelmRepositoryReconciler{
+		Client:         mgr.GetClient(),
+		EventRecorder:  recorder,
+		Storage:        store,
+		ControllerName: controllerName,
+		MaxIndexSize:   o.helmIndexMaxSize,
+	}).SetupWithManager(mgr, opts.Concurrent)
+	if err != nil {
+		return err
+	}
+	return (&controller.HelmChartReconciler{
+		Client:            mgr.GetClient(),
+		EventRecorder:     recorder,
+		Storage:           store,
+		ControllerName:    controllerName,
+		DependencyRequeue: 10 * time.Second,
+		Limits:            chart.Limits{MaxSize: o.helmChartMaxSize, MaxFileSize: o.helmChartFileMaxSize},
+	}).SetupWithManager(ctx, mgr, opts.Concurrent)
 }
 
 func main() {

@@ -13,7 +13,7 @@ var env *testenv.Environment
 func TestMain(m *testing.M) { testenv.Main(m, &env) }
 
 func TestBinary(t *testing.T) {
-	testenv.CheckControllerBinary(t, env, ".", []string{"gitrepository"}, "--storage-path="+t.TempDir(), "--storage-addr=127.0.0.1:0")
+	testenv.CheckControllerBinary(t, env, ".", []string{"gitrepository", "ocirepository", "helmrepository", "helmchart"}, "--storage-path="+t.TempDir(), "--storage-addr=127.0.0.1:0")
 }
 
 // TestStorageFlags: source-controller's own flags are checked before it starts.

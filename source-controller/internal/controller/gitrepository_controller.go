@@ -2,22 +2,16 @@ package controller
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/fluxcd/pkg/runtime/conditions"
 	"github.com/fluxcd/pkg/runtime/events"
-	"github.com/fluxcd/pkg/runtime/patch"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
@@ -74,77 +68,22 @@ func (r *GitRepositoryReconciler) includers(ctx context.Context, o client.Object
 }
 
 // Reconcile brings one GitRepository's artifact up to date with its remote.
-func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &sourcev1.GitRepository{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	patcher := patch.NewSerialPatcher(obj, r.Client)
-
-	if !obj.DeletionTimestamp.IsZero() {
-		return r.reconcileDelete(ctx, obj, patcher)
-	}
-	if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
-		controllerutil.AddFinalizer(obj, meta.Finalizer)
-		if err := patcher.Patch(ctx, obj, patch.WithFieldOwner(r.ControllerName)); err != nil {
-			return ctrl.Result{}, client.IgnoreNotFound(err)
-		}
-	}
-	if token, ok := meta.ReconcileAnnotationValue(obj.GetAnnotations()); ok {
-		obj.Status.SetLastHandledReconcileRequest(token)
-	}
-	if obj.Spec.Suspend {
-		markSuspended(obj)
-		return ctrl.Result{}, r.patch(ctx, obj, patcher, true)
-	}
-	// A new generation shows as in progress at once; a retry of the same one already does.
-	if obj.Generation != obj.Status.ObservedGeneration &&
-		conditions.GetObservedGeneration(obj, meta.ReconcilingCondition) != obj.Generation {
-		conditions.MarkReconciling(obj, meta.ProgressingReason, "reconciling new generation %d", obj.Generation)
-		if err := r.patch(ctx, obj, patcher, false); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-
 	sc := &gitScope{obj: obj}
-	defer func() {
-		outcome := steps.Classify(retErr, meta.FailedReason)
-		summarizeGitRepository(sc, outcome)
-		steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(obj))
-		if err := r.patch(ctx, obj, patcher, outcome.IsObservation()); err != nil && !apierrors.IsNotFound(err) {
-			retErr = err
-			return
-		}
-		result, retErr = steps.Result(outcome, obj.Spec.Interval.Duration)
-	}()
-	return ctrl.Result{}, steps.Run(ctx, sc,
-		steps.Step[*gitScope]{Name: "validate", Run: r.validateSpec},
-		steps.Step[*gitScope]{Name: "auth", Run: r.reconcileAuth},
-		steps.Step[*gitScope]{Name: "include", Run: r.reconcileInclude},
-		steps.Step[*gitScope]{Name: "remote", Run: r.reconcileRemote},
-		steps.Step[*gitScope]{Name: "checkout", Run: r.reconcileCheckout},
-		steps.Step[*gitScope]{Name: "verify", Run: r.reconcileVerification},
-		steps.Step[*gitScope]{Name: "artifact", Run: r.reconcileArtifact},
-	)
+	return reconcileSource(ctx, r.shared(), gitRepositoryKind, obj, req, func(ctx context.Context) error {
+		return steps.Run(ctx, sc,
+			steps.Step[*gitScope]{Name: "validate", Run: r.validateSpec},
+			steps.Step[*gitScope]{Name: "auth", Run: r.reconcileAuth},
+			steps.Step[*gitScope]{Name: "include", Run: r.reconcileInclude},
+			steps.Step[*gitScope]{Name: "remote", Run: r.reconcileRemote},
+			steps.Step[*gitScope]{Name: "checkout", Run: r.reconcileCheckout},
+			steps.Step[*gitScope]{Name: "verify", Run: r.reconcileVerification},
+			steps.Step[*gitScope]{Name: "artifact", Run: r.reconcileArtifact},
+		)
+	})
 }
 
-// reconcileDelete removes the object's artifacts from storage, then the finalizer.
-func (r *GitRepositoryReconciler) reconcileDelete(ctx context.Context, obj *sourcev1.GitRepository, patcher *patch.SerialPatcher) (ctrl.Result, error) {
-	if err := r.Storage.RemoveAll(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name); err != nil {
-		return ctrl.Result{}, fmt.Errorf("removing the artifacts from storage: %w", err)
-	}
-	controllerutil.RemoveFinalizer(obj, meta.Finalizer)
-	return ctrl.Result{}, client.IgnoreNotFound(patcher.Patch(ctx, obj, patch.WithFieldOwner(r.ControllerName)))
-}
-
-// patch writes obj's status and metadata; observed advances status.observedGeneration.
-func (r *GitRepositoryReconciler) patch(ctx context.Context, obj *sourcev1.GitRepository, patcher *patch.SerialPatcher, observed bool) error {
-	opts := []patch.Option{
-		patch.WithFieldOwner(r.ControllerName),
-		patch.WithOwnedConditions{Conditions: gitRepositoryOwnedConditions},
-	}
-	if observed {
-		opts = append(opts, patch.WithStatusObservedGeneration{})
-	}
-	return patcher.Patch(ctx, obj, opts...)
+func (r *GitRepositoryReconciler) shared() sourceReconciler {
+	return sourceReconciler{Client: r.Client, EventRecorder: r.EventRecorder, Storage: r.Storage, ControllerName: r.ControllerName}
 }

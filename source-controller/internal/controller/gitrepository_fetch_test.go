@@ -172,6 +172,9 @@ func assertNoSecret(t *testing.T, obj *sourcev1.GitRepository, secret string) {
 	if ev, ok := eventSink.mentioning(secret); ok {
 		t.Errorf("an event sent to notification-controller contains the secret: %+v", ev)
 	}
+	if logSink.contains(secret) {
+		t.Errorf("the controller's log contains the secret")
+	}
 }
 
 type errString string

@@ -11,7 +11,6 @@ import (
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -64,7 +63,7 @@ func (r *GitRepositoryReconciler) validateSpec(_ context.Context, sc *gitScope) 
 func (r *GitRepositoryReconciler) reconcileAuth(ctx context.Context, sc *gitScope) error {
 	spec := sc.obj.Spec
 	if spec.SecretRef != nil {
-		data, err := r.secretData(ctx, sc.obj.Namespace, spec.SecretRef.Name)
+		data, err := secretData(ctx, r.Client, sc.obj.Namespace, spec.SecretRef.Name)
 		if err != nil {
 			return r.fetchFailed(sc, meta.AuthenticationFailedReason, err)
 		}
@@ -75,7 +74,7 @@ func (r *GitRepositoryReconciler) reconcileAuth(ctx context.Context, sc *gitScop
 		return steps.Stalled(meta.AuthenticationFailedReason, errors.New("an ssh URL needs spec.secretRef with an identity and known_hosts"))
 	}
 	if spec.ProxySecretRef != nil {
-		data, err := r.secretData(ctx, sc.obj.Namespace, spec.ProxySecretRef.Name)
+		data, err := secretData(ctx, r.Client, sc.obj.Namespace, spec.ProxySecretRef.Name)
 		if err != nil {
 			return r.fetchFailed(sc, meta.AuthenticationFailedReason, err)
 		}
@@ -85,18 +84,6 @@ func (r *GitRepositoryReconciler) reconcileAuth(ctx context.Context, sc *gitScop
 		sc.proxy = transport.ProxyOptions{URL: string(data["address"]), Username: string(data["username"]), Password: string(data["password"])}
 	}
 	return nil
-}
-
-// secretData returns a Secret's data, with an error naming the Secret (never its content).
-func (r *GitRepositoryReconciler) secretData(ctx context.Context, namespace, name string) (map[string][]byte, error) {
-	var s corev1.Secret
-	if err := r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &s); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("secret '%s' not found", name)
-		}
-		return nil, fmt.Errorf("reading secret '%s': %w", name, err)
-	}
-	return s.Data, nil
 }
 
 // reconcileInclude collects the artifacts of the included GitRepositories. One without an
@@ -173,7 +160,7 @@ func (r *GitRepositoryReconciler) reconcileVerification(ctx context.Context, sc 
 		conditions.MarkFalse(sc.obj, sourcev1.SourceVerifiedCondition, sourcev1.VerificationFailedReason, "%s", err)
 		return steps.Failed(sourcev1.VerificationFailedReason, err)
 	}
-	keys, err := r.secretData(ctx, sc.obj.Namespace, v.SecretRef.Name)
+	keys, err := secretData(ctx, r.Client, sc.obj.Namespace, v.SecretRef.Name)
 	if err != nil {
 		return fail(err)
 	}

@@ -10,35 +10,32 @@ import (
 
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
-	"weir.dev/pkg/steps"
 )
 
-// gitRepositoryNegative are GitRepository's abnormal-true conditions; a success clears them.
-var gitRepositoryNegative = []string{
-	sourcev1.FetchFailedCondition,
-	sourcev1.IncludeUnavailableCondition,
-	sourcev1.StorageOperationFailedCondition,
+// gitRepositoryKind is what the shared reconcile skeleton needs to know of GitRepository.
+var gitRepositoryKind = &sourceKind[*sourcev1.GitRepository]{
+	kind: sourcev1.GitRepositoryKind,
+	negative: []string{
+		sourcev1.FetchFailedCondition,
+		sourcev1.IncludeUnavailableCondition,
+		sourcev1.StorageOperationFailedCondition,
+	},
+	positive:  []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
+	suspended: func(o *sourcev1.GitRepository) bool { return o.Spec.Suspend },
+	status: func(o *sourcev1.GitRepository) (int64, *meta.ReconcileRequestStatus) {
+		return o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus
+	},
+	ready: func(o *sourcev1.GitRepository) (string, string) {
+		return meta.SucceededReason, artifactMessage(o.Status.Artifact)
+	},
 }
 
-// gitRepositoryOwnedConditions are the conditions the controller alone writes.
-var gitRepositoryOwnedConditions = append([]string{
-	meta.ReadyCondition, meta.ReconcilingCondition, meta.StalledCondition,
-	sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition,
-}, gitRepositoryNegative...)
-
-// summarizeGitRepository sets Ready, Reconciling and Stalled for the outcome of a run.
-func summarizeGitRepository(sc *gitScope, o steps.Outcome) {
-	obj := sc.obj
-	msg := "no artifact"
-	if a := obj.Status.Artifact; a != nil {
-		msg = fmt.Sprintf("stored artifact for revision '%s'", a.Revision)
+// artifactMessage is Ready's message for a source with artifact a.
+func artifactMessage(a *meta.Artifact) string {
+	if a == nil {
+		return "no artifact"
 	}
-	steps.Summary{Negative: gitRepositoryNegative, SuccessMessage: msg}.Apply(obj, o)
-}
-
-// markSuspended leaves the conditions as they were but for Reconciling: nothing is in progress.
-func markSuspended(obj conditions.Setter) {
-	conditions.Delete(obj, meta.ReconcilingCondition)
+	return fmt.Sprintf("stored artifact for revision '%s'", a.Revision)
 }
 
 // artifactUpToDate reports whether the current artifact was built from revision with the
@@ -72,14 +69,6 @@ func artifactUpToDate(obj *sourcev1.GitRepository, revision string, includes []*
 		}
 	}
 	return true
-}
-
-// revisionMetadata is the event metadata for obj: its artifact's revision, if any.
-func revisionMetadata(obj *sourcev1.GitRepository) map[string]string {
-	if a := obj.Status.Artifact; a != nil {
-		return map[string]string{meta.RevisionEventKey: a.Revision}
-	}
-	return nil
 }
 
 // gitTimeout is spec.timeout, 60s when unset.

@@ -3,10 +3,10 @@ package controller
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +29,13 @@ var (
 	testStorage  *storage.Storage
 	artifactHost string
 	eventSink    = &eventCapture{}
+	logSink      = &logCapture{}
+)
+
+// Limits of the test controller, lower than the defaults so that tests exceed them cheaply.
+const (
+	testMaxIndexSize = 1 << 20
+	testMaxLayerSize = 1 << 20
 )
 
 func TestMain(m *testing.M) {
@@ -36,7 +43,7 @@ func TestMain(m *testing.M) {
 }
 
 func startController(e *testenv.Environment) (func(), error) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	ctrl.SetLogger(zap.New(zap.WriteTo(logSink)))
 	dir, err := os.MkdirTemp("", "storage-")
 	if err != nil {
 		return nil, err
@@ -59,11 +66,33 @@ func startController(e *testenv.Environment) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	// Helm's packages must never touch the user's Helm directories.
+	for _, k := range []string{"HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"} {
+		os.Setenv(k, filepath.Join(dir, ".helm", k))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	err = (&GitRepositoryReconciler{
 		Client: mgr.GetClient(), EventRecorder: rec, Storage: testStorage,
 		ControllerName: "source-controller", DependencyRequeue: time.Second,
 	}).SetupWithManager(ctx, mgr, 4)
+	if err == nil {
+		err = (&HelmRepositoryReconciler{
+			Client: mgr.GetClient(), EventRecorder: rec, Storage: testStorage,
+			ControllerName: "source-controller", MaxIndexSize: testMaxIndexSize,
+		}).SetupWithManager(mgr, 4)
+	}
+	if err == nil {
+		err = (&OCIRepositoryReconciler{
+			Client: mgr.GetClient(), EventRecorder: rec, Storage: testStorage,
+			ControllerName: "source-controller", MaxLayerSize: testMaxLayerSize,
+		}).SetupWithManager(mgr, 4)
+	}
+	if err == nil {
+		err = (&HelmChartReconciler{
+			Client: mgr.GetClient(), EventRecorder: rec, Storage: testStorage,
+			ControllerName: "source-controller", DependencyRequeue: time.Second,
+		}).SetupWithManager(ctx, mgr, 4)
+	}
 	if err != nil {
 		cancel()
 		return nil, err
@@ -124,4 +153,23 @@ func (c *eventCapture) mentioning(s string) (eventv1.Event, bool) {
 		}
 	}
 	return eventv1.Event{}, false
+}
+
+// logCapture keeps the controller's log output, so tests can check that no credential is logged.
+type logCapture struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (c *logCapture) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.Write(p)
+}
+
+// contains reports whether the log so far contains s.
+func (c *logCapture) contains(s string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Contains(c.buf.String(), s)
 }

@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// SelfSignedTLS returns a PEM CA certificate and a server certificate and key it signed, for
-// 127.0.0.1 and localhost.
+// SelfSignedTLS returns a PEM CA certificate and a certificate and key it signed, for
+// 127.0.0.1 and localhost, valid for server and client authentication.
 func SelfSignedTLS(t testing.TB) (caPEM, certPEM, keyPEM []byte) {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -44,7 +44,7 @@ func SelfSignedTLS(t testing.TB) (caPEM, certPEM, keyPEM []byte) {
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
 		DNSNames:     []string{"localhost"},
 	}

@@ -1,0 +1,67 @@
+package controller
+
+import (
+	"strings"
+
+	"github.com/fluxcd/pkg/runtime/conditions"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+
+	"weir.dev/api/meta"
+	sourcev1 "weir.dev/api/source/v1"
+)
+
+// ociRepositoryKind is what the shared reconcile skeleton needs to know of OCIRepository.
+var ociRepositoryKind = &sourceKind[*sourcev1.OCIRepository]{
+	kind:      sourcev1.OCIRepositoryKind,
+	negative:  []string{sourcev1.FetchFailedCondition, sourcev1.StorageOperationFailedCondition},
+	positive:  []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
+	suspended: func(o *sourcev1.OCIRepository) bool { return o.Spec.Suspend },
+	status: func(o *sourcev1.OCIRepository) (int64, *meta.ReconcileRequestStatus) {
+		return o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus
+	},
+	ready: func(o *sourcev1.OCIRepository) (string, string) {
+		return meta.SucceededReason, artifactMessage(o.Status.Artifact)
+	},
+}
+
+// ociRevision is `<tag>@<digest>`, or the digest alone when the reference was a digest.
+func ociRevision(tag string, desc ocispec.Descriptor) string {
+	if tag == "" {
+		return desc.Digest.String()
+	}
+	return tag + "@" + desc.Digest.String()
+}
+
+// ociArtifactUpToDate reports whether the current artifact was built from revision with the
+// current spec's ignore rules and layer selector, and no verification is pending.
+func ociArtifactUpToDate(obj *sourcev1.OCIRepository, revision string) bool {
+	st := obj.Status
+	if st.Artifact == nil || st.Artifact.Revision != revision {
+		return false
+	}
+	if obj.Spec.Verify != nil && !conditions.IsTrue(obj, sourcev1.SourceVerifiedCondition) {
+		return false
+	}
+	return apiequality.Semantic.DeepEqual(st.ObservedIgnore, obj.Spec.Ignore) &&
+		apiequality.Semantic.DeepEqual(st.ObservedLayerSelector, obj.Spec.LayerSelector)
+}
+
+// ociMetadata keeps the manifest's `org.opencontainers.image.*` annotations for the artifact's
+// metadata, each value cut to 256 bytes.
+func ociMetadata(annotations map[string]string) map[string]string {
+	md := map[string]string{}
+	for k, v := range annotations {
+		if !strings.HasPrefix(k, "org.opencontainers.image.") {
+			continue
+		}
+		if len(v) > 256 {
+			v = v[:256]
+		}
+		md[k] = v
+	}
+	if len(md) == 0 {
+		return nil
+	}
+	return md
+}
