@@ -86,6 +86,8 @@ func Start() (*Environment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the test control plane: %w", err)
 	}
+	// client-go's default of 5 requests/s would make every controller under test crawl.
+	cfg.QPS, cfg.Burst = 1000, 2000
 	e.Config = cfg
 	if e.Client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		_ = e.env.Stop()

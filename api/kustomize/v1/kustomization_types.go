@@ -302,13 +302,13 @@ func (in *Kustomization) GetRetryInterval() time.Duration {
 	return in.Spec.Interval.Duration
 }
 
-// GetTimeout returns spec.timeout, or spec.interval minus 30s, and never less than 30s.
+// GetTimeout returns spec.timeout when set; otherwise spec.interval minus 30s, and never less
+// than 30s.
 func (in *Kustomization) GetTimeout() time.Duration {
-	d := in.Spec.Interval.Duration - 30*time.Second
-	if in.Spec.Timeout != nil {
-		d = in.Spec.Timeout.Duration
+	if in.Spec.Timeout != nil && in.Spec.Timeout.Duration > 0 {
+		return in.Spec.Timeout.Duration
 	}
-	return max(d, 30*time.Second)
+	return max(in.Spec.Interval.Duration-30*time.Second, 30*time.Second)
 }
 
 // GetDeletionPolicy returns spec.deletionPolicy, or MirrorPrune when it is empty.

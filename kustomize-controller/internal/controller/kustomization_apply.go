@@ -158,7 +158,7 @@ func (r *KustomizationReconciler) reconcileHealth(ctx context.Context, sc *ksSco
 	}
 	err := sc.manager.WaitForSet(set, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: obj.GetTimeout()})
 	if err != nil {
-		err = fmt.Errorf("health check failed after %s: %s", obj.GetTimeout(), strings.TrimSpace(err.Error()))
+		err = fmt.Errorf("health check of %s failed after %s: %s", describeSet(set), obj.GetTimeout(), strings.TrimSpace(err.Error()))
 		conditions.MarkFalse(obj, kustomizev1.HealthyCondition, meta.HealthCheckFailedReason, "%s", err)
 		conditions.MarkTrue(obj, kustomizev1.HealthCheckFailedCondition, meta.HealthCheckFailedReason, "%s", err)
 		return steps.Failed(meta.HealthCheckFailedReason, err)
@@ -233,3 +233,15 @@ func staleObjects(old, current *meta.ResourceInventory) ([]*unstructured.Unstruc
 
 // ssaWaitInterval is how often health and termination are polled.
 const ssaWaitInterval = 2 * time.Second
+
+// describeSet names up to five objects of set, and how many more there are.
+func describeSet(set object.ObjMetadataSet) string {
+	names := make([]string, 0, min(len(set), 5))
+	for _, id := range set[:min(len(set), 5)] {
+		names = append(names, fmt.Sprintf("%s/%s/%s", id.GroupKind.Kind, id.Namespace, id.Name))
+	}
+	if len(set) > 5 {
+		names = append(names, fmt.Sprintf("and %d more", len(set)-5))
+	}
+	return strings.Join(names, ", ")
+}
