@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	helmrepov1 "helm.sh/helm/v3/pkg/repo"
+	hrepo "helm.sh/helm/v3/pkg/repo"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"weir.dev/api/meta"
@@ -61,7 +61,7 @@ func TestHelmChartBadArchives(t *testing.T) {
 		}
 	}
 	repo.PublishArchive(t, "slow-1.0.0.tgz", "slow", "1.0.0", nil)
-	repo.RewriteIndex(t, func(idx *helmrepov1.IndexFile) {
+	repo.RewriteIndex(t, func(idx *hrepo.IndexFile) {
 		idx.Entries["slow"][0].URLs = []string{hanging.URL + "/slow-1.0.0.tgz"}
 	})
 	createSecret(t, ns, "creds", map[string][]byte{"username": []byte("helm"), "password": []byte("Bad-Arch-5Gh")})
@@ -118,7 +118,7 @@ func TestHelmChartBadSourceContent(t *testing.T) {
 		{name: "verification", chart: "good", mutate: func(o *sourcev1.HelmChart) {
 			o.Spec.SourceRef = sourcev1.HelmChartSourceReference{Kind: sourcev1.HelmRepositoryKind, Name: "oci"}
 			o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: sourcev1.CosignVerificationProvider}
-		}, reason: sourcev1.VerificationFailedReason, message: "cosign and notation verification is not supported in this build", stalled: true},
+		}, reason: sourcev1.VerificationFailedReason, message: "keyless cosign verification is not supported in this build", stalled: true},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,17 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/fluxcd/pkg/runtime/conditions"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	hchart "helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/repo"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
@@ -112,10 +108,16 @@ func (r *HelmChartReconciler) buildFromRegistry(ctx context.Context, sc *helmCha
 		conditions.MarkTrue(sc.obj, sourcev1.FetchFailedCondition, reasonOf(err, sourcev1.ChartPullFailedReason), "%s", err)
 		return err
 	}
-	data, version, err := pullChart(ctx, c, spec.Version, r.limits().MaxSize, func(version string) bool {
-		return r.upToDate(sc, spec.Chart, version)
+	data, version, err := pullChart(ctx, c, spec.Version, r.limits().MaxSize, func(version string, desc ocispec.Descriptor) error {
+		if (spec.Verify == nil || conditions.IsTrue(sc.obj, sourcev1.SourceVerifiedCondition)) && r.upToDate(sc, spec.Chart, version) {
+			return steps.ErrStop
+		}
+		if spec.Verify != nil {
+			return sourceReconciler{Client: r.Client}.verifyCosign(ctx, sc.obj, sc.obj.Namespace, spec.Verify, c, desc, version)
+		}
+		return nil
 	})
-	if errors.Is(err, steps.ErrStop) {
+	if errors.Is(err, steps.ErrStop) || reasonOf(err, "") == sourcev1.VerificationFailedReason {
 		return err
 	}
 	if err != nil {
@@ -129,9 +131,10 @@ func (r *HelmChartReconciler) buildFromRegistry(ctx context.Context, sc *helmCha
 }
 
 // pullChart resolves the highest chart version in the SemVer range among the repository's tags
-// (Helm writes `+` as `_` in tags) and pulls the chart layer. When stop says the version is
-// already there, it returns steps.ErrStop before pulling.
-func pullChart(ctx context.Context, c *oci.Client, versionRange string, maxSize int64, stop func(version string) bool) ([]byte, string, error) {
+// (Helm writes `+` as `_` in tags) and pulls the chart layer. check, when set, sees the version
+// and manifest before anything is pulled: an error from it (steps.ErrStop to stop early) is
+// returned as it is.
+func pullChart(ctx context.Context, c *oci.Client, versionRange string, maxSize int64, check func(version string, desc ocispec.Descriptor) error) ([]byte, string, error) {
 	if strings.TrimSpace(versionRange) == "" {
 		versionRange = "*"
 	}
@@ -140,8 +143,10 @@ func pullChart(ctx context.Context, c *oci.Client, versionRange string, maxSize 
 		return nil, "", err
 	}
 	version := strings.ReplaceAll(tag, "_", "+")
-	if stop != nil && stop(version) {
-		return nil, version, steps.ErrStop
+	if check != nil {
+		if err := check(version, desc); err != nil {
+			return nil, version, err
+		}
 	}
 	m, err := c.Manifest(ctx, desc, 0)
 	if err != nil {
@@ -274,200 +279,4 @@ func (r *HelmChartReconciler) limits() chart.Limits {
 		l.MaxFileSize = chart.DefaultMaxFileSize
 	}
 	return l
-}
-
-// valuesFromChart reads values files from inside a pulled chart. A missing file is an error,
-// unless ignoreMissing; found lists those read.
-func valuesFromChart(ch *hchart.Chart, paths []string, ignoreMissing bool) ([]chart.ValuesFile, []string, error) {
-	var files []chart.ValuesFile
-	var found []string
-	for _, p := range paths {
-		clean, err := confinedPath(p)
-		if err != nil {
-			return nil, nil, fmt.Errorf("values file '%s': %w", p, err)
-		}
-		data, ok := chart.RawFile(ch, clean)
-		if !ok {
-			if ignoreMissing {
-				continue
-			}
-			return nil, nil, fmt.Errorf("values file '%s' does not exist in chart '%s'", p, ch.Name())
-		}
-		files = append(files, chart.ValuesFile{Name: p, Data: data})
-		found = append(found, p)
-	}
-	return files, found, nil
-}
-
-// valuesFromSource reads values files relative to the source's root through an os.Root, so no
-// path or link can leave it, each within the per-file limit. A missing file is an error, unless
-// ignoreMissing; found lists those read.
-func (r *HelmChartReconciler) valuesFromSource(root string, paths []string, ignoreMissing bool) ([]chart.ValuesFile, []string, error) {
-	if len(paths) == 0 {
-		return nil, nil, nil
-	}
-	rt, err := os.OpenRoot(root)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rt.Close()
-	var files []chart.ValuesFile
-	var found []string
-	for _, p := range paths {
-		clean, err := confinedPath(p)
-		if err != nil {
-			return nil, nil, fmt.Errorf("values file '%s': %w", p, err)
-		}
-		f, err := rt.Open(clean)
-		if errors.Is(err, fs.ErrNotExist) {
-			if ignoreMissing {
-				continue
-			}
-			return nil, nil, fmt.Errorf("values file '%s' does not exist in the source", p)
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("values file '%s' cannot be read inside the source", p)
-		}
-		data, err := io.ReadAll(io.LimitReader(f, r.limits().MaxFileSize+1))
-		f.Close()
-		if err != nil {
-			return nil, nil, fmt.Errorf("values file '%s' cannot be read: is it a file?", p)
-		}
-		if int64(len(data)) > r.limits().MaxFileSize {
-			return nil, nil, fmt.Errorf("values file '%s' is larger than %d bytes", p, r.limits().MaxFileSize)
-		}
-		files = append(files, chart.ValuesFile{Name: p, Data: data})
-		found = append(found, p)
-	}
-	return files, found, nil
-}
-
-// remoteDependency resolves a chart's non-local dependency through the HelmRepository in ns
-// whose spec.url is the dependency's repository: from its stored index (type default) or its
-// registry (type oci), with its credentials.
-func (r *HelmChartReconciler) remoteDependency(ns string) chart.Remote {
-	return func(ctx context.Context, dep *hchart.Dependency) (*hchart.Chart, error) {
-		var list sourcev1.HelmRepositoryList
-		if err := r.List(ctx, &list, client.InNamespace(ns)); err != nil {
-			return nil, err
-		}
-		var repo *sourcev1.HelmRepository
-		for i := range list.Items {
-			if normalizeRepoURL(list.Items[i].Spec.URL) == normalizeRepoURL(dep.Repository) {
-				repo = &list.Items[i]
-				break
-			}
-		}
-		if repo == nil {
-			return nil, fmt.Errorf("no HelmRepository in namespace '%s' has spec.url '%s'", ns, dep.Repository)
-		}
-		var data []byte
-		if repo.Spec.Type == sourcev1.HelmRepositoryTypeOCI {
-			c, err := helmOCIClient(ctx, r.Client, repo, dep.Name)
-			if err != nil {
-				return nil, err
-			}
-			if data, _, err = pullChart(ctx, c, dep.Version, r.limits().MaxSize, nil); err != nil {
-				return nil, err
-			}
-		} else {
-			if repo.Status.Artifact == nil {
-				return nil, fmt.Errorf("HelmRepository '%s' has no index yet", repo.Name)
-			}
-			idx, err := r.storedIndex(repo.Status.Artifact)
-			if err != nil {
-				return nil, err
-			}
-			cv, err := helmrepo.Select(idx, dep.Name, dep.Version)
-			if err != nil {
-				return nil, fmt.Errorf("HelmRepository '%s': %w", repo.Name, err)
-			}
-			c, err := helmIndexClient(ctx, r.Client, repo)
-			if err != nil {
-				return nil, err
-			}
-			if data, err = c.FetchChart(ctx, cv, r.limits().MaxSize); err != nil {
-				return nil, err
-			}
-		}
-		return chart.LoadArchive(data, r.Limits)
-	}
-}
-
-// normalizeRepoURL compares repository URLs without a trailing slash.
-func normalizeRepoURL(u string) string { return strings.TrimSuffix(strings.TrimSpace(u), "/") }
-
-// storedIndexMaxSize bounds a stored index read back from storage.
-const storedIndexMaxSize = 256 << 20
-
-// storedIndex reads a HelmRepository's index artifact from storage, through a small cache
-// keyed by digest, so charts of one repository parse its index once per revision.
-func (r *HelmChartReconciler) storedIndex(a *meta.Artifact) (*repo.IndexFile, error) {
-	return r.indexes.get(a.Digest, func() (*repo.IndexFile, error) {
-		f, err := r.Storage.Open(*a)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		data, err := io.ReadAll(io.LimitReader(f, storedIndexMaxSize))
-		if err != nil {
-			return nil, fmt.Errorf("reading the stored index: %w", err)
-		}
-		return helmrepo.ParseNormalized(data)
-	})
-}
-
-// indexCache holds the most recently used parsed indexes.
-type indexCache struct {
-	mu      sync.Mutex
-	entries []indexEntry // most recent first
-}
-
-type indexEntry struct {
-	digest string
-	index  *repo.IndexFile
-}
-
-// indexCacheSize is how many parsed indexes indexCache keeps.
-const indexCacheSize = 8
-
-func (c *indexCache) get(digest string, load func() (*repo.IndexFile, error)) (*repo.IndexFile, error) {
-	c.mu.Lock()
-	for i, e := range c.entries {
-		if e.digest == digest {
-			copy(c.entries[1:i+1], c.entries[:i])
-			c.entries[0] = e
-			c.mu.Unlock()
-			return e.index, nil
-		}
-	}
-	c.mu.Unlock()
-	idx, err := load()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.entries = append([]indexEntry{{digest, idx}}, c.entries...)
-	if len(c.entries) > indexCacheSize {
-		c.entries = c.entries[:indexCacheSize]
-	}
-	return idx, nil
-}
-
-// readLimited reads at most max bytes of the file at p.
-func readLimited(p string, max int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("larger than %d bytes: %w", max, chart.ErrLimit)
-	}
-	return data, nil
 }

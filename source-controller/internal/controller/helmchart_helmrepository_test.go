@@ -148,31 +148,27 @@ func TestHelmChartValuesFiles(t *testing.T) {
 }
 
 // TestHelmChartPassCredentials: chart URLs on another host get the repository's credentials
-// only with passCredentials.
+// only with passCredentials. Each case has its own chart, so that requests are told apart.
 func TestHelmChartPassCredentials(t *testing.T) {
 	ns := env.Namespace(t)
 	other := helmtest.NewRepo(t, helmtest.RepoOptions{})
 	repo := helmtest.NewRepo(t, helmtest.RepoOptions{User: "helm", Password: "Pass-Cred-6Yu"})
 	repo.ChartBaseURL = other.URL + "/"
-	publish(t, repo, helmtest.Chart{Name: "app", Version: "1.0.0"})
-	data, err := os.ReadFile(filepath.Join(repo.Dir, "app-1.0.0.tgz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(other.Dir, "app-1.0.0.tgz"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	createSecret(t, ns, "creds", map[string][]byte{"username": []byte("helm"), "password": []byte("Pass-Cred-6Yu")})
 	for _, pass := range []bool{false, true} {
 		name := fmt.Sprintf("pass-%v", pass)
+		publish(t, repo, helmtest.Chart{Name: name, Version: "1.0.0"})
+		file := name + "-1.0.0.tgz"
+		if err := os.WriteFile(filepath.Join(other.Dir, file), readFile(t, filepath.Join(repo.Dir, file)), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		createHelmRepository(t, ns, name, repo.URL, func(o *sourcev1.HelmRepository) {
 			o.Spec.SecretRef = &meta.LocalObjectReference{Name: "creds"}
 			o.Spec.PassCredentials = pass
 		})
-		before := len(other.RequestsTo("/app-1.0.0.tgz"))
-		hc := createHelmChart(t, ns, name, sourcev1.HelmRepositoryKind, name, "app", nil)
+		hc := createHelmChart(t, ns, name, sourcev1.HelmRepositoryKind, name, name, nil)
 		waitArtifact(t, hc, revisionIs("1.0.0"))
-		reqs := other.RequestsTo("/app-1.0.0.tgz")[before:]
+		reqs := other.RequestsTo("/" + file)
 		if len(reqs) == 0 {
 			t.Fatal("the chart was not downloaded from the other host")
 		}
@@ -180,6 +176,9 @@ func TestHelmChartPassCredentials(t *testing.T) {
 			if (r.Authorization != "") != pass {
 				t.Errorf("passCredentials %v: the other host got Authorization %q", pass, r.Authorization)
 			}
+		}
+		if len(repo.RequestsTo("/"+file)) != 0 {
+			t.Errorf("the chart was fetched from the index's host, not from its URL")
 		}
 		assertNoLeak(t, hc, "Pass-Cred-6Yu")
 	}

@@ -30,17 +30,19 @@ type helmChartScope struct {
 }
 
 // validateSpec checks the chart name or path, the version range and the values file paths,
-// and refuses spec.verify, which this build cannot honour. Failures stall: only a spec change
-// fixes them.
+// and a spec.verify this build cannot honour (see checkVerifySpec). Failures stall: only a spec
+// change fixes them.
 func (r *HelmChartReconciler) validateSpec(_ context.Context, sc *helmChartScope) error {
 	if err := validateHelmChartSpec(sc.obj); err != nil {
 		return steps.Stalled(meta.InvalidSpecReason, err)
 	}
-	if sc.obj.Spec.Verify != nil {
-		conditions.MarkFalse(sc.obj, sourcev1.SourceVerifiedCondition, sourcev1.VerificationFailedReason, "%s", errVerifyUnsupported)
-		return steps.Stalled(sourcev1.VerificationFailedReason, errVerifyUnsupported)
+	if err := checkVerifySpec(sc.obj.Spec.Verify); err != nil {
+		conditions.MarkFalse(sc.obj, sourcev1.SourceVerifiedCondition, sourcev1.VerificationFailedReason, "%s", err)
+		return steps.Stalled(sourcev1.VerificationFailedReason, err)
 	}
-	conditions.Delete(sc.obj, sourcev1.SourceVerifiedCondition)
+	if sc.obj.Spec.Verify == nil {
+		conditions.Delete(sc.obj, sourcev1.SourceVerifiedCondition)
+	}
 	return nil
 }
 
@@ -73,6 +75,11 @@ func (r *HelmChartReconciler) reconcileSource(ctx context.Context, sc *helmChart
 	}
 	if sc.repo != nil && sc.repo.Spec.Type == sourcev1.HelmRepositoryTypeOCI {
 		return nil
+	}
+	if sc.obj.Spec.Verify != nil {
+		err := fmt.Errorf("spec.verify needs a HelmRepository source of type oci; %s '%s' is not one", ref.Kind, ref.Name)
+		conditions.MarkFalse(sc.obj, sourcev1.SourceVerifiedCondition, sourcev1.VerificationFailedReason, "%s", err)
+		return steps.Stalled(sourcev1.VerificationFailedReason, err)
 	}
 	if sc.artifact = src.GetArtifact(); sc.artifact == nil {
 		return wait("has no artifact yet")

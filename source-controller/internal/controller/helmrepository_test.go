@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	helmrepov1 "helm.sh/helm/v3/pkg/repo"
+	hrepo "helm.sh/helm/v3/pkg/repo"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"weir.dev/api/meta"
@@ -98,7 +98,7 @@ func TestHelmRepositoryIndex(t *testing.T) {
 		return nil
 	})
 	// The same charts in another order, generated at another time: the same artifact.
-	repo.RewriteIndex(t, func(idx *helmrepov1.IndexFile) {
+	repo.RewriteIndex(t, func(idx *hrepo.IndexFile) {
 		idx.Generated = idx.Generated.Add(time.Hour)
 		slices.Reverse(idx.Entries["app"])
 	})

@@ -67,9 +67,15 @@ func TestOCIRepositoryBadInput(t *testing.T) {
 		{name: "credentials in URL", url: "oci://user:Oci-Url-8Pw@" + reg.Host + "/app", reason: sourcev1.URLInvalidReason, message: "must not carry credentials", stalled: true},
 		{name: "cloud provider", url: reg.URL("app"), mutate: func(o *sourcev1.OCIRepository) { o.Spec.Provider = sourcev1.AmazonOCIProvider },
 			reason: meta.InvalidSpecReason, message: "spec.provider 'aws' is not supported", stalled: true},
-		{name: "cosign verification", url: reg.URL("app"), mutate: func(o *sourcev1.OCIRepository) {
-			o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: sourcev1.CosignVerificationProvider, SecretRef: &meta.LocalObjectReference{Name: "keys"}}
-		}, reason: sourcev1.VerificationFailedReason, message: "cosign and notation verification is not supported in this build", stalled: true},
+		{name: "keyless cosign verification", url: reg.URL("app"), mutate: func(o *sourcev1.OCIRepository) {
+			o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: sourcev1.CosignVerificationProvider}
+		}, reason: sourcev1.VerificationFailedReason, message: "keyless cosign verification is not supported in this build", stalled: true},
+		{name: "notation verification", url: reg.URL("app"), mutate: func(o *sourcev1.OCIRepository) {
+			o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: sourcev1.NotationVerificationProvider, SecretRef: &meta.LocalObjectReference{Name: "keys"}}
+		}, reason: sourcev1.VerificationFailedReason, message: "spec.verify.provider 'notation' is not supported in this build", stalled: true},
+		{name: "verification keys missing", url: reg.URL("app"), mutate: func(o *sourcev1.OCIRepository) {
+			o.Spec.Verify = &sourcev1.OCIRepositoryVerification{SecretRef: &meta.LocalObjectReference{Name: "keys"}}
+		}, reason: sourcev1.VerificationFailedReason, message: "secret 'keys' not found"},
 		{name: "missing secret", url: reg.URL("app"), mutate: func(o *sourcev1.OCIRepository) { o.Spec.SecretRef = &meta.LocalObjectReference{Name: "nope"} },
 			reason: meta.AuthenticationFailedReason, message: "secret 'nope' not found"},
 		{name: "missing service account", url: reg.URL("app"), mutate: func(o *sourcev1.OCIRepository) { o.Spec.ServiceAccountName = "nope" },
@@ -88,7 +94,7 @@ func TestOCIRepositoryBadInput(t *testing.T) {
 			if obj.Status.Artifact != nil {
 				t.Errorf("an artifact was stored: %+v", obj.Status.Artifact)
 			}
-			if tc.name == "cosign verification" {
+			if strings.Contains(tc.name, "verification") {
 				if c := conditionOf(obj, sourcev1.SourceVerifiedCondition); c == nil || c.Status != metav1.ConditionFalse {
 					t.Errorf("SourceVerified = %+v, want False", c)
 				}

@@ -45,6 +45,7 @@ func (r *OCIRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 			steps.Step[*ociScope]{Name: "validate", Run: r.validateSpec},
 			steps.Step[*ociScope]{Name: "auth", Run: r.reconcileAuth},
 			steps.Step[*ociScope]{Name: "remote", Run: r.reconcileRemote},
+			steps.Step[*ociScope]{Name: "verify", Run: r.reconcileVerification},
 			steps.Step[*ociScope]{Name: "pull", Run: r.reconcilePull},
 			steps.Step[*ociScope]{Name: "artifact", Run: r.reconcileArtifact},
 		)

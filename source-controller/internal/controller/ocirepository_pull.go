@@ -25,9 +25,6 @@ import (
 	"weir.dev/source-controller/internal/transport"
 )
 
-// errVerifyUnsupported is the message of OCIRepositories and HelmCharts with spec.verify.
-var errVerifyUnsupported = errors.New("spec.verify: cosign and notation verification is not supported in this build; remove spec.verify to use unverified artifacts")
-
 // ociScope is what the OCIRepository steps share. Each field names the step that fills it.
 type ociScope struct {
 	obj *sourcev1.OCIRepository
@@ -44,8 +41,8 @@ type ociScope struct {
 	tmp      string             // reconcilePull: holds layer.blob, and tree/ when extracted; removed by reconcileArtifact
 }
 
-// validateSpec checks what the schema cannot: the URL, the provider, and spec.verify, which this
-// build cannot honour. Failures stall: only a spec change fixes them.
+// validateSpec checks what the schema cannot: the URL, the provider, and a spec.verify this
+// build cannot honour (see checkVerifySpec). Failures stall: only a spec change fixes them.
 func (r *OCIRepositoryReconciler) validateSpec(_ context.Context, sc *ociScope) error {
 	spec := sc.obj.Spec
 	host, path, err := oci.ParseURL(spec.URL)
@@ -56,11 +53,13 @@ func (r *OCIRepositoryReconciler) validateSpec(_ context.Context, sc *ociScope) 
 	if spec.Provider != "" && spec.Provider != sourcev1.GenericOCIProvider {
 		return steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("spec.provider '%s' is not supported in this build: use 'generic' with spec.secretRef", spec.Provider))
 	}
-	if spec.Verify != nil {
-		conditions.MarkFalse(sc.obj, sourcev1.SourceVerifiedCondition, sourcev1.VerificationFailedReason, "%s", errVerifyUnsupported)
-		return steps.Stalled(sourcev1.VerificationFailedReason, errVerifyUnsupported)
+	if err := checkVerifySpec(spec.Verify); err != nil {
+		conditions.MarkFalse(sc.obj, sourcev1.SourceVerifiedCondition, sourcev1.VerificationFailedReason, "%s", err)
+		return steps.Stalled(sourcev1.VerificationFailedReason, err)
 	}
-	conditions.Delete(sc.obj, sourcev1.SourceVerifiedCondition)
+	if spec.Verify == nil {
+		conditions.Delete(sc.obj, sourcev1.SourceVerifiedCondition)
+	}
 	return nil
 }
 
@@ -160,6 +159,20 @@ func (r *OCIRepositoryReconciler) reconcileRemote(ctx context.Context, sc *ociSc
 		return steps.ErrStop
 	}
 	return nil
+}
+
+// reconcileVerification checks, when spec.verify is set, that the resolved manifest has a
+// cosign signature by one of the trusted public keys, before anything is pulled. It sets
+// SourceVerified; an unverified revision never becomes the artifact.
+func (r *OCIRepositoryReconciler) reconcileVerification(ctx context.Context, sc *ociScope) error {
+	v := sc.obj.Spec.Verify
+	if v == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, durationOr(sc.obj.Spec.Timeout, defaultTimeout))
+	defer cancel()
+	shared := sourceReconciler{Client: r.Client}
+	return shared.verifyCosign(ctx, sc.obj, sc.obj.Namespace, v, sc.client, sc.desc, sc.revision)
 }
 
 // reconcilePull fetches the manifest and the selected layer, with digests verified and sizes

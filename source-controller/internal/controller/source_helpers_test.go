@@ -196,3 +196,13 @@ func assertNoFileNamed(t *testing.T, name string) {
 		}
 	}
 }
+
+// readFile returns the content of the file at p.
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -57,6 +57,7 @@ type Options struct {
 type Client struct {
 	repo *remote.Repository
 	reg  *remote.Registry
+	opts Options
 	// Host is the registry's host[:port].
 	Host string
 	// Path is the repository's path in the registry.
@@ -109,8 +110,12 @@ func NewClient(host, path string, o Options) (*Client, error) {
 	repo.Client, reg.Client = ac, ac
 	repo.PlainHTTP, reg.PlainHTTP = o.PlainHTTP, o.PlainHTTP
 	repo.MaxMetadataBytes = DefaultMaxManifestSize
-	return &Client{repo: repo, reg: reg, Host: host, Path: path}, nil
+	return &Client{repo: repo, reg: reg, opts: o, Host: host, Path: path}, nil
 }
+
+// Options returns the options the client was made with, for other libraries that must reach
+// the same registry the same way (signature verification).
+func (c *Client) Options() Options { return c.opts }
 
 // Ref selects what to pull: Digest wins over SemVer, which wins over Tag; all empty means the
 // tag `latest`.
