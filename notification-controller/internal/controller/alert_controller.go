@@ -85,13 +85,7 @@ func (r *AlertReconciler) reconcileSources(_ context.Context, s *alertScope) err
 	if !r.NoCrossNamespaceRefs {
 		return nil
 	}
-	for i, src := range s.alert.Spec.EventSources {
-		if src.Namespace != "" && src.Namespace != s.alert.Namespace {
-			return steps.Stalled(meta.AccessDeniedReason, fmt.Errorf(
-				"spec.eventSources[%d].namespace '%s' is another namespace and cross-namespace references are disabled", i, src.Namespace))
-		}
-	}
-	return nil
+	return refuseCrossNamespace("spec.eventSources", s.alert.Namespace, s.alert.Spec.EventSources)
 }
 
 // reconcileExpressions stalls with InvalidSpec when an inclusion or exclusion expression does

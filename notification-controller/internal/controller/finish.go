@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/fluxcd/pkg/runtime/conditions"
@@ -14,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/api/meta"
+	notificationv1 "weir.dev/api/notification/v1"
 	"weir.dev/pkg/steps"
 )
 
@@ -60,4 +62,16 @@ func observe(obj client.Object, o steps.Outcome, observedGeneration *int64, hand
 	if v, ok := meta.ReconcileAnnotationValue(obj.GetAnnotations()); ok {
 		handled.SetLastHandledReconcileRequest(v)
 	}
+}
+
+// refuseCrossNamespace stalls with AccessDenied, naming the entry of field, when a reference
+// names another namespace than own; callers use it while cross-namespace references are refused.
+func refuseCrossNamespace(field, own string, refs []notificationv1.CrossNamespaceObjectReference) error {
+	for i, ref := range refs {
+		if ref.Namespace != "" && ref.Namespace != own {
+			return steps.Stalled(meta.AccessDeniedReason, fmt.Errorf(
+				"%s[%d].namespace '%s' is another namespace and cross-namespace references are disabled", field, i, ref.Namespace))
+		}
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/fluxcd/pkg/runtime/conditions"
 	"github.com/fluxcd/pkg/runtime/patch"
@@ -82,13 +81,7 @@ func (r *ReceiverReconciler) reconcileResources(_ context.Context, s *receiverSc
 	if !r.NoCrossNamespaceRefs {
 		return nil
 	}
-	for i, res := range s.receiver.Spec.Resources {
-		if res.Namespace != "" && res.Namespace != s.receiver.Namespace {
-			return steps.Stalled(meta.AccessDeniedReason, fmt.Errorf(
-				"spec.resources[%d].namespace '%s' is another namespace and cross-namespace references are disabled", i, res.Namespace))
-		}
-	}
-	return nil
+	return refuseCrossNamespace("spec.resources", s.receiver.Namespace, s.receiver.Spec.Resources)
 }
 
 // reconcileFilter stalls with InvalidSpec when spec.resourceFilter does not compile to a
