@@ -21,22 +21,25 @@ import (
 	"weir.dev/kustomize-controller/internal/controller"
 	"weir.dev/pkg/app"
 	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/identity"
 )
 
 const controllerName = "kustomize-controller"
 
 // options are kustomize-controller's own flags.
 type options struct {
-	artifactHost         string
-	noCrossNamespaceRefs bool
-	noRemoteBases        bool
-	defaultSA            string
+	artifactHost           string
+	noCrossNamespaceRefs   bool
+	noRemoteBases          bool
+	defaultSA              string
+	insecureKubeConfigExec bool
 }
 
 func (o *options) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.artifactHost, "artifact-host", "", "The host[:port] artifacts are fetched from: source-controller's --storage-adv-addr. Defaults to source-controller.$RUNTIME_NAMESPACE.svc.cluster.local.")
 	fs.BoolVar(&o.noCrossNamespaceRefs, "no-cross-namespace-refs", false, "Refuse sources and dependencies in another namespace than the Kustomization's.")
 	fs.BoolVar(&o.noRemoteBases, "no-remote-bases", false, "Refuse remote kustomize bases; builds use only the source artifact.")
+	fs.BoolVar(&o.insecureKubeConfigExec, "insecure-kubeconfig-exec", false, "Allow exec and auth-provider plugins in spec.kubeConfig kubeconfigs; they run programs inside this controller.")
 	fs.StringVar(&o.defaultSA, "default-service-account", "", "The ServiceAccount, in each Kustomization's namespace, to impersonate when spec.serviceAccountName is empty.")
 }
 
@@ -60,15 +63,17 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) erro
 		return err
 	}
 	return (&controller.KustomizationReconciler{
-		Client:                mgr.GetClient(),
-		EventRecorder:         recorder,
-		ControllerName:        controllerName,
-		Fetcher:               &artifact.Fetcher{AllowedHost: o.artifactHost, Retries: 3},
-		NoCrossNamespaceRefs:  o.noCrossNamespaceRefs,
-		NoRemoteBases:         o.noRemoteBases,
-		Config:                mgr.GetConfig(),
-		DefaultServiceAccount: o.defaultSA,
-		DependencyRequeue:     10 * time.Second,
+		Client:               mgr.GetClient(),
+		EventRecorder:        recorder,
+		ControllerName:       controllerName,
+		Fetcher:              &artifact.Fetcher{AllowedHost: o.artifactHost, Retries: 3},
+		NoCrossNamespaceRefs: o.noCrossNamespaceRefs,
+		NoRemoteBases:        o.noRemoteBases,
+		Identities: &identity.Resolver{
+			Config: mgr.GetConfig(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), Reader: mgr.GetAPIReader(),
+			DefaultServiceAccount: o.defaultSA, InsecureKubeConfigExec: o.insecureKubeConfigExec,
+		},
+		DependencyRequeue: 10 * time.Second,
 	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
 }
 

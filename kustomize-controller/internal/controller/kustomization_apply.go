@@ -11,6 +11,7 @@ import (
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/runtime/conditions"
 	"github.com/fluxcd/pkg/ssa"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -65,12 +66,14 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 		return steps.Stalled(kustomizev1.EmptyPruneRefusedReason, err)
 	}
 
-	manager, err := r.resourceManager(obj)
+	manager, observed, err := r.resourceManager(ctx, obj)
 	if err != nil {
 		return err
 	}
 	sc.manager = manager
 	sc.manager.SetOwnerLabels(sc.objects, obj.Name, obj.Namespace)
+	h := obj.Status.History
+	sameSet := len(h) > 0 && h[0].LastReconciledStatus == kustomizev1.ReconciliationSucceededReason && h[0].Digest == sc.setDigest()
 
 	opts := ssa.DefaultApplyOptions()
 	opts.Force = obj.Spec.Force
@@ -87,7 +90,9 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 	}
 	opts.WaitTimeout = obj.GetTimeout()
 
+	observed.observe(true)
 	changeSet, err := sc.manager.ApplyAllStaged(ctx, sc.objects, opts)
+	observed.observe(false)
 	if changeSet != nil {
 		sc.changeSet = changeSet
 	}
@@ -103,6 +108,10 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 	}
 	sc.inventory, sc.stale = newInv, stale
 	obj.Status.Inventory = newInv
+	if drift := detectDrift(observed, sc.objects, changeSet, r.ControllerName, sameSet, time.Now()); len(drift) > 0 {
+		obj.Status.Drift = drift
+		r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeWarning, kustomizev1.DriftDetectedReason, steps.ActionReconcile, "%s", describeDrift(drift))
+	}
 	conditions.Delete(obj, kustomizev1.ApplyFailedCondition)
 	return nil
 }
@@ -116,7 +125,7 @@ func (r *KustomizationReconciler) reconcilePrune(ctx context.Context, sc *ksScop
 		conditions.Delete(sc.obj, kustomizev1.PruneFailedCondition)
 		return nil
 	}
-	_, err := sc.manager.DeleteAll(ctx, sc.stale, ssa.DeleteOptions{
+	pruned, err := sc.manager.DeleteAll(ctx, sc.stale, ssa.DeleteOptions{
 		PropagationPolicy: "Background",
 		Inclusions:        sc.manager.GetOwnerLabels(sc.obj.Name, sc.obj.Namespace),
 		Exclusions:        map[string]string{PruneAnnotation: "disabled"},
@@ -126,6 +135,9 @@ func (r *KustomizationReconciler) reconcilePrune(ctx context.Context, sc *ksScop
 		err = fmt.Errorf("pruning: %w", err)
 		conditions.MarkTrue(sc.obj, kustomizev1.PruneFailedCondition, kustomizev1.PruneFailedReason, "%s", err)
 		return steps.Failed(kustomizev1.PruneFailedReason, err)
+	}
+	if pruned != nil {
+		sc.pruned = pruned
 	}
 	conditions.Delete(sc.obj, kustomizev1.PruneFailedCondition)
 	return nil
@@ -158,7 +170,7 @@ func (r *KustomizationReconciler) reconcileHealth(ctx context.Context, sc *ksSco
 	}
 	err := sc.manager.WaitForSet(set, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: obj.GetTimeout()})
 	if err != nil {
-		err = fmt.Errorf("health check of %s failed after %s: %s", describeSet(set), obj.GetTimeout(), strings.TrimSpace(err.Error()))
+		err = fmt.Errorf("health check of %s failed (timeout %s): %s", describeSet(set), obj.GetTimeout(), strings.TrimSpace(err.Error()))
 		conditions.MarkFalse(obj, kustomizev1.HealthyCondition, meta.HealthCheckFailedReason, "%s", err)
 		conditions.MarkTrue(obj, kustomizev1.HealthCheckFailedCondition, meta.HealthCheckFailedReason, "%s", err)
 		return steps.Failed(meta.HealthCheckFailedReason, err)

@@ -2,8 +2,10 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -131,13 +133,20 @@ func TestDeletionPolicies(t *testing.T) {
 	for _, tc := range []struct {
 		policy string
 		want   string
-	}{{kustomizev1.DeletionPolicyDelete, "<absent>"}, {kustomizev1.DeletionPolicyOrphan, "1"}} {
-		t.Run(tc.policy, func(t *testing.T) {
+		prune  bool
+	}{
+		{kustomizev1.DeletionPolicyDelete, "<absent>", false},
+		{kustomizev1.DeletionPolicyOrphan, "1", true},
+		{kustomizev1.DeletionPolicyMirrorPrune, "<absent>", true},
+		{kustomizev1.DeletionPolicyMirrorPrune, "1", false},
+	} {
+		t.Run(fmt.Sprintf("%s prune %v", tc.policy, tc.prune), func(t *testing.T) {
 			ns := env.Namespace(t)
 			publish(t, ns, "repo", "main@sha1:1", map[string]string{"app/a.yaml": configMap("a", "1")})
 			ks := createKustomization(t, ns, "app", "./app", func(k *kustomizev1.Kustomization) {
 				k.Spec.TargetNamespace = ns
 				k.Spec.DeletionPolicy = tc.policy
+				k.Spec.Prune = tc.prune
 			})
 			waitApplied(t, ks, "main@sha1:1")
 			if err := env.Client.Delete(context.Background(), ks); err != nil {
@@ -158,3 +167,46 @@ func TestDeletionPolicies(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestDeletionWaitsForTermination: with WaitForTermination the Kustomization keeps its finalizer
+// until the objects it deleted are gone, so whatever depends on their removal can rely on it.
+func TestDeletionWaitsForTermination(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	held := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  finalizers: [test.weir.dev/hold]\ndata: {value: '1'}\n"
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{"app/held.yaml": held})
+	ks := createKustomization(t, ns, "app", "./app", func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.DeletionPolicy = kustomizev1.DeletionPolicyWaitForTermination
+		k.Spec.Timeout = &metav1.Duration{Duration: 30 * time.Second}
+	})
+	waitApplied(t, ks, "main@sha1:1")
+	if err := env.Client.Delete(ctx, ks); err != nil {
+		t.Fatal(err)
+	}
+	var cm corev1.ConfigMap
+	testenv.Eventually(t, timeout, func() error {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "held"}, &cm); err != nil {
+			return err
+		}
+		if cm.DeletionTimestamp == nil {
+			return errString("the ConfigMap is not being deleted yet")
+		}
+		return nil
+	})
+	time.Sleep(3 * ssaWaitInterval / 2)
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ks), ks); err != nil {
+		t.Fatalf("the Kustomization went away while its object was still terminating: %v", err)
+	}
+	cm.Finalizers = nil
+	if err := env.Client.Update(ctx, &cm); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, timeout, func() error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ks), ks); err == nil {
+			return errString("the Kustomization still exists")
+		} else {
+			return client.IgnoreNotFound(err)
+		}
+	})
+}

@@ -8,8 +8,8 @@ import (
 	"github.com/fluxcd/pkg/runtime/conditions"
 	"github.com/fluxcd/pkg/runtime/events"
 	"github.com/fluxcd/pkg/runtime/patch"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -22,6 +22,7 @@ import (
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/identity"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
 )
@@ -44,11 +45,8 @@ type KustomizationReconciler struct {
 	NoCrossNamespaceRefs bool
 	// NoRemoteBases refuses remote kustomize bases.
 	NoRemoteBases bool
-	// Config is the controller's REST config, the base of impersonated clients.
-	Config *rest.Config
-	// DefaultServiceAccount is impersonated when spec.serviceAccountName is empty
-	// (--default-service-account); empty means the controller's own identity.
-	DefaultServiceAccount string
+	// Identities gives the client each Kustomization acts as: impersonated, or a remote cluster.
+	Identities *identity.Resolver
 	// DependencyRequeue is how long to wait for a source or dependency that is not ready.
 	DependencyRequeue time.Duration
 }
@@ -144,6 +142,9 @@ func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		outcome := steps.Classify(retErr, meta.FailedReason)
 		summarizeKustomization(sc, outcome)
 		steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
+		if msg := changeMessage(sc); outcome.Kind == steps.Succeeded && msg != "" {
+			r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeNormal, kustomizev1.ReconciliationSucceededReason, steps.ActionReconcile, "%s", msg)
+		}
 		if err := r.patch(ctx, obj, patcher, outcome.IsObservation()); err != nil && !apierrors.IsNotFound(err) {
 			retErr = err
 			return

@@ -27,7 +27,7 @@ func (r *KustomizationReconciler) reconcileDelete(ctx context.Context, obj *kust
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		manager, err := r.resourceManager(obj)
+		manager, _, err := r.resourceManager(ctx, obj)
 		if err != nil {
 			return ctrl.Result{}, err
 		}

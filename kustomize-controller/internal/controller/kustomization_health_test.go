@@ -7,7 +7,10 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
@@ -88,4 +91,95 @@ func TestImmutableFieldChange(t *testing.T) {
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "s"}, &s); err != nil || s.Type != "example.com/other" {
 		t.Fatalf("secret type %q, %v; want it recreated with the new type", s.Type, err)
 	}
+}
+
+// TestHealthCheckExprs: a custom kind kstatus knows nothing about is assessed by the CEL
+// expressions of spec.healthCheckExprs: failed ends the wait at once naming the object, current
+// makes it Healthy; an
+// expression that does not compile stalls the Kustomization naming the entry.
+func TestHealthCheckExprs(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	group := ns + ".test.weir.dev"
+	crd := &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: "gadgets." + group},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+			Group: group, Scope: apiextensionsv1.NamespaceScoped,
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: "gadgets", Singular: "gadget", Kind: "Gadget", ListKind: "GadgetList"},
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
+				Name: "v1", Served: true, Storage: true,
+				Subresources: &apiextensionsv1.CustomResourceSubresources{Status: &apiextensionsv1.CustomResourceSubresourceStatus{}},
+				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
+					Type: "object", XPreserveUnknownFields: ptr.To(true),
+				}},
+			}},
+		},
+	}
+	if err := env.Client.Create(ctx, crd); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(ctx, crd) })
+	testenv.Eventually(t, timeout, func() error {
+		list := &unstructured.UnstructuredList{}
+		list.SetAPIVersion(group + "/v1")
+		list.SetKind("GadgetList")
+		return env.Client.List(ctx, list, client.InNamespace(ns))
+	})
+
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{
+		"app/gadget.yaml":    "apiVersion: " + group + "/v1\nkind: Gadget\nmetadata: {name: g}\nspec: {size: 1}\n",
+		"broken/gadget.yaml": "apiVersion: " + group + "/v1\nkind: Gadget\nmetadata: {name: h}\nspec: {size: 1}\n",
+	})
+	exprs := []kustomizev1.CustomHealthCheck{{
+		APIVersion: group + "/v1", Kind: "Gadget",
+		Current: "has(status.phase) && status.phase == 'Running'",
+		Failed:  "has(status.phase) && status.phase == 'Broken'",
+	}}
+	ks := createKustomization(t, ns, "app", "./app", func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.Wait = true
+		k.Spec.HealthCheckExprs = exprs
+		k.Spec.Timeout = &metav1.Duration{Duration: 3 * time.Second}
+	})
+	testenv.Eventually(t, timeout, env.ObjectIn(ks, kustomizev1.HealthCheckFailedCondition, metav1.ConditionTrue, meta.HealthCheckFailedReason, "Gadget/"+ns+"/g"))
+
+	gadget := &unstructured.Unstructured{}
+	gadget.SetAPIVersion(group + "/v1")
+	gadget.SetKind("Gadget")
+	setPhase := func(name, phase string) {
+		t.Helper()
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, gadget); err != nil {
+			t.Fatal(err)
+		}
+		if err := unstructured.SetNestedField(gadget.Object, phase, "status", "phase"); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Client.Status().Update(ctx, gadget); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setPhase("g", "Running")
+	waitApplied(t, ks, "main@sha1:1")
+	if err := testenv.CheckCondition(ks, kustomizev1.HealthyCondition, metav1.ConditionTrue, "", ""); err != nil {
+		t.Error(err)
+	}
+
+	broken := createKustomization(t, ns, "broken", "./broken", func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.HealthChecks = []meta.NamespacedObjectKindReference{{APIVersion: group + "/v1", Kind: "Gadget", Name: "h"}}
+		k.Spec.HealthCheckExprs = exprs
+		k.Spec.Timeout = &metav1.Duration{Duration: time.Minute}
+	})
+	testenv.Eventually(t, timeout, func() error {
+		return env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "h"}, &unstructured.Unstructured{Object: map[string]any{"apiVersion": group + "/v1", "kind": "Gadget"}})
+	})
+	setPhase("h", "Broken")
+	testenv.Eventually(t, timeout, env.ObjectIn(broken, meta.ReadyCondition, metav1.ConditionFalse, meta.HealthCheckFailedReason, "Gadget/"+ns+"/h status: 'Failed'"))
+
+	invalid := createKustomization(t, ns, "invalid", "./broken", func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.Wait = true
+		k.Spec.HealthCheckExprs = []kustomizev1.CustomHealthCheck{{APIVersion: group + "/v1", Kind: "Gadget", Current: "status.phase ==="}}
+	})
+	testenv.Eventually(t, timeout, env.ObjectIn(invalid, meta.StalledCondition, metav1.ConditionTrue, meta.InvalidSpecReason, "spec.healthCheckExprs[0]"))
 }

@@ -1,42 +1,71 @@
 package controller
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/engine"
+	fluxkustomize "github.com/fluxcd/pkg/apis/kustomize"
+	"github.com/fluxcd/pkg/runtime/cel"
+	"github.com/fluxcd/pkg/runtime/statusreaders"
 	"github.com/fluxcd/pkg/ssa"
-	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
+	"weir.dev/pkg/identity"
 	"weir.dev/pkg/steps"
 )
 
-// resourceManager returns the apply/prune/wait engine acting as obj's identity: the
-// ServiceAccount spec.serviceAccountName (or --default-service-account) in obj's namespace,
-// impersonated; the controller's own identity only when neither is set.
-func (r *KustomizationReconciler) resourceManager(obj *kustomizev1.Kustomization) (*ssa.ResourceManager, error) {
-	c := client.Client(r.Client)
-	sa := obj.Spec.ServiceAccountName
-	if sa == "" {
-		sa = r.DefaultServiceAccount
+// resourceManager returns the apply/prune/wait engine acting as obj's identity: the cluster of
+// spec.kubeConfig (or this one), as the ServiceAccount spec.serviceAccountName (or
+// --default-service-account) of obj's namespace, or as the controller itself when neither is
+// set. Its health checks assess the kinds of spec.healthCheckExprs with their CEL expressions.
+// The returned observingClient is the manager's, for drift detection.
+func (r *KustomizationReconciler) resourceManager(ctx context.Context, obj *kustomizev1.Kustomization) (*ssa.ResourceManager, *observingClient, error) {
+	cluster, err := r.Identities.For(ctx, identity.Target{
+		Namespace:          obj.Namespace,
+		ServiceAccountName: obj.Spec.ServiceAccountName,
+		KubeConfig:         obj.Spec.KubeConfig,
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	if sa != "" {
-		if errs := validation.IsDNS1123Subdomain(sa); len(errs) > 0 {
-			return nil, steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("spec.serviceAccountName %q is not a valid name", sa))
+	readers := []engine.StatusReader{statusreaders.NewCustomJobStatusReader(cluster.Mapper)}
+	if exprs := obj.Spec.HealthCheckExprs; len(exprs) > 0 {
+		reader, err := celStatusReader(exprs)
+		if err != nil {
+			return nil, nil, err
 		}
-		if r.Config == nil {
-			return nil, fmt.Errorf("impersonating ServiceAccount '%s': the controller has no REST config", sa)
-		}
-		cfg := rest.CopyConfig(r.Config)
-		cfg.Impersonate = rest.ImpersonationConfig{UserName: fmt.Sprintf("system:serviceaccount:%s:%s", obj.Namespace, sa)}
-		var err error
-		if c, err = client.New(cfg, client.Options{Scheme: r.Scheme(), Mapper: r.RESTMapper()}); err != nil {
-			return nil, fmt.Errorf("impersonating ServiceAccount '%s': %w", sa, err)
-		}
+		readers = append([]engine.StatusReader{reader(cluster.Mapper)}, readers...)
 	}
-	poller := polling.NewStatusPoller(c, r.RESTMapper(), polling.Options{})
-	return ssa.NewResourceManager(c, poller, ssa.Owner{Field: r.ControllerName, Group: OwnerGroup}), nil
+	poller := polling.NewStatusPoller(cluster.Client, cluster.Mapper, polling.Options{CustomStatusReaders: readers})
+	observed := &observingClient{Client: cluster.Client}
+	return ssa.NewResourceManager(observed, poller, ssa.Owner{Field: r.ControllerName, Group: OwnerGroup}), observed, nil
+}
+
+// celStatusReader compiles spec.healthCheckExprs; an expression that does not compile stalls
+// the Kustomization, naming it.
+func celStatusReader(exprs []kustomizev1.CustomHealthCheck) (func(apimeta.RESTMapper) engine.StatusReader, error) {
+	checks := make([]fluxkustomize.CustomHealthCheck, 0, len(exprs))
+	for i, e := range exprs {
+		check := fluxkustomize.CustomHealthCheck{
+			APIVersion: e.APIVersion,
+			Kind:       e.Kind,
+			HealthCheckExpressions: fluxkustomize.HealthCheckExpressions{
+				Current: e.Current, InProgress: e.InProgress, Failed: e.Failed,
+			},
+		}
+		// Compiled alone first, so the error names the entry by its place in the spec.
+		if _, err := cel.NewStatusEvaluator(&check.HealthCheckExpressions); err != nil {
+			return nil, steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("spec.healthCheckExprs[%d] (%s %s): %w", i, e.APIVersion, e.Kind, err))
+		}
+		checks = append(checks, check)
+	}
+	reader, err := cel.NewStatusReader(checks)
+	if err != nil {
+		return nil, steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("spec.healthCheckExprs: %w", err))
+	}
+	return reader, nil
 }

@@ -29,11 +29,13 @@ type ksScope struct {
 	dir string // reconcileArtifact: the extracted artifact, removed by cleanup
 
 	objects []*unstructured.Unstructured // reconcileBuild
+	digest  string                       // setDigest, once the objects carry their ownership labels
 
 	manager   *ssa.ResourceManager         // reconcileApply
 	changeSet *ssa.ChangeSet               // reconcileApply
 	inventory *meta.ResourceInventory      // reconcileApply: the new inventory, before pruning
 	stale     []*unstructured.Unstructured // reconcileApply: in the old inventory, no longer built
+	pruned    *ssa.ChangeSet               // reconcilePrune
 }
 
 // cleanup removes the extracted artifact.

@@ -4,7 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/fluxcd/pkg/ssa"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -48,7 +51,7 @@ func summarizeKustomization(sc *ksScope, o steps.Outcome) {
 // recordHistory adds the attempt to status.history: attempts of the same revision and
 // applied set update one entry, newest first, at most maxHistory entries.
 func recordHistory(obj *kustomizev1.Kustomization, sc *ksScope, o steps.Outcome, now time.Time) {
-	digest := appliedSetDigest(sc)
+	digest := sc.setDigest()
 	status := "Succeeded"
 	if o.Kind != steps.Succeeded {
 		status = o.Reason
@@ -75,14 +78,18 @@ func recordHistory(obj *kustomizev1.Kustomization, sc *ksScope, o steps.Outcome,
 	}
 }
 
-// appliedSetDigest identifies the desired state of an attempt: the built objects' content.
-func appliedSetDigest(sc *ksScope) string {
-	h := sha256.New()
-	for _, o := range sc.objects {
-		b, _ := json.Marshal(o.Object)
-		h.Write(b)
+// setDigest identifies the desired state of an attempt: the built objects' content, with
+// their ownership labels. It is computed once.
+func (sc *ksScope) setDigest() string {
+	if sc.digest == "" {
+		h := sha256.New()
+		for _, o := range sc.objects {
+			b, _ := json.Marshal(o.Object)
+			h.Write(b)
+		}
+		sc.digest = fmt.Sprintf("sha256:%x", h.Sum(nil))
 	}
-	return fmt.Sprintf("sha256:%x", h.Sum(nil))
+	return sc.digest
 }
 
 // kustomizationResult is when to come back: on success after the interval; on a transient
@@ -93,6 +100,32 @@ func kustomizationResult(obj *kustomizev1.Kustomization, o steps.Outcome) (ctrl.
 		return ctrl.Result{RequeueAfter: obj.GetRetryInterval()}, nil
 	}
 	return steps.Result(o, obj.Spec.Interval.Duration)
+}
+
+// maxChangesInEvent bounds the objects an event names.
+const maxChangesInEvent = 20
+
+// changeMessage describes what a successful run changed, "" when nothing: the objects
+// created, configured and pruned, at most maxChangesInEvent of them.
+func changeMessage(sc *ksScope) string {
+	var changes []string
+	for _, cs := range []*ssa.ChangeSet{sc.changeSet, sc.pruned} {
+		if cs == nil {
+			continue
+		}
+		for _, e := range cs.Entries {
+			if e.Action == ssa.CreatedAction || e.Action == ssa.ConfiguredAction || e.Action == ssa.DeletedAction {
+				changes = append(changes, e.String())
+			}
+		}
+	}
+	if len(changes) == 0 {
+		return ""
+	}
+	if len(changes) > maxChangesInEvent {
+		changes = append(changes[:maxChangesInEvent], fmt.Sprintf("and %d more", len(changes)-maxChangesInEvent))
+	}
+	return strings.Join(changes, "\n")
 }
 
 // revisionMetadata is the event metadata: the revision attempted.

@@ -22,6 +22,7 @@ import (
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/identity"
 	"weir.dev/pkg/testenv"
 )
 
@@ -51,7 +52,8 @@ func startController(e *testenv.Environment) (func(), error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	err = (&KustomizationReconciler{
-		Client: mgr.GetClient(), EventRecorder: rec, ControllerName: "kustomize-controller", Config: e.Config,
+		Client: mgr.GetClient(), EventRecorder: rec, ControllerName: "kustomize-controller",
+		Identities:        &identity.Resolver{Config: e.Config, Scheme: e.Scheme, Mapper: mgr.GetRESTMapper(), Reader: mgr.GetAPIReader()},
 		Fetcher:           &artifact.Fetcher{AllowedHost: srv.Listener.Addr().String(), Retries: 1, Backoff: 50 * time.Millisecond},
 		DependencyRequeue: time.Second,
 	}).SetupWithManager(ctx, mgr, 4)
