@@ -62,7 +62,12 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) erro
 	if err != nil {
 		return err
 	}
+	direct, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return err
+	}
 	return (&controller.KustomizationReconciler{
+		SecretReader:         direct,
 		Client:               mgr.GetClient(),
 		EventRecorder:        recorder,
 		ControllerName:       controllerName,

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/kustomize/api/resource"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
@@ -34,6 +35,17 @@ type Options struct {
 	AllowRemoteBases bool
 	// Client reads postBuild.substituteFrom ConfigMaps and Secrets; nil skips them.
 	Client client.Client
+	// Decrypter, when set, decrypts SOPS-encrypted generator files before the build and
+	// SOPS-encrypted objects after it, before substitution.
+	Decrypter Decrypter
+}
+
+// Decrypter decrypts SOPS-encrypted content of a build.
+type Decrypter interface {
+	// DecryptGeneratorFiles decrypts, in place, the files secretGenerators under dir use.
+	DecryptGeneratorFiles(root, dir string) error
+	// DecryptObjects decrypts, in place, the objects that are SOPS documents.
+	DecryptObjects(objs []*unstructured.Unstructured) error
 }
 
 // Error is a build failure with the reason the Kustomization reports.
@@ -67,6 +79,11 @@ func Build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 	if _, err := kustomize.NewGenerator(root, spec).WriteFile(dir); err != nil {
 		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, fmt.Errorf("generating kustomization.yaml: %w", err))}
 	}
+	if opts.Decrypter != nil {
+		if err := opts.Decrypter.DecryptGeneratorFiles(root, dir); err != nil {
+			return nil, &Error{kustomizev1.DecryptionFailedReason, relativize(root, err)}
+		}
+	}
 	resMap, err := kustomize.SecureBuild(root, dir, opts.AllowRemoteBases)
 	if err != nil {
 		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, err)}
@@ -80,6 +97,11 @@ func Build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 	}
 	objects := make([]*unstructured.Unstructured, 0, resMap.Size())
 	for _, res := range resMap.Resources() {
+		if opts.Decrypter != nil {
+			if err := decryptResource(opts.Decrypter, res); err != nil {
+				return nil, &Error{kustomizev1.DecryptionFailedReason, err}
+			}
+		}
 		if vars != nil && res.GetAnnotations()[SubstituteAnnotation] != kustomize.DisabledValue {
 			out, err := kustomize.SubstituteVariables(ctx, nil, *vars, res, kustomize.SubstituteWithDryRun(true), kustomize.SubstituteWithStrict(true))
 			if err != nil {
@@ -102,6 +124,29 @@ func Build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 		objects = append(objects, obj)
 	}
 	return objects, nil
+}
+
+// decryptResource decrypts res in place when it is a SOPS document (it has a top-level sops
+// field), before substitution sees it.
+func decryptResource(d Decrypter, res *resource.Resource) error {
+	if res.Field("sops") == nil {
+		return nil
+	}
+	b, err := res.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(b); err != nil {
+		return fmt.Errorf("%s/%s: %w", res.GetKind(), res.GetName(), err)
+	}
+	if err := d.DecryptObjects([]*unstructured.Unstructured{obj}); err != nil {
+		return err
+	}
+	if b, err = obj.MarshalJSON(); err != nil {
+		return err
+	}
+	return res.UnmarshalJSON(b)
 }
 
 // setCommonMetadata sets spec.commonMetadata's labels and annotations on obj, overwriting.

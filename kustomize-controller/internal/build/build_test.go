@@ -105,7 +105,7 @@ func TestBuildErrors(t *testing.T) {
 		want   string
 	}{
 		{name: "invalid YAML names the file", files: map[string]string{"app/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n"},
-			path: "app", reason: kustomizev1.BuildFailedReason, want: "bad.yaml"},
+			path: "app", reason: kustomizev1.BuildFailedReason, want: "app/bad.yaml: MalformedYAMLError: yaml: line 2"},
 		{name: "resource outside the root", files: map[string]string{"app/kustomization.yaml": "resources: [../../etc/passwd]\n"},
 			path: "app", reason: kustomizev1.BuildFailedReason, want: "'../../etc/passwd'"},
 		{name: "remote base refused", files: map[string]string{"app/kustomization.yaml": "resources: [https://github.com/org/repo//base]\n"},

@@ -12,12 +12,15 @@ import (
 	"github.com/fluxcd/pkg/runtime/conditions"
 	"github.com/fluxcd/pkg/ssa"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 	"weir.dev/kustomize-controller/internal/build"
+	"weir.dev/kustomize-controller/internal/decrypt"
 	"weir.dev/pkg/steps"
 )
 
@@ -33,7 +36,16 @@ const (
 
 // reconcileBuild builds the objects from the artifact. It sets BuildFailed.
 func (r *KustomizationReconciler) reconcileBuild(ctx context.Context, sc *ksScope) error {
-	objects, err := build.Build(ctx, sc.dir, sc.obj, build.Options{AllowRemoteBases: !r.NoRemoteBases, Client: r.Client})
+	opts := build.Options{AllowRemoteBases: !r.NoRemoteBases, Client: r.SecretReader}
+	if sc.obj.Spec.Decryption != nil {
+		d, err := r.decrypter(ctx, sc.obj)
+		if err != nil {
+			conditions.MarkTrue(sc.obj, kustomizev1.BuildFailedCondition, kustomizev1.DecryptionFailedReason, "%s", err)
+			return err
+		}
+		opts.Decrypter = d
+	}
+	objects, err := build.Build(ctx, sc.dir, sc.obj, opts)
 	if err != nil {
 		reason := kustomizev1.BuildFailedReason
 		var be *build.Error
@@ -47,6 +59,28 @@ func (r *KustomizationReconciler) reconcileBuild(ctx context.Context, sc *ksScop
 	conditions.Delete(sc.obj, kustomizev1.BuildFailedCondition)
 	sc.objects = objects
 	return nil
+}
+
+// decrypter reads the SOPS keys of spec.decryption.secretRef, from obj's namespace. A missing
+// Secret is retried; a Secret without usable keys stalls until it changes.
+func (r *KustomizationReconciler) decrypter(ctx context.Context, obj *kustomizev1.Kustomization) (build.Decrypter, error) {
+	dec := obj.Spec.Decryption
+	if dec.SecretRef == nil {
+		return nil, steps.Stalled(kustomizev1.DecryptionFailedReason, errors.New("spec.decryption.secretRef is required: it names the Secret holding the age or OpenPGP keys"))
+	}
+	var secret corev1.Secret
+	key := client.ObjectKey{Namespace: obj.Namespace, Name: dec.SecretRef.Name}
+	if err := r.SecretReader.Get(ctx, key, &secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, steps.Failed(kustomizev1.DecryptionFailedReason, fmt.Errorf("spec.decryption.secretRef: Secret '%s' not found", key))
+		}
+		return nil, fmt.Errorf("spec.decryption.secretRef: reading Secret '%s': %w", key, err)
+	}
+	d, err := decrypt.KeysFromSecret(&secret)
+	if err != nil {
+		return nil, steps.Stalled(kustomizev1.DecryptionFailedReason, fmt.Errorf("spec.decryption.secretRef: %w", err))
+	}
+	return d, nil
 }
 
 // reconcileApply validates the whole set with a server-side dry run and applies it in stages

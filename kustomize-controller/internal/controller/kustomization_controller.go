@@ -45,6 +45,9 @@ type KustomizationReconciler struct {
 	NoCrossNamespaceRefs bool
 	// NoRemoteBases refuses remote kustomize bases.
 	NoRemoteBases bool
+	// SecretReader reads ConfigMaps and Secrets (substituteFrom, decryption keys) straight from
+	// the API server, so the controller caches none of them.
+	SecretReader client.Client
 	// Identities gives the client each Kustomization acts as: impersonated, or a remote cluster.
 	Identities *identity.Resolver
 	// DependencyRequeue is how long to wait for a source or dependency that is not ready.

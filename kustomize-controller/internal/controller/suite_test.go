@@ -52,7 +52,7 @@ func startController(e *testenv.Environment) (func(), error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	err = (&KustomizationReconciler{
-		Client: mgr.GetClient(), EventRecorder: rec, ControllerName: "kustomize-controller",
+		Client: mgr.GetClient(), EventRecorder: rec, ControllerName: "kustomize-controller", SecretReader: e.Client,
 		Identities:        &identity.Resolver{Config: e.Config, Scheme: e.Scheme, Mapper: mgr.GetRESTMapper(), Reader: mgr.GetAPIReader()},
 		Fetcher:           &artifact.Fetcher{AllowedHost: srv.Listener.Addr().String(), Retries: 1, Backoff: 50 * time.Millisecond},
 		DependencyRequeue: time.Second,
