@@ -5,16 +5,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fluxcd/pkg/runtime/conditions"
 	"github.com/fluxcd/pkg/runtime/events"
-	"github.com/fluxcd/pkg/runtime/patch"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -109,73 +105,40 @@ func (r *KustomizationReconciler) requestsFor(ctx context.Context, index, key st
 }
 
 // Reconcile makes the cluster match one Kustomization's build of its source.
-func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &kustomizev1.Kustomization{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	patcher := patch.NewSerialPatcher(obj, r.Client)
-
-	if !obj.DeletionTimestamp.IsZero() {
-		return r.reconcileDelete(ctx, obj, patcher)
-	}
-	if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
-		controllerutil.AddFinalizer(obj, meta.Finalizer)
-		if err := patcher.Patch(ctx, obj, patch.WithFieldOwner(r.ControllerName)); err != nil {
-			return ctrl.Result{}, client.IgnoreNotFound(err)
-		}
-	}
-	if token, ok := meta.ReconcileAnnotationValue(obj.GetAnnotations()); ok {
-		obj.Status.SetLastHandledReconcileRequest(token)
-	}
-	if obj.Spec.Suspend {
-		conditions.Delete(obj, meta.ReconcilingCondition)
-		return ctrl.Result{}, r.patch(ctx, obj, patcher, true)
-	}
-	if obj.Generation != obj.Status.ObservedGeneration &&
-		conditions.GetObservedGeneration(obj, meta.ReconcilingCondition) != obj.Generation {
-		conditions.MarkReconciling(obj, meta.ProgressingReason, "reconciling new generation %d", obj.Generation)
-		if err := r.patch(ctx, obj, patcher, false); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-
 	sc := &ksScope{obj: obj, started: time.Now()}
-	defer func() {
-		outcome := steps.Classify(retErr, meta.FailedReason)
-		summarizeKustomization(sc, outcome)
-		steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
-		if msg := changeMessage(sc); outcome.Kind == steps.Succeeded && msg != "" {
-			r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeNormal, kustomizev1.ReconciliationSucceededReason, steps.ActionReconcile, "%s", msg)
-		}
-		if err := r.patch(ctx, obj, patcher, outcome.IsObservation()); err != nil && !apierrors.IsNotFound(err) {
-			retErr = err
-			return
-		}
-		result, retErr = kustomizationResult(obj, outcome)
-	}()
 	defer sc.cleanup()
-	return ctrl.Result{}, steps.Run(ctx, sc,
-		steps.Step[*ksScope]{Name: "source", Run: r.reconcileSource},
-		steps.Step[*ksScope]{Name: "dependencies", Run: r.reconcileDependencies},
-		steps.Step[*ksScope]{Name: "artifact", Run: r.reconcileArtifact},
-		steps.Step[*ksScope]{Name: "build", Run: r.reconcileBuild},
-		steps.Step[*ksScope]{Name: "apply", Run: r.reconcileApply},
-		steps.Step[*ksScope]{Name: "prune", Run: r.reconcilePrune},
-		steps.Step[*ksScope]{Name: "health", Run: r.reconcileHealth},
-	)
-}
-
-// patch writes obj's status and metadata; observed advances status.observedGeneration.
-func (r *KustomizationReconciler) patch(ctx context.Context, obj *kustomizev1.Kustomization, patcher *patch.SerialPatcher, observed bool) error {
-	opts := []patch.Option{
-		patch.WithFieldOwner(r.ControllerName),
-		patch.WithOwnedConditions{Conditions: kustomizationOwnedConditions},
+	frame := steps.Frame[*kustomizev1.Kustomization]{
+		Reader: r.Client, Client: r.Client, FieldOwner: r.ControllerName,
+		OwnedConditions: kustomizationOwnedConditions,
+		Suspended:       func(o *kustomizev1.Kustomization) bool { return o.Spec.Suspend },
+		Status: func(o *kustomizev1.Kustomization) (int64, *meta.ReconcileRequestStatus) {
+			return o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus
+		},
 	}
-	if observed {
-		opts = append(opts, patch.WithStatusObservedGeneration{})
-	}
-	return patcher.Patch(ctx, obj, opts...)
+	return frame.Reconcile(ctx, req, obj, steps.Hooks[*kustomizev1.Kustomization]{
+		Finalize: r.finalize,
+		Steps: func(ctx context.Context) error {
+			return steps.Run(ctx, sc,
+				steps.Step[*ksScope]{Name: "source", Run: r.reconcileSource},
+				steps.Step[*ksScope]{Name: "dependencies", Run: r.reconcileDependencies},
+				steps.Step[*ksScope]{Name: "artifact", Run: r.reconcileArtifact},
+				steps.Step[*ksScope]{Name: "build", Run: r.reconcileBuild},
+				steps.Step[*ksScope]{Name: "apply", Run: r.reconcileApply},
+				steps.Step[*ksScope]{Name: "prune", Run: r.reconcilePrune},
+				steps.Step[*ksScope]{Name: "health", Run: r.reconcileHealth},
+			)
+		},
+		Summarize: func(outcome steps.Outcome) {
+			summarizeKustomization(sc, outcome)
+			steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
+			if msg := changeMessage(sc); outcome.Kind == steps.Succeeded && msg != "" {
+				r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeNormal, kustomizev1.ReconciliationSucceededReason, steps.ActionReconcile, "%s", msg)
+			}
+		},
+		Result: func(outcome steps.Outcome) (ctrl.Result, error) { return kustomizationResult(obj, outcome) },
+	})
 }
 
 func sourceKey(kind, namespace, name string) string {

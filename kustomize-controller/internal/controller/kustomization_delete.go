@@ -4,47 +4,43 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/fluxcd/pkg/runtime/patch"
 	"github.com/fluxcd/pkg/ssa"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 )
 
-// reconcileDelete applies spec.deletionPolicy to the objects in the inventory, then removes
-// the finalizer: MirrorPrune deletes them when spec.prune is set, Delete always, Orphan never,
-// and WaitForTermination deletes them and waits until they are gone. Only objects whose
-// ownership labels still name this Kustomization are deleted.
-func (r *KustomizationReconciler) reconcileDelete(ctx context.Context, obj *kustomizev1.Kustomization, patcher *patch.SerialPatcher) (ctrl.Result, error) {
+// finalize applies spec.deletionPolicy to the objects in the inventory before the finalizer
+// goes: MirrorPrune deletes them when spec.prune is set, Delete always, Orphan never, and
+// WaitForTermination deletes them and waits until they are gone. Only objects whose ownership
+// labels still name this Kustomization are deleted.
+func (r *KustomizationReconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization) error {
 	policy := obj.GetDeletionPolicy()
 	remove := policy == kustomizev1.DeletionPolicyDelete || policy == kustomizev1.DeletionPolicyWaitForTermination ||
 		(policy == kustomizev1.DeletionPolicyMirrorPrune && obj.Spec.Prune)
-	if remove && !obj.Spec.Suspend && inventoryLen(obj.Status.Inventory) > 0 {
-		objects, err := staleObjects(obj.Status.Inventory, &meta.ResourceInventory{})
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		manager, _, err := r.resourceManager(ctx, obj)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		_, err = manager.DeleteAll(ctx, objects, ssa.DeleteOptions{
-			PropagationPolicy: "Background",
-			Inclusions:        manager.GetOwnerLabels(obj.Name, obj.Namespace),
-			Exclusions:        map[string]string{PruneAnnotation: "disabled"},
-		})
-		if err != nil {
-			return ctrl.Result{}, fmt.Errorf("deleting the applied objects: %w", err)
-		}
-		if policy == kustomizev1.DeletionPolicyWaitForTermination {
-			if err := manager.WaitForTermination(objects, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: obj.GetTimeout()}); err != nil {
-				return ctrl.Result{}, fmt.Errorf("waiting for the applied objects to terminate: %w", err)
-			}
+	if !remove || obj.Spec.Suspend || inventoryLen(obj.Status.Inventory) == 0 {
+		return nil
+	}
+	objects, err := staleObjects(obj.Status.Inventory, &meta.ResourceInventory{})
+	if err != nil {
+		return err
+	}
+	manager, _, err := r.resourceManager(ctx, obj)
+	if err != nil {
+		return err
+	}
+	_, err = manager.DeleteAll(ctx, objects, ssa.DeleteOptions{
+		PropagationPolicy: "Background",
+		Inclusions:        manager.GetOwnerLabels(obj.Name, obj.Namespace),
+		Exclusions:        map[string]string{PruneAnnotation: "disabled"},
+	})
+	if err != nil {
+		return fmt.Errorf("deleting the applied objects: %w", err)
+	}
+	if policy == kustomizev1.DeletionPolicyWaitForTermination {
+		if err := manager.WaitForTermination(objects, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: obj.GetTimeout()}); err != nil {
+			return fmt.Errorf("waiting for the applied objects to terminate: %w", err)
 		}
 	}
-	controllerutil.RemoveFinalizer(obj, meta.Finalizer)
-	return ctrl.Result{}, client.IgnoreNotFound(patcher.Patch(ctx, obj, patch.WithFieldOwner(r.ControllerName)))
+	return nil
 }

@@ -6,12 +6,9 @@ import (
 
 	"github.com/fluxcd/pkg/runtime/conditions"
 	"github.com/fluxcd/pkg/runtime/events"
-	"github.com/fluxcd/pkg/runtime/patch"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
@@ -59,79 +56,30 @@ type sourceReconciler struct {
 	ControllerName string
 }
 
-// reconcileSource is the Reconcile every source kind shares: get the object → patch helper →
-// deletion (artifacts removed, then the finalizer) → finalizer → reconcile-request echo →
-// suspend → Reconciling for a new generation → run, with the outcome summarised into Ready,
-// Reconciling and Stalled, announced as a warning event when it failed, and patched, in one
-// deferred function. run does the kind's steps on obj, which Get has filled.
+// reconcileSource is the Reconcile every source kind shares: steps.Frame, with the kind's
+// artifacts removed from storage on deletion, and the outcome summarised into Ready,
+// Reconciling and Stalled and announced as a warning event when it failed. run does the
+// kind's steps on obj, which the frame has filled.
 func reconcileSource[O sourceObject](ctx context.Context, r sourceReconciler, k *sourceKind[O], obj O, req ctrl.Request,
-	run func(context.Context) error) (result ctrl.Result, retErr error) {
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	run func(context.Context) error) (ctrl.Result, error) {
+	frame := steps.Frame[O]{
+		Reader: r.Client, Client: r.Client, FieldOwner: r.ControllerName,
+		OwnedConditions: k.ownedConditions(), Suspended: k.suspended, Status: k.status,
 	}
-	patcher := patch.NewSerialPatcher(obj, r.Client)
-
-	if !obj.GetDeletionTimestamp().IsZero() {
-		return r.reconcileDelete(ctx, k.kind, obj, patcher)
-	}
-	if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
-		controllerutil.AddFinalizer(obj, meta.Finalizer)
-		if err := patcher.Patch(ctx, obj, patch.WithFieldOwner(r.ControllerName)); err != nil {
-			return ctrl.Result{}, client.IgnoreNotFound(err)
-		}
-	}
-	observed, requests := k.status(obj)
-	if token, ok := meta.ReconcileAnnotationValue(obj.GetAnnotations()); ok {
-		requests.SetLastHandledReconcileRequest(token)
-	}
-	if k.suspended(obj) {
-		// Conditions stay as they were but for Reconciling: nothing is in progress.
-		conditions.Delete(obj, meta.ReconcilingCondition)
-		return ctrl.Result{}, r.patch(ctx, k, obj, patcher, true)
-	}
-	// A new generation shows as in progress at once; a retry of the same one already does.
-	if obj.GetGeneration() != observed &&
-		conditions.GetObservedGeneration(obj, meta.ReconcilingCondition) != obj.GetGeneration() {
-		conditions.MarkReconciling(obj, meta.ProgressingReason, "reconciling new generation %d", obj.GetGeneration())
-		if err := r.patch(ctx, k, obj, patcher, false); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-
-	defer func() {
-		outcome := steps.Classify(retErr, meta.FailedReason)
-		reason, msg := k.ready(obj)
-		steps.Summary{Negative: k.negative, SuccessReason: reason, SuccessMessage: msg}.Apply(obj, outcome)
-		steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(obj))
-		if err := r.patch(ctx, k, obj, patcher, outcome.IsObservation()); err != nil && !apierrors.IsNotFound(err) {
-			retErr = err
-			return
-		}
-		result, retErr = steps.Result(outcome, obj.GetRequeueAfter().Duration)
-	}()
-	return ctrl.Result{}, run(ctx)
-}
-
-// reconcileDelete removes the object's artifacts from storage, then the finalizer.
-func (r sourceReconciler) reconcileDelete(ctx context.Context, kind string, obj client.Object, patcher *patch.SerialPatcher) (ctrl.Result, error) {
-	if err := r.Storage.RemoveAll(kind, obj.GetNamespace(), obj.GetName()); err != nil {
-		return ctrl.Result{}, fmt.Errorf("removing the artifacts from storage: %w", err)
-	}
-	controllerutil.RemoveFinalizer(obj, meta.Finalizer)
-	return ctrl.Result{}, client.IgnoreNotFound(patcher.Patch(ctx, obj, patch.WithFieldOwner(r.ControllerName)))
-}
-
-// patch writes obj's status and metadata; observed advances status.observedGeneration.
-func (r sourceReconciler) patch(ctx context.Context, k interface{ ownedConditions() []string }, obj client.Object,
-	patcher *patch.SerialPatcher, observed bool) error {
-	opts := []patch.Option{
-		patch.WithFieldOwner(r.ControllerName),
-		patch.WithOwnedConditions{Conditions: k.ownedConditions()},
-	}
-	if observed {
-		opts = append(opts, patch.WithStatusObservedGeneration{})
-	}
-	return patcher.Patch(ctx, obj, opts...)
+	return frame.Reconcile(ctx, req, obj, steps.Hooks[O]{
+		Finalize: func(context.Context, O) error {
+			if err := r.Storage.RemoveAll(k.kind, obj.GetNamespace(), obj.GetName()); err != nil {
+				return fmt.Errorf("removing the artifacts from storage: %w", err)
+			}
+			return nil
+		},
+		Steps: run,
+		Summarize: func(outcome steps.Outcome) {
+			reason, msg := k.ready(obj)
+			steps.Summary{Negative: k.negative, SuccessReason: reason, SuccessMessage: msg}.Apply(obj, outcome)
+			steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(obj))
+		},
+	})
 }
 
 // revisionMetadata is the event metadata for obj: its artifact's revision, if any.
