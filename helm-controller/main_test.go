@@ -10,4 +10,4 @@ var env *testenv.Environment
 
 func TestMain(m *testing.M) { testenv.Main(m, &env) }
 
-func TestBinary(t *testing.T) { testenv.CheckControllerBinary(t, env, ".", nil) }
+func TestBinary(t *testing.T) { testenv.CheckControllerBinary(t, env, ".", []string{"helmrelease"}) }

@@ -20,6 +20,9 @@ package controller
 // Sources: spec.chartRef (OCIRepository, HelmChart) and the sources a chart template names.
 // +kubebuilder:rbac:groups=source.weir.dev,resources=gitrepositories;ocirepositories;helmrepositories,verbs=get;list;watch
 //
+// Dependencies (spec.dependsOn) may be Kustomizations; their readiness is watched.
+// +kubebuilder:rbac:groups=kustomize.weir.dev,resources=kustomizations,verbs=get;list;watch
+//
 // Values (spec.valuesFrom), remote kubeconfigs (spec.kubeConfig).
 // +kubebuilder:rbac:groups="",resources=secrets;configmaps,verbs=get;list;watch
 //

@@ -1,0 +1,221 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	"github.com/fluxcd/pkg/runtime/conditions"
+	"github.com/fluxcd/pkg/runtime/events"
+	"github.com/fluxcd/pkg/runtime/patch"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	helmv1 "weir.dev/api/helm/v1"
+	kustomizev1 "weir.dev/api/kustomize/v1"
+	"weir.dev/api/meta"
+	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/helm-controller/internal/release"
+	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/dependency"
+	"weir.dev/pkg/identity"
+	"weir.dev/pkg/predicates"
+	"weir.dev/pkg/steps"
+)
+
+// Field indexes of HelmReleases.
+const (
+	helmChartIndex     = ".helmChart"     // "<namespace>/<name>" of the HelmChart it uses
+	ociRepositoryIndex = ".ociRepository" // "<namespace>/<name>" of its chartRef OCIRepository
+	dependsOnIndex     = ".spec.dependsOn"
+)
+
+// HelmReleaseReconciler installs, upgrades and uninstalls Helm releases from chart artifacts.
+type HelmReleaseReconciler struct {
+	client.Client
+	// APIReader reads uncached: the HelmRelease being reconciled (its status must be current),
+	// the HelmChart it writes, and ConfigMaps and Secrets of spec.valuesFrom (caching every
+	// Secret of the cluster, Helm's release records included, would cost more than reading a few).
+	APIReader     client.Reader
+	EventRecorder events.Recorder
+	// ControllerName is the field manager of HelmCharts and status patches.
+	ControllerName string
+	// Fetcher downloads chart artifacts; its AllowedHost is source-controller's advertised address.
+	Fetcher *artifact.Fetcher
+	// Identities gives the client each release acts as (spec.serviceAccountName,
+	// --default-service-account, spec.kubeConfig).
+	Identities *identity.Resolver
+	// NoCrossNamespaceRefs refuses sources and dependencies in other namespaces.
+	NoCrossNamespaceRefs bool
+	// DependencyRequeue is how long to wait for a chart or dependency that is not ready.
+	DependencyRequeue time.Duration
+
+	getters      release.Getters
+	dependencies *dependency.Checker
+}
+
+// SetupWithManager registers the reconciler: its own objects, the HelmCharts and
+// OCIRepositories they use (a new artifact, or a failure, triggers them at once) and their
+// dependencies (becoming Ready triggers dependents).
+func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, concurrent int) error {
+	r.dependencies = &dependency.Checker{
+		Reader: mgr.GetClient(),
+		Scheme: mgr.GetScheme(),
+		Kinds: map[string]schema.GroupVersion{
+			helmv1.HelmReleaseKind:        helmv1.GroupVersion,
+			kustomizev1.KustomizationKind: kustomizev1.GroupVersion,
+		},
+	}
+	indexer := mgr.GetFieldIndexer()
+	if err := indexer.IndexField(ctx, &helmv1.HelmRelease{}, helmChartIndex, func(o client.Object) []string {
+		hr := o.(*helmv1.HelmRelease)
+		var keys []string
+		if hr.Status.HelmChart != "" {
+			keys = append(keys, hr.Status.HelmChart)
+		}
+		if ref := hr.Spec.ChartRef; ref != nil && ref.Kind == sourcev1.HelmChartKind {
+			keys = append(keys, refNamespace(ref.Namespace, hr.Namespace)+"/"+ref.Name)
+		}
+		return keys
+	}); err != nil {
+		return err
+	}
+	if err := indexer.IndexField(ctx, &helmv1.HelmRelease{}, ociRepositoryIndex, func(o client.Object) []string {
+		hr := o.(*helmv1.HelmRelease)
+		if ref := hr.Spec.ChartRef; ref != nil && ref.Kind == sourcev1.OCIRepositoryKind {
+			return []string{refNamespace(ref.Namespace, hr.Namespace) + "/" + ref.Name}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := indexer.IndexField(ctx, &helmv1.HelmRelease{}, dependsOnIndex, func(o client.Object) []string {
+		hr := o.(*helmv1.HelmRelease)
+		keys := make([]string, 0, len(hr.Spec.DependsOn))
+		for _, d := range dependencyRefs(hr) {
+			keys = append(keys, d.Kind+"/"+d.Namespace+"/"+d.Name)
+		}
+		return keys
+	}); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&helmv1.HelmRelease{}, builder.WithPredicates(predicates.Default())).
+		Watches(&sourcev1.HelmChart{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(helmChartIndex)),
+			builder.WithPredicates(sourceChanged{})).
+		Watches(&sourcev1.OCIRepository{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(ociRepositoryIndex)),
+			builder.WithPredicates(sourceChanged{})).
+		Watches(&helmv1.HelmRelease{}, handler.EnqueueRequestsFromMapFunc(r.dependents(helmv1.HelmReleaseKind)),
+			builder.WithPredicates(dependency.BecameReady{})).
+		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents(kustomizev1.KustomizationKind)),
+			builder.WithPredicates(dependency.BecameReady{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrent}).
+		Complete(r)
+}
+
+func (r *HelmReleaseReconciler) usersOf(index string) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		return r.requestsFor(ctx, index, o.GetNamespace()+"/"+o.GetName())
+	}
+}
+
+func (r *HelmReleaseReconciler) dependents(kind string) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		return r.requestsFor(ctx, dependsOnIndex, kind+"/"+o.GetNamespace()+"/"+o.GetName())
+	}
+}
+
+func (r *HelmReleaseReconciler) requestsFor(ctx context.Context, index, key string) []reconcile.Request {
+	var list helmv1.HelmReleaseList
+	if err := r.List(ctx, &list, client.MatchingFields{index: key}); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return reqs
+}
+
+// Reconcile makes one HelmRelease's Helm release match its chart and values.
+func (r *HelmReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	// Read past the cache: whether the desired state changed since the last attempt is judged
+	// from status, and a cache that has not yet seen the previous reconcile's status would
+	// make an in-sync release look due for an upgrade.
+	obj := &helmv1.HelmRelease{}
+	if err := r.APIReader.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	patcher := patch.NewSerialPatcher(obj, r.Client)
+
+	if !obj.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, obj, patcher)
+	}
+	if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
+		controllerutil.AddFinalizer(obj, meta.Finalizer)
+		if err := patcher.Patch(ctx, obj, patch.WithFieldOwner(r.ControllerName)); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+	}
+	if token, ok := meta.ReconcileAnnotationValue(obj.GetAnnotations()); ok {
+		obj.Status.SetLastHandledReconcileRequest(token)
+	}
+	if obj.Spec.Suspend {
+		conditions.Delete(obj, meta.ReconcilingCondition)
+		return ctrl.Result{}, r.patch(ctx, obj, patcher, true)
+	}
+	if obj.Generation != obj.Status.ObservedGeneration &&
+		conditions.GetObservedGeneration(obj, meta.ReconcilingCondition) != obj.Generation {
+		conditions.MarkReconciling(obj, meta.ProgressingReason, "reconciling new generation %d", obj.Generation)
+		if err := r.patch(ctx, obj, patcher, false); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	sc := &hrScope{obj: obj}
+	defer func() {
+		outcome := steps.Classify(retErr, meta.FailedReason)
+		summarizeHelmRelease(sc, outcome)
+		steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
+		if err := r.patch(ctx, obj, patcher, outcome.IsObservation()); err != nil && !apierrors.IsNotFound(err) {
+			retErr = err
+			return
+		}
+		result, retErr = helmReleaseResult(obj, outcome)
+	}()
+	defer sc.cleanup()
+	return ctrl.Result{}, steps.Run(ctx, sc,
+		steps.Step[*hrScope]{Name: "spec", Run: r.reconcileSpec},
+		steps.Step[*hrScope]{Name: "dependencies", Run: r.reconcileDependencies},
+		steps.Step[*hrScope]{Name: "chart template", Run: r.reconcileChartTemplate},
+		steps.Step[*hrScope]{Name: "source", Run: r.reconcileSource},
+		steps.Step[*hrScope]{Name: "chart", Run: r.reconcileChart},
+		steps.Step[*hrScope]{Name: "values", Run: r.reconcileValues},
+		steps.Step[*hrScope]{Name: "release", Run: r.reconcileRelease},
+	)
+}
+
+// patch writes obj's status and metadata; observed advances status.observedGeneration.
+func (r *HelmReleaseReconciler) patch(ctx context.Context, obj *helmv1.HelmRelease, patcher *patch.SerialPatcher, observed bool) error {
+	opts := []patch.Option{
+		patch.WithFieldOwner(r.ControllerName),
+		patch.WithOwnedConditions{Conditions: helmReleaseOwnedConditions},
+	}
+	if observed {
+		opts = append(opts, patch.WithStatusObservedGeneration{})
+	}
+	return patcher.Patch(ctx, obj, opts...)
+}
+
+func refNamespace(ref, own string) string {
+	if ref == "" {
+		return own
+	}
+	return ref
+}

@@ -1,0 +1,305 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fluxcd/pkg/runtime/conditions"
+	helmrelease "helm.sh/helm/v3/pkg/release"
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	helmv1 "weir.dev/api/helm/v1"
+	"weir.dev/api/meta"
+	"weir.dev/helm-controller/internal/release"
+	"weir.dev/pkg/identity"
+	"weir.dev/pkg/steps"
+)
+
+// maxActions bounds the actions one reconcile runs, e.g. an unlock followed by an upgrade.
+const maxActions = 4
+
+// Event reasons beyond the API's condition reasons.
+const (
+	// UnlockedReason: a release left pending by an interrupted action was marked failed.
+	UnlockedReason = "Unlocked"
+	// ReleaseNotOwnedReason: the release's records belong to another HelmRelease.
+	ReleaseNotOwnedReason = "ReleaseNotOwned"
+)
+
+// nextAction is the one thing to do about an observed release state.
+type nextAction string
+
+const (
+	actNone    nextAction = "none"    // in sync: nothing to do
+	actInstall nextAction = "install" // no release yet
+	actUpgrade nextAction = "upgrade" // out of sync, failed, or a new desired state
+	actUnlock  nextAction = "unlock"  // pending revision left by a stopped controller
+	actWait    nextAction = "wait"    // an action of this process is still running
+	actStall   nextAction = "stall"   // not ours, or retries used up for this desired state
+)
+
+// decide picks the action for state s. changed says the desired state (generation, chart
+// revision or values) differs from the last attempt's, which resets retries.
+func decide(obj *helmv1.HelmRelease, s release.State, changed bool) nextAction {
+	switch s.Kind {
+	case release.Unowned:
+		return actStall
+	case release.Busy:
+		return actWait
+	case release.Locked:
+		return actUnlock
+	case release.Absent:
+		if !changed && retriesExhausted(obj, helmv1.ReleaseActionInstall) {
+			return actStall
+		}
+		return actInstall
+	case release.Failed:
+		last := obj.Status.LastAttemptedReleaseAction
+		if last == "" {
+			last = helmv1.ReleaseActionUpgrade
+		}
+		if !changed && retriesExhausted(obj, last) {
+			return actStall
+		}
+		return actUpgrade
+	case release.OutOfSync:
+		if !changed && retriesExhausted(obj, helmv1.ReleaseActionUpgrade) {
+			return actStall
+		}
+		return actUpgrade
+	default: // InSync
+		if changed {
+			return actUpgrade
+		}
+		return actNone
+	}
+}
+
+// retriesExhausted reports whether action failed more often, for the current desired state,
+// than its remediation allows retries (0 unless set; negative retries forever).
+func retriesExhausted(obj *helmv1.HelmRelease, action helmv1.ReleaseAction) bool {
+	retries, failures := 0, obj.Status.InstallFailures
+	if action == helmv1.ReleaseActionUpgrade {
+		failures = obj.Status.UpgradeFailures
+		if u := obj.Spec.Upgrade; u != nil && u.Remediation != nil {
+			retries = u.Remediation.Retries
+		}
+	} else if i := obj.Spec.Install; i != nil && i.Remediation != nil {
+		retries = i.Remediation.Retries
+	}
+	return retries >= 0 && failures > int64(retries)
+}
+
+// desiredChanged reports whether the desired state differs from the last attempt's.
+func desiredChanged(obj *helmv1.HelmRelease, sc *hrScope) bool {
+	st := obj.Status
+	return st.LastAttemptedGeneration != obj.Generation || st.LastAttemptedRevision != sc.revision ||
+		st.LastAttemptedConfigDigest != sc.configDigest
+}
+
+// reconcileRelease observes the release in Helm's storage, as the HelmRelease's identity, and
+// runs one action for what it sees, then observes again, until the release is in sync or an
+// action fails: install when absent, upgrade when out of sync, failed (while retries remain)
+// or when the spec, chart or values changed, unlock a revision left pending by a stopped
+// controller. A release whose records belong to another HelmRelease is never touched. It sets
+// Released (True after a successful install or upgrade, False with the failure).
+func (r *HelmReleaseReconciler) reconcileRelease(ctx context.Context, sc *hrScope) error {
+	obj := sc.obj
+	target := release.Target{
+		Name:             sc.releaseName,
+		Namespace:        obj.GetReleaseNamespace(),
+		StorageNamespace: obj.GetStorageNamespace(),
+		MaxHistory:       obj.GetMaxHistory(),
+	}
+	if err := r.reconcileMove(ctx, obj, target); err != nil {
+		return err
+	}
+	runner, err := r.runnerFor(ctx, obj, target)
+	if err != nil {
+		return err
+	}
+	owner := ownerLabels(obj)
+	desired := release.Desired{ChartName: sc.chart.Metadata.Name, ChartVersion: sc.chart.Metadata.Version, ConfigDigest: sc.configDigest}
+	changed := desiredChanged(obj, sc)
+	if changed {
+		obj.Status.ClearFailures()
+	}
+	for range maxActions {
+		state, err := runner.Observe(owner, desired)
+		if err != nil {
+			return steps.Failed(helmv1.GetLastReleaseFailedReason, err)
+		}
+		act := decide(obj, state, changed)
+		switch act {
+		case actNone:
+			recordAttempt(obj, sc, runner, "")
+			if historyStale(obj.Status.History, state.Current) {
+				r.refreshHistory(ctx, obj, runner, sc, false)
+			}
+			if !conditions.IsTrue(obj, helmv1.ReleasedCondition) {
+				conditions.MarkTrue(obj, helmv1.ReleasedCondition, meta.SucceededReason, "Helm release %s.v%d with chart %s is up to date",
+					releaseRef(runner), state.Current.Version, sc.chartRef())
+			}
+			return nil
+		case actStall:
+			return stallError(obj, runner, state)
+		case actWait:
+			return steps.Waiting(meta.ProgressingReason, r.DependencyRequeue, fmt.Errorf("another action is running on release %s", releaseRef(runner)))
+		case actUnlock:
+			was := state.Current.Info.Status
+			if err := runner.Unlock(state.Current); err != nil {
+				return err
+			}
+			r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeWarning, UnlockedReason, string(act),
+				"release %s.v%d was left %s by an interrupted action; marked it failed to retry", releaseRef(runner), state.Current.Version, was)
+			r.refreshHistory(ctx, obj, runner, sc, false)
+		case actInstall, actUpgrade:
+			if err := r.release(ctx, sc, runner, act, state); err != nil {
+				return err
+			}
+			changed = false
+		}
+	}
+	return fmt.Errorf("release %s did not settle after %d actions", releaseRef(runner), maxActions)
+}
+
+// reconcileMove uninstalls the release this HelmRelease made before when the spec now names
+// another one (a new release name, target namespace or storage namespace), so it is not left
+// behind; then the history starts afresh.
+func (r *HelmReleaseReconciler) reconcileMove(ctx context.Context, obj *helmv1.HelmRelease, target release.Target) error {
+	prev := previousTarget(obj)
+	if prev == nil || (prev.Name == target.Name && prev.Namespace == target.Namespace && prev.StorageNamespace == target.StorageNamespace) {
+		return nil
+	}
+	if err := r.uninstallTarget(ctx, obj, *prev); err != nil {
+		return steps.Failed(helmv1.UninstallFailedReason, fmt.Errorf("uninstalling release %s/%s, which the spec no longer names: %w", prev.Namespace, prev.Name, err))
+	}
+	obj.Status.History = nil
+	obj.Status.StorageNamespace = ""
+	return nil
+}
+
+// runnerFor returns a Helm runner for the release t acting as obj's identity.
+func (r *HelmReleaseReconciler) runnerFor(ctx context.Context, obj *helmv1.HelmRelease, t release.Target) (*release.Runner, error) {
+	cluster, err := r.Identities.For(ctx, identity.Target{
+		Namespace:          obj.Namespace,
+		ServiceAccountName: obj.Spec.ServiceAccountName,
+		KubeConfig:         obj.Spec.KubeConfig,
+	})
+	if err != nil {
+		return nil, err
+	}
+	getter, err := r.getters.For(cluster.Config, t.Namespace)
+	if err != nil {
+		return nil, steps.Failed(helmv1.InitFailedReason, fmt.Errorf("building Helm's client as %s: %w", cluster.Identity, err))
+	}
+	log := ctrl.LoggerFrom(ctx).WithName("helm")
+	runner, err := release.NewRunner(getter, t, func(format string, args ...any) { log.V(2).Info(fmt.Sprintf(format, args...)) })
+	if err != nil {
+		return nil, steps.Failed(helmv1.InitFailedReason, err)
+	}
+	return runner, nil
+}
+
+// release runs an install or upgrade and records its outcome: the Released condition, the
+// failure counters, the history, and an event on success (failures are announced by the
+// outcome's warning). A failure is retried while the action's retries last, then stalls.
+func (r *HelmReleaseReconciler) release(ctx context.Context, sc *hrScope, runner *release.Runner, act nextAction, state release.State) error {
+	obj := sc.obj
+	action := helmv1.ReleaseActionInstall
+	if act == actUpgrade {
+		action = helmv1.ReleaseActionUpgrade
+	}
+	recordAttempt(obj, sc, runner, action)
+	var (
+		rel *helmrelease.Release
+		err error
+	)
+	if action == helmv1.ReleaseActionInstall {
+		rel, err = runner.Install(ctx, installOptions(sc, state.Current != nil))
+	} else {
+		rel, err = runner.Upgrade(ctx, upgradeOptions(sc))
+	}
+	r.refreshHistory(ctx, obj, runner, sc, err == nil)
+	if err != nil {
+		obj.Status.Failures++
+		reason := helmv1.InstallFailedReason
+		if action == helmv1.ReleaseActionInstall {
+			obj.Status.InstallFailures++
+		} else {
+			obj.Status.UpgradeFailures++
+			reason = helmv1.UpgradeFailedReason
+		}
+		err = fmt.Errorf("Helm %s failed for release %s with chart %s: %w", action, releaseRef(runner), sc.chartRef(), err)
+		conditions.MarkFalse(obj, helmv1.ReleasedCondition, reason, "%s", err)
+		if retriesExhausted(obj, action) {
+			return steps.Stalled(reason, err)
+		}
+		return steps.Failed(reason, err)
+	}
+	obj.Status.ClearFailures()
+	reason := helmv1.InstallSucceededReason
+	if action == helmv1.ReleaseActionUpgrade {
+		reason = helmv1.UpgradeSucceededReason
+	}
+	conditions.MarkTrue(obj, helmv1.ReleasedCondition, reason, "Helm %s succeeded for release %s.v%d with chart %s",
+		action, releaseRef(runner), rel.Version, sc.chartRef())
+	r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeNormal, reason, string(action),
+		"%s", conditions.GetMessage(obj, helmv1.ReleasedCondition))
+	return nil
+}
+
+// recordAttempt records what is being attempted in status; action is empty when nothing runs
+// because the release is in sync.
+func recordAttempt(obj *helmv1.HelmRelease, sc *hrScope, runner *release.Runner, action helmv1.ReleaseAction) {
+	st := &obj.Status
+	st.LastAttemptedGeneration = obj.Generation
+	st.LastAttemptedRevision = sc.revision
+	st.LastAttemptedRevisionDigest = ""
+	if sc.oci {
+		st.LastAttemptedRevisionDigest = sc.artifact.Digest
+	}
+	st.LastAttemptedValuesChecksum = sc.valuesChecksum
+	st.LastAttemptedConfigDigest = sc.configDigest
+	st.StorageNamespace = runner.Target.StorageNamespace
+	if action != "" {
+		st.LastAttemptedReleaseAction = action
+	}
+}
+
+// stallError explains why no action runs: the release is someone else's, or the retries for
+// the current desired state are used up (the last failure's message, from Released).
+func stallError(obj *helmv1.HelmRelease, runner *release.Runner, state release.State) error {
+	if state.Kind == release.Unowned {
+		return steps.Stalled(ReleaseNotOwnedReason, fmt.Errorf("release %s (storage namespace '%s') belongs to another owner (%s); set another spec.releaseName",
+			releaseRef(runner), runner.Target.StorageNamespace, state.Why))
+	}
+	if c := conditions.Get(obj, helmv1.ReleasedCondition); c != nil && c.Status != "True" {
+		return steps.Stalled(c.Reason, errors.New(c.Message))
+	}
+	return steps.Stalled(helmv1.RetriesExceededReason, fmt.Errorf("release %s is %s after failed attempts; change the spec, chart or values to retry",
+		releaseRef(runner), state.Kind))
+}
+
+// refreshHistory rebuilds status.history from Helm's storage; made says the newest revision
+// was just made from the current chart artifact. A failure to read is logged only: history
+// is informational.
+func (r *HelmReleaseReconciler) refreshHistory(ctx context.Context, obj *helmv1.HelmRelease, runner *release.Runner, sc *hrScope, made bool) {
+	revs, err := runner.History()
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "reading the release history")
+		return
+	}
+	ociDigest := ""
+	if made && sc.oci {
+		ociDigest = sc.artifact.Digest
+	}
+	obj.Status.History = snapshots(revs, obj.Status.History, ociDigest)
+}
+
+// releaseRef is "<namespace>/<name>" of the runner's release.
+func releaseRef(runner *release.Runner) string {
+	return runner.Target.Namespace + "/" + runner.Target.Name
+}

@@ -1,0 +1,60 @@
+package controller
+
+import (
+	"os"
+
+	"helm.sh/helm/v3/pkg/chart"
+
+	helmv1 "weir.dev/api/helm/v1"
+	"weir.dev/api/meta"
+	sourcev1 "weir.dev/api/source/v1"
+)
+
+// Labels that mark what a HelmRelease owns: the HelmChart made from spec.chart, and every
+// revision of its Helm release (stored on Helm's release records). An object or release whose
+// labels name another HelmRelease is never changed or deleted.
+const (
+	OwnerNameLabel      = "helm.weir.dev/name"
+	OwnerNamespaceLabel = "helm.weir.dev/namespace"
+)
+
+// ownerLabels returns the ownership labels of obj.
+func ownerLabels(obj *helmv1.HelmRelease) map[string]string {
+	return map[string]string{OwnerNameLabel: obj.Name, OwnerNamespaceLabel: obj.Namespace}
+}
+
+// hrScope is what the HelmRelease steps share. Each field names the step that fills it.
+type hrScope struct {
+	obj *helmv1.HelmRelease
+
+	releaseName string // reconcileSpec: validated spec.releaseName or its default
+
+	helmChart *sourcev1.HelmChart // reconcileChartTemplate: the HelmChart of spec.chart, as written
+
+	source   string         // reconcileSource: the chart's source, e.g. "HelmChart 'ns/name'"
+	artifact *meta.Artifact // reconcileSource: the source's artifact
+	oci      bool           // reconcileSource: the source is an OCIRepository
+
+	dir      string       // reconcileChart: the extracted artifact, removed by cleanup
+	chart    *chart.Chart // reconcileChart
+	revision string       // reconcileChart: the chart version, with the OCI digest appended
+
+	values         map[string]any // reconcileValues
+	configDigest   string         // reconcileValues: release.ValuesDigest of values
+	valuesChecksum string         // reconcileValues: release.ValuesChecksum of values
+}
+
+// cleanup removes the extracted artifact.
+func (sc *hrScope) cleanup() {
+	if sc.dir != "" {
+		_ = os.RemoveAll(sc.dir)
+	}
+}
+
+// chartRef is "<name>@<version>" of the loaded chart, for messages.
+func (sc *hrScope) chartRef() string {
+	if sc.chart == nil || sc.chart.Metadata == nil {
+		return ""
+	}
+	return sc.chart.Metadata.Name + "@" + sc.chart.Metadata.Version
+}

@@ -1,0 +1,55 @@
+package release
+
+import (
+	"context"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/release"
+)
+
+// InstallOptions configure Install.
+type InstallOptions struct {
+	Chart  *chart.Chart
+	Values map[string]any
+	// Labels are stored on the release's records, marking its owner.
+	Labels map[string]string
+	// Timeout bounds each Kubernetes operation (hooks, waiting).
+	Timeout                  time.Duration
+	Wait, WaitForJobs        bool
+	DisableHooks             bool
+	DisableOpenAPIValidation bool
+	SkipSchemaValidation     bool
+	// TakeOwnership adopts existing objects that no release owns.
+	TakeOwnership bool
+	// Replace reuses the name of a release whose newest revision is uninstalled or failed.
+	Replace         bool
+	SkipCRDs        bool
+	CreateNamespace bool
+}
+
+// Install installs the release. On failure it returns the error and, when Helm got as far as
+// recording it, the failed release.
+func (r *Runner) Install(ctx context.Context, o InstallOptions) (*release.Release, error) {
+	done, err := r.begin()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	a := action.NewInstall(r.cfg)
+	a.ReleaseName = r.Target.Name
+	a.Namespace = r.Target.Namespace
+	a.Labels = o.Labels
+	a.Timeout = o.Timeout
+	a.Wait = o.Wait
+	a.WaitForJobs = o.Wait && o.WaitForJobs
+	a.DisableHooks = o.DisableHooks
+	a.DisableOpenAPIValidation = o.DisableOpenAPIValidation
+	a.SkipSchemaValidation = o.SkipSchemaValidation
+	a.TakeOwnership = o.TakeOwnership
+	a.Replace = o.Replace
+	a.SkipCRDs = o.SkipCRDs
+	a.CreateNamespace = o.CreateNamespace
+	return a.RunWithContext(ctx, o.Chart, o.Values)
+}

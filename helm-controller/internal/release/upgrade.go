@@ -1,0 +1,59 @@
+package release
+
+import (
+	"context"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/release"
+)
+
+// UpgradeOptions configure Upgrade.
+type UpgradeOptions struct {
+	Chart  *chart.Chart
+	Values map[string]any
+	// Labels are stored on the new revision's record, marking its owner.
+	Labels map[string]string
+	// Timeout bounds each Kubernetes operation (hooks, waiting).
+	Timeout                  time.Duration
+	Wait, WaitForJobs        bool
+	DisableHooks             bool
+	DisableOpenAPIValidation bool
+	SkipSchemaValidation     bool
+	// TakeOwnership adopts existing objects that no release owns.
+	TakeOwnership bool
+	// Force replaces objects whose update fails.
+	Force bool
+	// CleanupOnFail deletes the objects a failed upgrade created.
+	CleanupOnFail bool
+	// ReuseValues merges Values over the previous revision's values instead of replacing them.
+	ReuseValues bool
+}
+
+// Upgrade makes a new revision of the release, which may be deployed, failed or superseded.
+// On failure it returns the error and, when Helm got as far as recording it, the failed
+// revision.
+func (r *Runner) Upgrade(ctx context.Context, o UpgradeOptions) (*release.Release, error) {
+	done, err := r.begin()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	a := action.NewUpgrade(r.cfg)
+	a.Namespace = r.Target.Namespace
+	a.MaxHistory = r.Target.MaxHistory
+	a.Labels = o.Labels
+	a.Timeout = o.Timeout
+	a.Wait = o.Wait
+	a.WaitForJobs = o.Wait && o.WaitForJobs
+	a.DisableHooks = o.DisableHooks
+	a.DisableOpenAPIValidation = o.DisableOpenAPIValidation
+	a.SkipSchemaValidation = o.SkipSchemaValidation
+	a.TakeOwnership = o.TakeOwnership
+	a.Force = o.Force
+	a.CleanupOnFail = o.CleanupOnFail
+	a.ReuseValues = o.ReuseValues
+	a.ResetValues = !o.ReuseValues
+	return a.RunWithContext(ctx, r.Target.Name, o.Chart, o.Values)
+}

@@ -1,0 +1,269 @@
+package dependency
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// DefaultMaxVisits bounds the objects the cycle walk reads when Checker.MaxVisits is zero.
+const DefaultMaxVisits = 1000
+
+// Ref names an object, of one of the Checker's kinds, that another depends on.
+type Ref struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+// String names the object the way messages do: `Kind 'namespace/name'`.
+func (r Ref) String() string { return fmt.Sprintf("%s '%s/%s'", r.Kind, r.Namespace, r.Name) }
+
+func (r Ref) short() string { return fmt.Sprintf("%s/%s/%s", r.Kind, r.Namespace, r.Name) }
+
+// NotReadyError names the first dependency that is missing or not ready.
+type NotReadyError struct {
+	Ref Ref
+	// Missing is true when the dependency does not exist.
+	Missing bool
+	// Why says what is not ready about it.
+	Why string
+}
+
+func (e *NotReadyError) Error() string {
+	if e.Missing {
+		return fmt.Sprintf("dependency %s not found", e.Ref)
+	}
+	return fmt.Sprintf("dependency %s is not ready: %s", e.Ref, e.Why)
+}
+
+// CycleError says the object depends on itself through Path (the object first and last).
+type CycleError struct {
+	Path []Ref
+}
+
+func (e *CycleError) Error() string {
+	parts := make([]string, len(e.Path))
+	for i, r := range e.Path {
+		parts[i] = r.short()
+	}
+	return "dependency cycle " + strings.Join(parts, " -> ")
+}
+
+// Checker checks dependencies. Its fields must not change while it is used.
+type Checker struct {
+	// Reader reads dependencies; a controller's cached client is right: readiness is rechecked
+	// on every requeue.
+	Reader client.Reader
+	// Scheme, when it knows a kind, makes reads typed (and so cached); other kinds are read as
+	// unstructured objects.
+	Scheme *runtime.Scheme
+	// Kinds maps the kinds a dependency may have to their group and version, e.g.
+	// "HelmRelease" to helm.weir.dev/v1.
+	Kinds map[string]schema.GroupVersion
+	// MaxVisits bounds the objects the cycle walk reads; zero means DefaultMaxVisits. A walk
+	// that reaches the bound reports no cycle: the dependencies' readiness still gates.
+	MaxVisits int
+}
+
+// Check checks owner's dependencies deps, in order, in two passes: first that owner is not
+// part of a cycle (a *CycleError), then that each dependency exists and is ready (a
+// *NotReadyError naming the first that is not). Other errors are failures to read.
+// Each object's spec.dependsOn entries default their kind to the object's kind and their
+// namespace to the object's namespace; owner's own list is deps, not read from the API.
+func (c *Checker) Check(ctx context.Context, owner Ref, deps []Ref) error {
+	if len(deps) == 0 {
+		return nil
+	}
+	if err := c.findCycle(ctx, owner, deps); err != nil {
+		return err
+	}
+	for _, d := range deps {
+		u, err := c.get(ctx, d)
+		if apierrors.IsNotFound(err) {
+			return &NotReadyError{Ref: d, Missing: true}
+		}
+		if err != nil {
+			return fmt.Errorf("reading dependency %s: %w", d, err)
+		}
+		if why := NotReady(u); why != "" {
+			return &NotReadyError{Ref: d, Why: why}
+		}
+	}
+	return nil
+}
+
+// findCycle walks dependsOn breadth-first from owner and returns a *CycleError for the
+// shortest path back to owner, if any.
+func (c *Checker) findCycle(ctx context.Context, owner Ref, deps []Ref) error {
+	type node struct {
+		ref  Ref
+		path []Ref
+	}
+	limit := c.MaxVisits
+	if limit <= 0 {
+		limit = DefaultMaxVisits
+	}
+	queue := make([]node, 0, len(deps))
+	seen := map[Ref]bool{owner: true}
+	enqueue := func(from []Ref, next []Ref) error {
+		for _, d := range next {
+			path := append(append([]Ref{}, from...), d)
+			if d == owner {
+				return &CycleError{Path: path}
+			}
+			if !seen[d] {
+				seen[d] = true
+				queue = append(queue, node{ref: d, path: path})
+			}
+		}
+		return nil
+	}
+	if err := enqueue([]Ref{owner}, deps); err != nil {
+		return err
+	}
+	for visits := 0; len(queue) > 0 && visits < limit; visits++ {
+		n := queue[0]
+		queue = queue[1:]
+		if _, known := c.Kinds[n.ref.Kind]; !known {
+			continue
+		}
+		u, err := c.get(ctx, n.ref)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading dependency %s: %w", n.ref, err)
+		}
+		if err := enqueue(n.path, DependsOn(u)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// get reads ref as an unstructured object: typed through the Scheme when it knows the kind.
+func (c *Checker) get(ctx context.Context, ref Ref) (*unstructured.Unstructured, error) {
+	gv, ok := c.Kinds[ref.Kind]
+	if !ok {
+		return nil, fmt.Errorf("kind %q is not a kind dependencies may have", ref.Kind)
+	}
+	gvk := gv.WithKind(ref.Kind)
+	key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
+	if c.Scheme != nil && c.Scheme.Recognizes(gvk) {
+		obj, err := c.Scheme.New(gvk)
+		if err != nil {
+			return nil, err
+		}
+		cobj, ok := obj.(client.Object)
+		if !ok {
+			return nil, fmt.Errorf("%s is not an object kind", gvk)
+		}
+		if err := c.Reader.Get(ctx, key, cobj); err != nil {
+			return nil, err
+		}
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cobj)
+		if err != nil {
+			return nil, err
+		}
+		u := &unstructured.Unstructured{Object: m}
+		u.SetGroupVersionKind(gvk)
+		return u, nil
+	}
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	if err := c.Reader.Get(ctx, key, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// DependsOn returns u's spec.dependsOn with kinds and namespaces defaulted to u's own.
+// Malformed entries (no name) are skipped.
+func DependsOn(u *unstructured.Unstructured) []Ref {
+	list, _, _ := unstructured.NestedSlice(u.Object, "spec", "dependsOn")
+	refs := make([]Ref, 0, len(list))
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		name, _ := m["name"].(string)
+		if name == "" {
+			continue
+		}
+		r := Ref{Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: name}
+		if k, _ := m["kind"].(string); k != "" {
+			r.Kind = k
+		}
+		if ns, _ := m["namespace"].(string); ns != "" {
+			r.Namespace = ns
+		}
+		refs = append(refs, r)
+	}
+	return refs
+}
+
+// NotReady returns why u is not ready at its latest generation, or "" when it is.
+func NotReady(u *unstructured.Unstructured) string {
+	gen := u.GetGeneration()
+	conds := conditionsOf(u)
+	ready := apimeta.FindStatusCondition(conds, "Ready")
+	switch {
+	case ready == nil:
+		return "it has no Ready condition yet"
+	case ready.Status != metav1.ConditionTrue:
+		if ready.Message != "" {
+			return ready.Message
+		}
+		return fmt.Sprintf("Ready is %s (%s)", ready.Status, ready.Reason)
+	case ready.ObservedGeneration != gen:
+		return fmt.Sprintf("generation %d has not been reconciled yet", gen)
+	}
+	if observed, found, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration"); found && observed != gen {
+		return fmt.Sprintf("generation %d has not been reconciled yet", gen)
+	}
+	if apimeta.IsStatusConditionTrue(conds, "Reconciling") {
+		return "it is reconciling"
+	}
+	applied, okApplied, _ := unstructured.NestedString(u.Object, "status", "lastAppliedRevision")
+	attempted, okAttempted, _ := unstructured.NestedString(u.Object, "status", "lastAttemptedRevision")
+	if okApplied && okAttempted && applied != attempted {
+		return fmt.Sprintf("revision %s has not been applied yet", attempted)
+	}
+	return ""
+}
+
+// conditionsOf returns status.conditions of u; malformed entries are skipped.
+func conditionsOf(u *unstructured.Unstructured) []metav1.Condition {
+	list, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	out := make([]metav1.Condition, 0, len(list))
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		var c metav1.Condition
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, &c); err != nil {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// IsNotReady reports whether err says a dependency is missing or not ready (not a cycle or a
+// read failure).
+func IsNotReady(err error) bool {
+	var nr *NotReadyError
+	return errors.As(err, &nr)
+}
