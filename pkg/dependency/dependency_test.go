@@ -265,4 +265,13 @@ func TestBecameReady(t *testing.T) {
 	if p.Update(event.UpdateEvent{ObjectOld: readyHR, ObjectNew: notReady}) {
 		t.Error("ready -> not ready must not pass")
 	}
+	applied := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Generation: 1}}
+	applied.Status.ObservedGeneration = 1
+	applied.Status.Conditions = []metav1.Condition{{Type: meta.ReadyCondition, Status: metav1.ConditionTrue, ObservedGeneration: 1}}
+	applied.Status.LastAppliedRevision, applied.Status.LastAttemptedRevision = "main@sha1:1", "main@sha1:1"
+	next := applied.DeepCopy()
+	next.Status.LastAppliedRevision, next.Status.LastAttemptedRevision = "main@sha1:2", "main@sha1:2"
+	if !p.Update(event.UpdateEvent{ObjectOld: applied, ObjectNew: next}) {
+		t.Error("ready -> ready at a new applied revision must pass")
+	}
 }

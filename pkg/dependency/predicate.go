@@ -8,11 +8,13 @@ import (
 )
 
 // BecameReady passes an update that makes an object ready at its latest generation (see
-// NotReady), so that objects depending on it are reconciled at once instead of at their next
-// requeue. Creations, deletions and generic events do not pass.
+// NotReady), or that records a new applied revision of an object that stays ready, so that
+// objects depending on it are reconciled at once instead of at their next requeue. Creations,
+// deletions and generic events do not pass.
 type BecameReady struct{ predicate.Funcs }
 
-// Update passes when the old object was not ready and the new one is.
+// Update passes when the new object is ready and the old one was not, or applied another
+// revision.
 func (BecameReady) Update(e event.UpdateEvent) bool {
 	if e.ObjectOld == nil || e.ObjectNew == nil {
 		return false
@@ -22,7 +24,12 @@ func (BecameReady) Update(e event.UpdateEvent) bool {
 		return false
 	}
 	o, err := toUnstructured(e.ObjectOld)
-	return err == nil && NotReady(o) != ""
+	if err != nil {
+		return false
+	}
+	oldRev, _, _ := unstructured.NestedString(o.Object, "status", "lastAppliedRevision")
+	newRev, _, _ := unstructured.NestedString(n.Object, "status", "lastAppliedRevision")
+	return NotReady(o) != "" || oldRev != newRev
 }
 
 // Create passes nothing.

@@ -18,6 +18,7 @@ import (
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/dependency"
 	"weir.dev/pkg/identity"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
@@ -77,7 +78,7 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 		Watches(&sourcev1.OCIRepository{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.OCIRepositoryKind)),
 			builder.WithPredicates(predicates.ArtifactChanged{})).
 		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents),
-			builder.WithPredicates(becameReady{})).
+			builder.WithPredicates(dependency.BecameReady{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrent}).
 		Complete(r)
 }

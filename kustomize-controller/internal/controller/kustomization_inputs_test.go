@@ -32,7 +32,7 @@ func TestDependsOn(t *testing.T) {
 	createKustomization(t, ns, "cycle-b", "./apps", func(k *kustomizev1.Kustomization) {
 		k.Spec.DependsOn = []meta.NamespacedObjectReference{{Name: "cycle-a"}}
 	})
-	testenv.Eventually(t, timeout, env.ObjectIn(a, meta.StalledCondition, metav1.ConditionTrue, meta.DependencyNotReadyReason, "cycle-a -> cycle-b -> cycle-a"))
+	testenv.Eventually(t, timeout, env.ObjectIn(a, meta.StalledCondition, metav1.ConditionTrue, meta.DependencyNotReadyReason, "dependency cycle Kustomization/"+ns+"/cycle-a -> Kustomization/"+ns+"/cycle-b -> Kustomization/"+ns+"/cycle-a"))
 }
 
 // TestSubstitution: variables from the spec, a ConfigMap and a Secret, with defaults, and an

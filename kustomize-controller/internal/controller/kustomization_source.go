@@ -11,11 +11,13 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/dependency"
 	"weir.dev/pkg/steps"
 )
 
@@ -85,103 +87,38 @@ func (r *KustomizationReconciler) reconcileSource(ctx context.Context, sc *ksSco
 // latest revision, naming the first that is not, and refuses dependency cycles. It sets
 // DependencyNotReady while waiting.
 func (r *KustomizationReconciler) reconcileDependencies(ctx context.Context, sc *ksScope) error {
-	if len(sc.obj.Spec.DependsOn) == 0 {
-		conditions.Delete(sc.obj, kustomizev1.DependencyNotReadyCondition)
+	obj := sc.obj
+	if len(obj.Spec.DependsOn) == 0 {
+		conditions.Delete(obj, kustomizev1.DependencyNotReadyCondition)
 		return nil
 	}
-	if cycle, err := r.findCycle(ctx, sc.obj); err != nil {
+	refs := make([]dependency.Ref, 0, len(obj.Spec.DependsOn))
+	for _, d := range obj.Spec.DependsOn {
+		ref := dependency.Ref{Kind: kustomizev1.KustomizationKind, Namespace: refNamespace(d.Namespace, obj.Namespace), Name: d.Name}
+		if r.NoCrossNamespaceRefs && ref.Namespace != obj.Namespace {
+			return steps.Stalled(meta.AccessDeniedReason, fmt.Errorf("spec.dependsOn: %s is in another namespace, which this controller does not allow", ref))
+		}
+		refs = append(refs, ref)
+	}
+	self := dependency.Ref{Kind: kustomizev1.KustomizationKind, Namespace: obj.Namespace, Name: obj.Name}
+	checker := dependency.Checker{
+		Reader: r.Client, Scheme: r.Scheme(),
+		Kinds: map[string]schema.GroupVersion{kustomizev1.KustomizationKind: kustomizev1.GroupVersion},
+	}
+	err := checker.Check(ctx, self, refs)
+	var cycle *dependency.CycleError
+	switch {
+	case err == nil:
+		conditions.Delete(obj, kustomizev1.DependencyNotReadyCondition)
+		return nil
+	case errors.As(err, &cycle):
+		return steps.Stalled(meta.DependencyNotReadyReason, fmt.Errorf("spec.dependsOn: %w", err))
+	case dependency.IsNotReady(err):
+		conditions.MarkTrue(obj, kustomizev1.DependencyNotReadyCondition, meta.DependencyNotReadyReason, "%s", err)
+		return steps.Waiting(meta.DependencyNotReadyReason, r.DependencyRequeue, err)
+	default:
 		return err
-	} else if cycle != "" {
-		return steps.Stalled(meta.DependencyNotReadyReason, fmt.Errorf("spec.dependsOn: dependency cycle %s", cycle))
 	}
-	for _, d := range sc.obj.Spec.DependsOn {
-		ns := refNamespace(d.Namespace, sc.obj.Namespace)
-		if r.NoCrossNamespaceRefs && ns != sc.obj.Namespace {
-			return steps.Stalled(meta.AccessDeniedReason, fmt.Errorf("spec.dependsOn: Kustomization '%s/%s' is in another namespace, which this controller does not allow", ns, d.Name))
-		}
-		var dep kustomizev1.Kustomization
-		err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: d.Name}, &dep)
-		switch {
-		case apierrors.IsNotFound(err):
-			err = fmt.Errorf("dependency Kustomization '%s/%s' not found", ns, d.Name)
-		case err != nil:
-			return err
-		case !readyAtLatest(&dep):
-			err = fmt.Errorf("dependency Kustomization '%s/%s' is not ready", ns, d.Name)
-		}
-		if err != nil {
-			conditions.MarkTrue(sc.obj, kustomizev1.DependencyNotReadyCondition, meta.DependencyNotReadyReason, "%s", err)
-			return steps.Waiting(meta.DependencyNotReadyReason, r.DependencyRequeue, err)
-		}
-	}
-	conditions.Delete(sc.obj, kustomizev1.DependencyNotReadyCondition)
-	return nil
-}
-
-// readyAtLatest reports whether ks is Ready for its current generation and applied the
-// revision it last attempted.
-func readyAtLatest(ks *kustomizev1.Kustomization) bool {
-	return conditions.IsReady(ks) && ks.Status.ObservedGeneration == ks.Generation &&
-		ks.Status.LastAppliedRevision != "" && ks.Status.LastAppliedRevision == ks.Status.LastAttemptedRevision
-}
-
-// findCycle walks spec.dependsOn from obj and returns the cycle through obj, if any, as
-// "a -> b -> a". The walk is bounded.
-func (r *KustomizationReconciler) findCycle(ctx context.Context, obj *kustomizev1.Kustomization) (string, error) {
-	start := obj.Namespace + "/" + obj.Name
-	type node struct {
-		key  string
-		path []string
-	}
-	queue := []node{{key: start, path: []string{obj.Name}}}
-	seen := map[string]bool{}
-	for steps := 0; len(queue) > 0 && steps < 1000; steps++ {
-		n := queue[0]
-		queue = queue[1:]
-		ks := obj
-		if n.key != start {
-			ks = &kustomizev1.Kustomization{}
-			ns, name, _ := cutKey(n.key)
-			if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ks); err != nil {
-				if apierrors.IsNotFound(err) {
-					continue
-				}
-				return "", err
-			}
-		}
-		for _, d := range ks.Spec.DependsOn {
-			key := refNamespace(d.Namespace, ks.Namespace) + "/" + d.Name
-			path := append(append([]string{}, n.path...), d.Name)
-			if key == start {
-				return joinPath(path), nil
-			}
-			if !seen[key] {
-				seen[key] = true
-				queue = append(queue, node{key: key, path: path})
-			}
-		}
-	}
-	return "", nil
-}
-
-func cutKey(key string) (string, string, bool) {
-	for i := range key {
-		if key[i] == '/' {
-			return key[:i], key[i+1:], true
-		}
-	}
-	return "", key, false
-}
-
-func joinPath(path []string) string {
-	out := ""
-	for i, p := range path {
-		if i > 0 {
-			out += " -> "
-		}
-		out += p
-	}
-	return out
 }
 
 // reconcileArtifact downloads and verifies the source artifact into a fresh directory. A

@@ -11,8 +11,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
@@ -135,20 +133,3 @@ func revisionMetadata(sc *ksScope) map[string]string {
 	}
 	return nil
 }
-
-// becameReady passes a Kustomization's update that makes it Ready at its latest revision, so
-// its dependents go at once.
-type becameReady struct{ predicate.Funcs }
-
-func (becameReady) Update(e event.UpdateEvent) bool {
-	o, ok1 := e.ObjectOld.(*kustomizev1.Kustomization)
-	n, ok2 := e.ObjectNew.(*kustomizev1.Kustomization)
-	if !ok1 || !ok2 {
-		return false
-	}
-	return readyAtLatest(n) && (!readyAtLatest(o) || o.Status.LastAppliedRevision != n.Status.LastAppliedRevision)
-}
-
-func (becameReady) Create(event.CreateEvent) bool   { return false }
-func (becameReady) Delete(event.DeleteEvent) bool   { return false }
-func (becameReady) Generic(event.GenericEvent) bool { return false }
