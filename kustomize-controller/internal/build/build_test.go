@@ -171,3 +171,36 @@ func asError(err error, target **Error) bool {
 	}
 	return ok
 }
+
+// TestBuildComponents: spec.components, relative to spec.path, are added to the build; a
+// component outside the source root is refused.
+func TestBuildComponents(t *testing.T) {
+	root := tree(t, map[string]string{
+		"apps/web/cm.yaml": configMap,
+		"components/ha/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n" +
+			"patches:\n- patch: '[{\"op\": \"add\", \"path\": \"/data/ha\", \"value\": \"on\"}]'\n  target: {kind: ConfigMap}\n",
+	})
+	ks := &kustomizev1.Kustomization{Spec: kustomizev1.KustomizationSpec{Path: "./apps/web", Components: []string{"../../components/ha"}}}
+	objs, err := Build(context.Background(), root, ks, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _, _ := unstructured.NestedStringMap(byKind(objs, "ConfigMap").Object, "data")
+	if data["ha"] != "on" {
+		t.Errorf("the component was not applied: %v", data)
+	}
+
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "kustomization.yaml"), []byte("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(filepath.Join(root, "apps", "web"), outside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks.Spec.Components = []string{rel}
+	_, err = Build(context.Background(), root, ks, Options{})
+	if err == nil || !strings.Contains(err.Error(), "is not in or below") || strings.Contains(err.Error(), root) {
+		t.Errorf("a component outside the root: got %v, want it refused without naming the temp dir", err)
+	}
+}

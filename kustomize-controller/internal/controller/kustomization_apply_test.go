@@ -210,3 +210,45 @@ func TestDeletionWaitsForTermination(t *testing.T) {
 		}
 	})
 }
+
+// TestSSAPolicies: kustomize.weir.dev/ssa: IfNotPresent creates an object once and then leaves
+// the cluster's copy alone; Ignore never applies it.
+func TestSSAPolicies(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	withPolicy := func(name, policy string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  annotations: {kustomize.weir.dev/ssa: " + policy + "}\ndata: {value: from-git}\n"
+	}
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{
+		"app/once.yaml": withPolicy("once", "IfNotPresent"), "app/ignored.yaml": withPolicy("ignored", "Ignore"),
+	})
+	ks := createKustomization(t, ns, "app", "./app", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	waitApplied(t, ks, "main@sha1:1")
+	waitConfigMap(t, ns, "once", "from-git")
+	if v := configMapValue(t, ns, "ignored"); v != "<absent>" {
+		t.Errorf("an object annotated Ignore was applied (%q)", v)
+	}
+
+	var cm corev1.ConfigMap
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "once"}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["value"] = "edited"
+	if err := env.Client.Update(ctx, &cm, client.FieldOwner("kubectl-edit")); err != nil {
+		t.Fatal(err)
+	}
+	before := ks.Status.LastHandledReconcileAt
+	requestReconcile(t, ks)
+	testenv.Eventually(t, timeout, func() error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ks), ks); err != nil {
+			return err
+		}
+		if ks.Status.LastHandledReconcileAt == before {
+			return errString("the reconcile request is not handled yet")
+		}
+		return env.ObjectIn(ks, meta.ReadyCondition, metav1.ConditionTrue, "", "")()
+	})
+	if v := configMapValue(t, ns, "once"); v != "edited" {
+		t.Errorf("an IfNotPresent object was overwritten: %q", v)
+	}
+}
