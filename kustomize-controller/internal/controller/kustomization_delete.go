@@ -5,9 +5,14 @@ import (
 	"fmt"
 
 	"github.com/fluxcd/pkg/ssa"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
+	"weir.dev/pkg/steps"
 )
 
 // finalize applies spec.deletionPolicy to the objects in the inventory before the finalizer
@@ -24,6 +29,14 @@ func (r *KustomizationReconciler) finalize(ctx context.Context, obj *kustomizev1
 	objects, err := staleObjects(obj.Status.Inventory, &meta.ResourceInventory{})
 	if err != nil {
 		return err
+	}
+	if gone, err := r.identityGone(ctx, obj); err != nil {
+		return err
+	} else if gone != "" {
+		// Waiting would block the deletion, and that of its namespace, for ever.
+		r.EventRecorder.AnnotatedEventf(obj, nil, nil, corev1.EventTypeWarning, kustomizev1.PruneFailedReason, steps.ActionReconcile,
+			"leaving %d applied objects in place: %s, so they cannot be deleted as the Kustomization's identity", len(objects), gone)
+		return nil
 	}
 	manager, _, err := r.resourceManager(ctx, obj)
 	if err != nil {
@@ -43,4 +56,32 @@ func (r *KustomizationReconciler) finalize(ctx context.Context, obj *kustomizev1
 		}
 	}
 	return nil
+}
+
+// identityGone says why obj's identity no longer exists (its ServiceAccount or kubeconfig
+// Secret was deleted, typically with its namespace), or "" when it does.
+func (r *KustomizationReconciler) identityGone(ctx context.Context, obj *kustomizev1.Kustomization) (string, error) {
+	check := func(o client.Object, what string) (string, error) {
+		err := r.SecretReader.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: o.GetName()}, o)
+		switch {
+		case apierrors.IsNotFound(err):
+			return fmt.Sprintf("%s '%s/%s' no longer exists", what, obj.Namespace, o.GetName()), nil
+		case err != nil:
+			return "", err
+		}
+		return "", nil
+	}
+	if kc := obj.Spec.KubeConfig; kc != nil {
+		if gone, err := check(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: kc.SecretRef.Name}}, "the kubeconfig Secret"); gone != "" || err != nil {
+			return gone, err
+		}
+	}
+	sa := obj.Spec.ServiceAccountName
+	if sa == "" {
+		sa = r.Identities.DefaultServiceAccount
+	}
+	if sa == "" || obj.Spec.KubeConfig != nil {
+		return "", nil
+	}
+	return check(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa}}, "ServiceAccount")
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -55,4 +56,57 @@ func TestImpersonation(t *testing.T) {
 	if err := env.Client.Get(ctx, client.ObjectKey{Name: ns + "-escalate"}, &cr); err == nil {
 		t.Error("the tenant created a ClusterRole")
 	}
+}
+
+// TestDeletionWithoutIdentity: when the tenant's ServiceAccount is gone (as when its namespace
+// is deleted), deleting the Kustomization leaves the applied objects in place and says so,
+// instead of blocking the deletion for ever.
+func TestDeletionWithoutIdentity(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant"}}
+	for _, o := range []client.Object{
+		sa,
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "configmaps"},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"*"}}}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant-configmaps"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "configmaps"},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "tenant", Namespace: ns}}},
+	} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{"app/cm.yaml": configMap("kept", "1")})
+	ks := createKustomization(t, ns, "app", "./app", func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.ServiceAccountName = "tenant"
+		k.Spec.DeletionPolicy = kustomizev1.DeletionPolicyDelete
+	})
+	waitApplied(t, ks, "main@sha1:1")
+
+	if err := env.Client.Delete(ctx, sa); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Delete(ctx, ks); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, timeout, func() error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ks), ks); err == nil {
+			return errString("the Kustomization still exists")
+		} else {
+			return client.IgnoreNotFound(err)
+		}
+	})
+	if v := configMapValue(t, ns, "kept"); v != "1" {
+		t.Errorf("ConfigMap kept = %q, want it left in place", v)
+	}
+	testenv.Eventually(t, timeout, func() error {
+		for _, ev := range env.Events(t, ns, "app") {
+			if ev.Reason == kustomizev1.PruneFailedReason && strings.Contains(ev.Message, "ServiceAccount '"+ns+"/tenant' no longer exists") {
+				return nil
+			}
+		}
+		return errString("no event says why the applied objects were left in place")
+	})
 }

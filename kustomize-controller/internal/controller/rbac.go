@@ -19,8 +19,9 @@ package controller
 // Decryption keys, remote kubeconfigs (spec.kubeConfig), postBuild.substituteFrom.
 // +kubebuilder:rbac:groups="",resources=secrets;configmaps,verbs=get;list;watch
 //
-// Apply as a tenant: spec.serviceAccountName and --default-service-account.
-// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=impersonate
+// Apply as a tenant: spec.serviceAccountName and --default-service-account (get: whether it
+// still exists when its Kustomization is deleted).
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;impersonate
 //
 // Kubernetes Events on the objects it reconciles (both Events APIs).
 // +kubebuilder:rbac:groups="";events.k8s.io,resources=events,verbs=create;patch
