@@ -47,6 +47,10 @@ const (
 	ValuesFailedReason = "ValuesFailed"
 	// ChartFailedReason: the chart could not be loaded from the artifact.
 	ChartFailedReason = "ChartFailed"
+	// UnlockedReason: a release left pending by an interrupted action was marked failed.
+	UnlockedReason = "Unlocked"
+	// ReleaseNotOwnedReason: the release's records belong to another HelmRelease.
+	ReleaseNotOwnedReason = "ReleaseNotOwned"
 	// RetriesExceededReason: the configured retries are used up; the release waits for a change.
 	RetriesExceededReason = "RetriesExceeded"
 )

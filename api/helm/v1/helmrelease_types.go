@@ -228,8 +228,8 @@ type Kustomize struct {
 // DriftDetection configures how differences between the release manifest and the cluster
 // are handled.
 type DriftDetection struct {
-	// Mode is `enabled` (detect and correct by upgrading), `warn` (detect and report only) or
-	// `disabled`. Weir's default is `enabled`.
+	// Mode is `enabled` (detect and correct by applying the drifted objects of the release
+	// again), `warn` (detect and report only) or `disabled`. Weir's default is `enabled`.
 	// +optional
 	// +kubebuilder:default=enabled
 	// +kubebuilder:validation:Enum=enabled;warn;disabled
@@ -246,7 +246,8 @@ type DriftDetectionMode string
 
 // Drift detection modes.
 const (
-	// DriftDetectionEnabled detects drift and corrects it with an upgrade.
+	// DriftDetectionEnabled detects drift and corrects it by server-side applying the drifted
+	// objects of the release manifest again (no new Helm revision, no hooks).
 	DriftDetectionEnabled DriftDetectionMode = "enabled"
 	// DriftDetectionWarn detects drift and reports it without correcting it.
 	DriftDetectionWarn DriftDetectionMode = "warn"

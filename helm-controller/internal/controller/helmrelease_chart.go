@@ -154,7 +154,7 @@ func equalHelmChart(a, b *sourcev1.HelmChart) bool {
 
 // ownedBy reports whether labels mark an object as obj's.
 func ownedBy(labels map[string]string, obj *helmv1.HelmRelease) bool {
-	return labels[OwnerNameLabel] == obj.Name && labels[OwnerNamespaceLabel] == obj.Namespace
+	return labels[helmv1.OwnerNameLabel] == obj.Name && labels[helmv1.OwnerNamespaceLabel] == obj.Namespace
 }
 
 // deleteHelmChart deletes the HelmChart in status.helmChart if this HelmRelease owns it.

@@ -38,7 +38,7 @@ func TestChartTemplate(t *testing.T) {
 	hc := &sourcev1.HelmChart{}
 	key := client.ObjectKey{Namespace: sources, Name: ns + "-app"}
 	testenv.Eventually(t, timeout, func() error { return env.Client.Get(ctx, key, hc) })
-	if hc.Labels[OwnerNameLabel] != "app" || hc.Labels[OwnerNamespaceLabel] != ns || hc.Labels["team"] != "blue" ||
+	if hc.Labels[helmv1.OwnerNameLabel] != "app" || hc.Labels[helmv1.OwnerNamespaceLabel] != ns || hc.Labels["team"] != "blue" ||
 		hc.Spec.Chart != "demo" || hc.Spec.Version != "1.x" || hc.Spec.SourceRef.Kind != "HelmRepository" || hc.Spec.SourceRef.Name != "repo" ||
 		hc.Spec.Interval.Duration != 10*time.Minute || hc.Spec.ReconcileStrategy != sourcev1.ReconcileStrategyChartVersion ||
 		len(hc.Spec.ValuesFiles) != 1 {

@@ -4,16 +4,13 @@ import (
 	"context"
 	"time"
 
-	"github.com/fluxcd/pkg/runtime/conditions"
 	"github.com/fluxcd/pkg/runtime/events"
-	"github.com/fluxcd/pkg/runtime/patch"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"helm.sh/helm/v3/pkg/kube"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -64,6 +61,9 @@ type HelmReleaseReconciler struct {
 // OCIRepositories they use (a new artifact, or a failure, triggers them at once) and their
 // dependencies (becoming Ready triggers dependents).
 func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, concurrent int) error {
+	// Helm writes the release's objects as the controller, so that drift reports and drift
+	// correction tell its writes from everyone else's. (Helm's default is the binary's name.)
+	kube.ManagedFieldsManager = r.ControllerName
 	r.dependencies = &dependency.Checker{
 		Reader: mgr.GetClient(),
 		Scheme: mgr.GetScheme(),
@@ -144,73 +144,40 @@ func (r *HelmReleaseReconciler) requestsFor(ctx context.Context, index, key stri
 }
 
 // Reconcile makes one HelmRelease's Helm release match its chart and values.
-func (r *HelmReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	// Read past the cache: whether the desired state changed since the last attempt is judged
-	// from status, and a cache that has not yet seen the previous reconcile's status would
-	// make an in-sync release look due for an upgrade.
+func (r *HelmReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &helmv1.HelmRelease{}
-	if err := r.APIReader.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	patcher := patch.NewSerialPatcher(obj, r.Client)
-
-	if !obj.DeletionTimestamp.IsZero() {
-		return r.reconcileDelete(ctx, obj, patcher)
-	}
-	if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
-		controllerutil.AddFinalizer(obj, meta.Finalizer)
-		if err := patcher.Patch(ctx, obj, patch.WithFieldOwner(r.ControllerName)); err != nil {
-			return ctrl.Result{}, client.IgnoreNotFound(err)
-		}
-	}
-	if token, ok := meta.ReconcileAnnotationValue(obj.GetAnnotations()); ok {
-		obj.Status.SetLastHandledReconcileRequest(token)
-	}
-	if obj.Spec.Suspend {
-		conditions.Delete(obj, meta.ReconcilingCondition)
-		return ctrl.Result{}, r.patch(ctx, obj, patcher, true)
-	}
-	if obj.Generation != obj.Status.ObservedGeneration &&
-		conditions.GetObservedGeneration(obj, meta.ReconcilingCondition) != obj.Generation {
-		conditions.MarkReconciling(obj, meta.ProgressingReason, "reconciling new generation %d", obj.Generation)
-		if err := r.patch(ctx, obj, patcher, false); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-
 	sc := &hrScope{obj: obj}
-	defer func() {
-		outcome := steps.Classify(retErr, meta.FailedReason)
-		summarizeHelmRelease(sc, outcome)
-		steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
-		if err := r.patch(ctx, obj, patcher, outcome.IsObservation()); err != nil && !apierrors.IsNotFound(err) {
-			retErr = err
-			return
-		}
-		result, retErr = helmReleaseResult(obj, outcome)
-	}()
 	defer sc.cleanup()
-	return ctrl.Result{}, steps.Run(ctx, sc,
-		steps.Step[*hrScope]{Name: "spec", Run: r.reconcileSpec},
-		steps.Step[*hrScope]{Name: "dependencies", Run: r.reconcileDependencies},
-		steps.Step[*hrScope]{Name: "chart template", Run: r.reconcileChartTemplate},
-		steps.Step[*hrScope]{Name: "source", Run: r.reconcileSource},
-		steps.Step[*hrScope]{Name: "chart", Run: r.reconcileChart},
-		steps.Step[*hrScope]{Name: "values", Run: r.reconcileValues},
-		steps.Step[*hrScope]{Name: "release", Run: r.reconcileRelease},
-	)
-}
-
-// patch writes obj's status and metadata; observed advances status.observedGeneration.
-func (r *HelmReleaseReconciler) patch(ctx context.Context, obj *helmv1.HelmRelease, patcher *patch.SerialPatcher, observed bool) error {
-	opts := []patch.Option{
-		patch.WithFieldOwner(r.ControllerName),
-		patch.WithOwnedConditions{Conditions: helmReleaseOwnedConditions},
+	frame := steps.Frame[*helmv1.HelmRelease]{
+		// Read past the cache: whether the desired state changed since the last attempt is
+		// judged from status, and a cache that has not yet seen the previous reconcile's status
+		// would make an in-sync release look due for an upgrade.
+		Reader: r.APIReader, Client: r.Client, FieldOwner: r.ControllerName,
+		OwnedConditions: helmReleaseOwnedConditions,
+		Suspended:       func(o *helmv1.HelmRelease) bool { return o.Spec.Suspend },
+		Status: func(o *helmv1.HelmRelease) (int64, *meta.ReconcileRequestStatus) {
+			return o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus
+		},
 	}
-	if observed {
-		opts = append(opts, patch.WithStatusObservedGeneration{})
-	}
-	return patcher.Patch(ctx, obj, opts...)
+	return frame.Reconcile(ctx, req, obj, steps.Hooks[*helmv1.HelmRelease]{
+		Finalize: r.finalize,
+		Steps: func(ctx context.Context) error {
+			return steps.Run(ctx, sc,
+				steps.Step[*hrScope]{Name: "spec", Run: r.reconcileSpec},
+				steps.Step[*hrScope]{Name: "dependencies", Run: r.reconcileDependencies},
+				steps.Step[*hrScope]{Name: "chart template", Run: r.reconcileChartTemplate},
+				steps.Step[*hrScope]{Name: "source", Run: r.reconcileSource},
+				steps.Step[*hrScope]{Name: "chart", Run: r.reconcileChart},
+				steps.Step[*hrScope]{Name: "values", Run: r.reconcileValues},
+				steps.Step[*hrScope]{Name: "release", Run: r.reconcileRelease},
+			)
+		},
+		Summarize: func(outcome steps.Outcome) {
+			summarizeHelmRelease(sc, outcome)
+			steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
+		},
+		Result: func(outcome steps.Outcome) (ctrl.Result, error) { return helmReleaseResult(obj, outcome) },
+	})
 }
 
 func refNamespace(ref, own string) string {

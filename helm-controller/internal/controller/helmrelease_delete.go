@@ -9,36 +9,32 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
 	"weir.dev/helm-controller/internal/release"
 )
 
-// reconcileDelete uninstalls the release (honouring spec.uninstall, keepHistory included),
-// deletes the HelmChart made from spec.chart, then removes the finalizer. A suspended
-// HelmRelease leaves its release in place. A release whose records do not carry this
-// HelmRelease's ownership labels is never uninstalled: it was installed by someone else and
-// never upgraded by this object. A failed uninstall is reported in Ready and retried.
-func (r *HelmReleaseReconciler) reconcileDelete(ctx context.Context, obj *helmv1.HelmRelease, patcher *patch.SerialPatcher) (ctrl.Result, error) {
+// finalize uninstalls the release (honouring spec.uninstall, keepHistory included) and
+// deletes the HelmChart made from spec.chart, before the frame removes the finalizer. A
+// suspended HelmRelease leaves its release in place. A release whose records do not carry
+// this HelmRelease's ownership labels is never uninstalled: it was installed by someone else
+// and never upgraded by this object. A failed uninstall sets Ready=False (UninstallFailed),
+// emits a warning and is retried.
+func (r *HelmReleaseReconciler) finalize(ctx context.Context, obj *helmv1.HelmRelease) error {
 	if !obj.Spec.Suspend {
 		if err := r.uninstall(ctx, obj); err != nil {
+			patcher := patch.NewSerialPatcher(obj, r.Client)
 			conditions.MarkFalse(obj, meta.ReadyCondition, helmv1.UninstallFailedReason, "%s", err)
 			if perr := patcher.Patch(ctx, obj, patch.WithFieldOwner(r.ControllerName),
 				patch.WithOwnedConditions{Conditions: helmReleaseOwnedConditions}); perr != nil && !apierrors.IsNotFound(perr) {
 				ctrl.LoggerFrom(ctx).Error(perr, "patching the status")
 			}
 			r.EventRecorder.AnnotatedEventf(obj, nil, nil, corev1.EventTypeWarning, helmv1.UninstallFailedReason, "uninstall", "%s", err)
-			return ctrl.Result{}, err
+			return err
 		}
 	}
-	if err := r.deleteHelmChart(ctx, obj); err != nil {
-		return ctrl.Result{}, err
-	}
-	controllerutil.RemoveFinalizer(obj, meta.Finalizer)
-	return ctrl.Result{}, client.IgnoreNotFound(patcher.Patch(ctx, obj, patch.WithFieldOwner(r.ControllerName)))
+	return r.deleteHelmChart(ctx, obj)
 }
 
 // uninstall uninstalls the release this HelmRelease made, named from status (the one actually
@@ -82,7 +78,7 @@ func (r *HelmReleaseReconciler) uninstallTarget(ctx context.Context, obj *helmv1
 	}
 	ref := releaseRef(runner)
 	if !release.Owned(state.Current, ownerLabels(obj)) {
-		r.EventRecorder.AnnotatedEventf(obj, nil, nil, corev1.EventTypeNormal, ReleaseNotOwnedReason, "uninstall",
+		r.EventRecorder.AnnotatedEventf(obj, nil, nil, corev1.EventTypeNormal, helmv1.ReleaseNotOwnedReason, "uninstall",
 			"release %s was left in place: its records do not name this HelmRelease as their owner", ref)
 		return nil
 	}

@@ -70,7 +70,7 @@ func TestNeverUninstallOthers(t *testing.T) {
 		hr.Spec.ReleaseName = "shared"
 		hr.Spec.Values = jsonValues(`{"who": "intruder"}`)
 	})
-	waitNotReady(t, intruder, ReleaseNotOwnedReason,
+	waitNotReady(t, intruder, helmv1.ReleaseNotOwnedReason,
 		"release "+ns+"/shared (storage namespace '"+ns+"') belongs to another owner (helm.weir.dev/name=owner, helm.weir.dev/namespace="+ns+")", true)
 	if err := env.Client.Delete(context.Background(), intruder); err != nil {
 		t.Fatal(err)

@@ -20,14 +20,6 @@ import (
 // maxActions bounds the actions one reconcile runs, e.g. an unlock followed by an upgrade.
 const maxActions = 4
 
-// Event reasons beyond the API's condition reasons.
-const (
-	// UnlockedReason: a release left pending by an interrupted action was marked failed.
-	UnlockedReason = "Unlocked"
-	// ReleaseNotOwnedReason: the release's records belong to another HelmRelease.
-	ReleaseNotOwnedReason = "ReleaseNotOwned"
-)
-
 // nextAction is the one thing to do about an observed release state.
 type nextAction string
 
@@ -41,8 +33,10 @@ const (
 )
 
 // decide picks the action for state s. changed says the desired state (generation, chart
-// revision or values) differs from the last attempt's, which resets retries.
+// revision or values) differs from the last attempt's, which resets retries; until it does,
+// a release whose last action used up its retries is left alone.
 func decide(obj *helmv1.HelmRelease, s release.State, changed bool) nextAction {
+	exhausted := !changed && retriesExhausted(obj, lastAction(obj))
 	switch s.Kind {
 	case release.Unowned:
 		return actStall
@@ -51,21 +45,12 @@ func decide(obj *helmv1.HelmRelease, s release.State, changed bool) nextAction {
 	case release.Locked:
 		return actUnlock
 	case release.Absent:
-		if !changed && retriesExhausted(obj, helmv1.ReleaseActionInstall) {
+		if exhausted {
 			return actStall
 		}
 		return actInstall
-	case release.Failed:
-		last := obj.Status.LastAttemptedReleaseAction
-		if last == "" {
-			last = helmv1.ReleaseActionUpgrade
-		}
-		if !changed && retriesExhausted(obj, last) {
-			return actStall
-		}
-		return actUpgrade
-	case release.OutOfSync:
-		if !changed && retriesExhausted(obj, helmv1.ReleaseActionUpgrade) {
+	case release.Failed, release.OutOfSync:
+		if exhausted {
 			return actStall
 		}
 		return actUpgrade
@@ -77,19 +62,25 @@ func decide(obj *helmv1.HelmRelease, s release.State, changed bool) nextAction {
 	}
 }
 
-// retriesExhausted reports whether action failed more often, for the current desired state,
-// than its remediation allows retries (0 unless set; negative retries forever).
-func retriesExhausted(obj *helmv1.HelmRelease, action helmv1.ReleaseAction) bool {
-	retries, failures := 0, obj.Status.InstallFailures
-	if action == helmv1.ReleaseActionUpgrade {
-		failures = obj.Status.UpgradeFailures
-		if u := obj.Spec.Upgrade; u != nil && u.Remediation != nil {
-			retries = u.Remediation.Retries
-		}
-	} else if i := obj.Spec.Install; i != nil && i.Remediation != nil {
-		retries = i.Remediation.Retries
+// lastAction is the install or upgrade last attempted; upgrade before any attempt recorded.
+func lastAction(obj *helmv1.HelmRelease) helmv1.ReleaseAction {
+	if a := obj.Status.LastAttemptedReleaseAction; a != "" {
+		return a
 	}
-	return retries >= 0 && failures > int64(retries)
+	return helmv1.ReleaseActionUpgrade
+}
+
+// handleRequest reports whether annotation key carries a request not handled yet: a value
+// equal to the reconcile-request annotation's (so a stale one is not replayed by an
+// unrelated reconcile request) and different from *handled, which it then records.
+func handleRequest(obj *helmv1.HelmRelease, key string, handled *string) bool {
+	v := obj.GetAnnotations()[key]
+	token, ok := meta.ReconcileAnnotationValue(obj.GetAnnotations())
+	if v == "" || !ok || v != token || v == *handled {
+		return false
+	}
+	*handled = v
+	return true
 }
 
 // desiredChanged reports whether the desired state differs from the last attempt's.
@@ -103,8 +94,13 @@ func desiredChanged(obj *helmv1.HelmRelease, sc *hrScope) bool {
 // runs one action for what it sees, then observes again, until the release is in sync or an
 // action fails: install when absent, upgrade when out of sync, failed (while retries remain)
 // or when the spec, chart or values changed, unlock a revision left pending by a stopped
-// controller. A release whose records belong to another HelmRelease is never touched. It sets
-// Released (True after a successful install or upgrade, False with the failure).
+// controller. A release whose records belong to another HelmRelease is never touched. An
+// in-sync release is checked for drift (see reconcileDrift). With
+// spec.test.enable, the tests run after each install and upgrade, and on an in-sync release
+// whose selected tests have not run. A reconcile.weir.dev/resetAt request clears the failure
+// counters; a reconcile.weir.dev/forceAt request runs an install or upgrade even when the
+// release is in sync or out of retries. It sets Released (True after a successful install or
+// upgrade, False with the failure) and TestSuccess (removed when tests are disabled).
 func (r *HelmReleaseReconciler) reconcileRelease(ctx context.Context, sc *hrScope) error {
 	obj := sc.obj
 	target := release.Target{
@@ -122,9 +118,16 @@ func (r *HelmReleaseReconciler) reconcileRelease(ctx context.Context, sc *hrScop
 	}
 	owner := ownerLabels(obj)
 	desired := release.Desired{ChartName: sc.chart.Metadata.Name, ChartVersion: sc.chart.Metadata.Version, ConfigDigest: sc.configDigest}
-	changed := desiredChanged(obj, sc)
+	if handleRequest(obj, helmv1.ResetRequestAnnotation, &obj.Status.LastHandledResetAt) {
+		obj.Status.ClearFailures()
+	}
+	// A forced release is a new desired state: it runs even if in sync or out of retries.
+	changed := handleRequest(obj, helmv1.ForceRequestAnnotation, &obj.Status.LastHandledForceAt) || desiredChanged(obj, sc)
 	if changed {
 		obj.Status.ClearFailures()
+	}
+	if !testsEnabled(obj) {
+		conditions.Delete(obj, helmv1.TestSuccessCondition)
 	}
 	for range maxActions {
 		state, err := runner.Observe(owner, desired)
@@ -137,6 +140,21 @@ func (r *HelmReleaseReconciler) reconcileRelease(ctx context.Context, sc *hrScop
 			recordAttempt(obj, sc, runner, "")
 			if historyStale(obj.Status.History, state.Current) {
 				r.refreshHistory(ctx, obj, runner, sc, false)
+			}
+			if err := r.reconcileManifest(ctx, sc, state.Current.Manifest, runner.Target.Namespace); err != nil {
+				return err
+			}
+			if testsEnabled(obj) {
+				switch release.Tested(state.Current, testOptions(obj)) {
+				case release.TestsNotRun:
+					if err := r.reconcileTests(ctx, sc, runner, lastAction(obj)); err != nil {
+						return err
+					}
+				case release.TestsFailed:
+					if !ignoreTestFailures(obj, lastAction(obj)) {
+						return testsStallError(obj, runner)
+					}
+				}
 			}
 			if !conditions.IsTrue(obj, helmv1.ReleasedCondition) {
 				conditions.MarkTrue(obj, helmv1.ReleasedCondition, meta.SucceededReason, "Helm release %s.v%d with chart %s is up to date",
@@ -152,7 +170,7 @@ func (r *HelmReleaseReconciler) reconcileRelease(ctx context.Context, sc *hrScop
 			if err := runner.Unlock(state.Current); err != nil {
 				return err
 			}
-			r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeWarning, UnlockedReason, string(act),
+			r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeWarning, helmv1.UnlockedReason, string(act),
 				"release %s.v%d was left %s by an interrupted action; marked it failed to retry", releaseRef(runner), state.Current.Version, was)
 			r.refreshHistory(ctx, obj, runner, sc, false)
 		case actInstall, actUpgrade:
@@ -178,7 +196,24 @@ func (r *HelmReleaseReconciler) reconcileMove(ctx context.Context, obj *helmv1.H
 	}
 	obj.Status.History = nil
 	obj.Status.StorageNamespace = ""
+	obj.Status.Inventory = nil
 	return nil
+}
+
+// reconcileManifest reads the objects of the in-sync release's manifest, as obj's identity,
+// into status.inventory, and checks them for drift (see reconcileDrift).
+func (r *HelmReleaseReconciler) reconcileManifest(ctx context.Context, sc *hrScope, manifest, namespace string) error {
+	obj := sc.obj
+	cluster, err := r.Identities.For(ctx, identity.Target{Namespace: obj.Namespace, ServiceAccountName: obj.Spec.ServiceAccountName, KubeConfig: obj.Spec.KubeConfig})
+	if err != nil {
+		return err
+	}
+	objects, err := manifestObjects(manifest, namespace, cluster.Mapper)
+	if err != nil {
+		return steps.Failed(helmv1.GetLastReleaseFailedReason, fmt.Errorf("reading the objects of the release manifest: %w", err))
+	}
+	obj.Status.Inventory = inventoryOf(objects)
+	return r.reconcileDrift(ctx, sc, cluster, objects)
 }
 
 // runnerFor returns a Helm runner for the release t acting as obj's identity.
@@ -205,7 +240,8 @@ func (r *HelmReleaseReconciler) runnerFor(ctx context.Context, obj *helmv1.HelmR
 
 // release runs an install or upgrade and records its outcome: the Released condition, the
 // failure counters, the history, and an event on success (failures are announced by the
-// outcome's warning). A failure is retried while the action's retries last, then stalls.
+// outcome's warning). A failure is remediated (see remediate) and retried while the action's
+// retries last, then stalls.
 func (r *HelmReleaseReconciler) release(ctx context.Context, sc *hrScope, runner *release.Runner, act nextAction, state release.State) error {
 	obj := sc.obj
 	action := helmv1.ReleaseActionInstall
@@ -217,38 +253,73 @@ func (r *HelmReleaseReconciler) release(ctx context.Context, sc *hrScope, runner
 		rel *helmrelease.Release
 		err error
 	)
-	if action == helmv1.ReleaseActionInstall {
+	err = applyCRDs(sc, runner, action)
+	switch {
+	case err != nil:
+	case action == helmv1.ReleaseActionInstall:
 		rel, err = runner.Install(ctx, installOptions(sc, state.Current != nil))
-	} else {
+	default:
 		rel, err = runner.Upgrade(ctx, upgradeOptions(sc))
 	}
 	r.refreshHistory(ctx, obj, runner, sc, err == nil)
 	if err != nil {
-		obj.Status.Failures++
 		reason := helmv1.InstallFailedReason
-		if action == helmv1.ReleaseActionInstall {
-			obj.Status.InstallFailures++
-		} else {
-			obj.Status.UpgradeFailures++
+		if action == helmv1.ReleaseActionUpgrade {
 			reason = helmv1.UpgradeFailedReason
 		}
 		err = fmt.Errorf("Helm %s failed for release %s with chart %s: %w", action, releaseRef(runner), sc.chartRef(), err)
 		conditions.MarkFalse(obj, helmv1.ReleasedCondition, reason, "%s", err)
-		if retriesExhausted(obj, action) {
-			return steps.Stalled(reason, err)
-		}
-		return steps.Failed(reason, err)
+		return r.failed(ctx, sc, runner, action, reason, err)
 	}
-	obj.Status.ClearFailures()
 	reason := helmv1.InstallSucceededReason
 	if action == helmv1.ReleaseActionUpgrade {
 		reason = helmv1.UpgradeSucceededReason
 	}
 	conditions.MarkTrue(obj, helmv1.ReleasedCondition, reason, "Helm %s succeeded for release %s.v%d with chart %s",
 		action, releaseRef(runner), rel.Version, sc.chartRef())
+	obj.Status.ObservedPostRenderersDigest = postRenderersDigest(obj)
 	r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeNormal, reason, string(action),
 		"%s", conditions.GetMessage(obj, helmv1.ReleasedCondition))
+	if testsEnabled(obj) {
+		// The counters are cleared once the tests pass: failing tests count as failures.
+		return r.reconcileTests(ctx, sc, runner, action)
+	}
+	obj.Status.ClearFailures()
 	return nil
+}
+
+// failed counts a failure of action (its install or upgrade, or its tests), remediates it and
+// returns the outcome with reason: transient while retries remain, stalled after; with
+// strategy RetryOnFailure, a wait of retryInterval, for ever.
+func (r *HelmReleaseReconciler) failed(ctx context.Context, sc *hrScope, runner *release.Runner, action helmv1.ReleaseAction, reason string, err error) error {
+	tested := reason == helmv1.TestFailedReason
+	obj := sc.obj
+	obj.Status.Failures++
+	if action == helmv1.ReleaseActionInstall {
+		obj.Status.InstallFailures++
+	} else {
+		obj.Status.UpgradeFailures++
+	}
+	if remReason, remErr := r.remediate(ctx, sc, runner, action, tested); remErr != nil {
+		return steps.Failed(remReason, fmt.Errorf("%w; %w", err, remErr))
+	}
+	if rem := remediationFor(obj, action); rem.off {
+		return steps.Waiting(reason, rem.retryInterval, err)
+	}
+	if retriesExhausted(obj, action) {
+		return steps.Stalled(reason, err)
+	}
+	return steps.Failed(reason, err)
+}
+
+// applyCRDs applies the chart's CRDs before action where Helm would not: on every upgrade
+// whose policy is Create or CreateReplace, and on an install with CreateReplace.
+func applyCRDs(sc *hrScope, runner *release.Runner, action helmv1.ReleaseAction) error {
+	policy := crdsPolicy(sc.obj, action)
+	if policy == helmv1.CRDsSkip || (action == helmv1.ReleaseActionInstall && policy == helmv1.CRDsCreate) {
+		return nil
+	}
+	return runner.ApplyCRDs(sc.chart, policy == helmv1.CRDsCreateReplace, sc.obj.GetTimeout())
 }
 
 // recordAttempt records what is being attempted in status; action is empty when nothing runs
@@ -270,13 +341,17 @@ func recordAttempt(obj *helmv1.HelmRelease, sc *hrScope, runner *release.Runner,
 }
 
 // stallError explains why no action runs: the release is someone else's, or the retries for
-// the current desired state are used up (the last failure's message, from Released).
+// the current desired state are used up (the last failure's message, from Released or
+// TestSuccess).
 func stallError(obj *helmv1.HelmRelease, runner *release.Runner, state release.State) error {
 	if state.Kind == release.Unowned {
-		return steps.Stalled(ReleaseNotOwnedReason, fmt.Errorf("release %s (storage namespace '%s') belongs to another owner (%s); set another spec.releaseName",
+		return steps.Stalled(helmv1.ReleaseNotOwnedReason, fmt.Errorf("release %s (storage namespace '%s') belongs to another owner (%s); set another spec.releaseName",
 			releaseRef(runner), runner.Target.StorageNamespace, state.Why))
 	}
 	if c := conditions.Get(obj, helmv1.ReleasedCondition); c != nil && c.Status != "True" {
+		return steps.Stalled(c.Reason, errors.New(c.Message))
+	}
+	if c := conditions.Get(obj, helmv1.TestSuccessCondition); c != nil && c.Status != "True" {
 		return steps.Stalled(c.Reason, errors.New(c.Message))
 	}
 	return steps.Stalled(helmv1.RetriesExceededReason, fmt.Errorf("release %s is %s after failed attempts; change the spec, chart or values to retry",

@@ -10,17 +10,9 @@ import (
 	sourcev1 "weir.dev/api/source/v1"
 )
 
-// Labels that mark what a HelmRelease owns: the HelmChart made from spec.chart, and every
-// revision of its Helm release (stored on Helm's release records). An object or release whose
-// labels name another HelmRelease is never changed or deleted.
-const (
-	OwnerNameLabel      = "helm.weir.dev/name"
-	OwnerNamespaceLabel = "helm.weir.dev/namespace"
-)
-
 // ownerLabels returns the ownership labels of obj.
 func ownerLabels(obj *helmv1.HelmRelease) map[string]string {
-	return map[string]string{OwnerNameLabel: obj.Name, OwnerNamespaceLabel: obj.Namespace}
+	return map[string]string{helmv1.OwnerNameLabel: obj.Name, helmv1.OwnerNamespaceLabel: obj.Namespace}
 }
 
 // hrScope is what the HelmRelease steps share. Each field names the step that fills it.

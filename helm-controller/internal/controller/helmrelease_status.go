@@ -110,6 +110,7 @@ func snapshot(rel *helmrelease.Release) *helmv1.Snapshot {
 		Namespace:    rel.Namespace,
 		Version:      rel.Version,
 		ConfigDigest: release.ValuesDigest(rel.Config),
+		TestHooks:    testHookStatuses(rel),
 	}
 	if rel.Chart != nil && rel.Chart.Metadata != nil {
 		s.ChartName = rel.Chart.Metadata.Name

@@ -62,7 +62,7 @@ func TestUnlockPendingUpgrade(t *testing.T) {
 		return nil
 	})
 	waitReleased(t, hr, helmv1.UpgradeSucceededReason, "1.0.0")
-	waitEvent(t, ns, "app", corev1.EventTypeWarning, UnlockedReason, "release "+ns+"/app.v2 was left pending-upgrade by an interrupted action; marked it failed to retry")
+	waitEvent(t, ns, "app", corev1.EventTypeWarning, helmv1.UnlockedReason, "release "+ns+"/app.v2 was left pending-upgrade by an interrupted action; marked it failed to retry")
 	if h := hr.Status.History; len(h) < 2 || h[0].Version != 3 || h[0].Status != "deployed" || h[1].Status != "failed" {
 		t.Fatalf("history %+v, want v3 deployed then v2 failed", h)
 	}
@@ -82,7 +82,7 @@ func TestUnlockPendingInstall(t *testing.T) {
 	stuck := &release.Release{
 		Name: "app", Namespace: ns, Version: 1, Chart: ch, Config: map[string]any{},
 		Info:   &release.Info{Status: release.StatusPendingInstall, FirstDeployed: now, LastDeployed: now, Description: "Initial install underway"},
-		Labels: map[string]string{OwnerNameLabel: "app", OwnerNamespaceLabel: ns},
+		Labels: map[string]string{helmv1.OwnerNameLabel: "app", helmv1.OwnerNamespaceLabel: ns},
 	}
 	if err := helmStorage(t, ns).Create(stuck); err != nil {
 		t.Fatal(err)
@@ -92,5 +92,5 @@ func TestUnlockPendingInstall(t *testing.T) {
 	// Helm supersedes the failed revision the upgrade replaced.
 	wantRevisions(t, ns, "app", "1:superseded", "2:deployed")
 	waitRendered(t, ns, "app", "fromChart", "true")
-	waitEvent(t, ns, "app", corev1.EventTypeWarning, UnlockedReason, "release "+ns+"/app.v1 was left pending-install")
+	waitEvent(t, ns, "app", corev1.EventTypeWarning, helmv1.UnlockedReason, "release "+ns+"/app.v1 was left pending-install")
 }

@@ -24,7 +24,7 @@ const timeout = 30 * time.Second
 
 // createHelmRelease creates a HelmRelease of the HelmChart "chart" in ns, with a 10m interval
 // and a 20s timeout, changed by mutate.
-func createHelmRelease(t *testing.T, ns, name string, mutate func(*helmv1.HelmRelease)) *helmv1.HelmRelease {
+func createHelmRelease(t testing.TB, ns, name string, mutate func(*helmv1.HelmRelease)) *helmv1.HelmRelease {
 	t.Helper()
 	hr := &helmv1.HelmRelease{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -47,7 +47,7 @@ func createHelmRelease(t *testing.T, ns, name string, mutate func(*helmv1.HelmRe
 func jsonValues(s string) *apiextensionsv1.JSON { return &apiextensionsv1.JSON{Raw: []byte(s)} }
 
 // updateHelmRelease gets hr afresh, applies mutate and updates it, retrying on conflicts.
-func updateHelmRelease(t *testing.T, hr *helmv1.HelmRelease, mutate func(*helmv1.HelmRelease)) {
+func updateHelmRelease(t testing.TB, hr *helmv1.HelmRelease, mutate func(*helmv1.HelmRelease)) {
 	t.Helper()
 	testenv.Eventually(t, timeout, func() error {
 		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(hr), hr); err != nil {
@@ -60,7 +60,7 @@ func updateHelmRelease(t *testing.T, hr *helmv1.HelmRelease, mutate func(*helmv1
 
 // waitReleased waits until hr is Ready, reconciled at its generation, having attempted revision
 // (any when empty) with Released's reason.
-func waitReleased(t *testing.T, hr *helmv1.HelmRelease, reason, revision string) {
+func waitReleased(t testing.TB, hr *helmv1.HelmRelease, reason, revision string) {
 	t.Helper()
 	testenv.Eventually(t, timeout, func() error {
 		if err := env.ObjectIn(hr, meta.ReadyCondition, metav1.ConditionTrue, reason, "")(); err != nil {
@@ -78,7 +78,7 @@ func waitReleased(t *testing.T, hr *helmv1.HelmRelease, reason, revision string)
 
 // waitNotReady waits until hr is Ready=False with reason and a message containing msg; stalled
 // says whether Stalled must be True too.
-func waitNotReady(t *testing.T, hr *helmv1.HelmRelease, reason, msg string, stalled bool) {
+func waitNotReady(t testing.TB, hr *helmv1.HelmRelease, reason, msg string, stalled bool) {
 	t.Helper()
 	testenv.Eventually(t, timeout, func() error {
 		if err := env.ObjectIn(hr, meta.ReadyCondition, metav1.ConditionFalse, reason, msg)(); err != nil {
@@ -93,7 +93,7 @@ func waitNotReady(t *testing.T, hr *helmv1.HelmRelease, reason, msg string, stal
 
 // renderedValues returns the values the default template rendered into ConfigMap
 // ns/<release>-cm, or nil when it does not exist.
-func renderedValues(t *testing.T, ns, release string) map[string]any {
+func renderedValues(t testing.TB, ns, release string) map[string]any {
 	t.Helper()
 	var cm corev1.ConfigMap
 	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: release + "-cm"}, &cm)
@@ -113,7 +113,7 @@ func renderedValues(t *testing.T, ns, release string) map[string]any {
 
 // waitRendered waits until the rendered values of release in ns have key with value want
 // (compared as JSON).
-func waitRendered(t *testing.T, ns, release, key, want string) {
+func waitRendered(t testing.TB, ns, release, key, want string) {
 	t.Helper()
 	testenv.Eventually(t, timeout, func() error {
 		v := renderedValues(t, ns, release)
@@ -130,7 +130,7 @@ func waitRendered(t *testing.T, ns, release, key, want string) {
 
 // revisions returns "<version>:<status>" of every record of release in Helm's storage in ns,
 // oldest first.
-func revisions(t *testing.T, storageNS, release string) []string {
+func revisions(t testing.TB, storageNS, release string) []string {
 	t.Helper()
 	var list corev1.SecretList
 	if err := env.Client.List(context.Background(), &list, client.InNamespace(storageNS),
@@ -154,7 +154,7 @@ func versionOf(s corev1.Secret) int {
 }
 
 // wantRevisions checks the records of release, oldest first.
-func wantRevisions(t *testing.T, storageNS, release string, want ...string) {
+func wantRevisions(t testing.TB, storageNS, release string, want ...string) {
 	t.Helper()
 	if got := revisions(t, storageNS, release); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("release %s/%s revisions %v, want %v", storageNS, release, got, want)
@@ -162,7 +162,7 @@ func wantRevisions(t *testing.T, storageNS, release string, want ...string) {
 }
 
 // requestReconcile sets the reconcile-request annotation and waits until it is handled.
-func requestReconcile(t *testing.T, hr *helmv1.HelmRelease) {
+func requestReconcile(t testing.TB, hr *helmv1.HelmRelease) {
 	t.Helper()
 	token := time.Now().Format(time.RFC3339Nano)
 	updateHelmRelease(t, hr, func(hr *helmv1.HelmRelease) {
@@ -184,13 +184,13 @@ func requestReconcile(t *testing.T, hr *helmv1.HelmRelease) {
 
 // waitEvent waits for an event about ns/name with reason and a message containing msg: events
 // are recorded asynchronously.
-func waitEvent(t *testing.T, ns, name, eventType, reason, msg string) {
+func waitEvent(t testing.TB, ns, name, eventType, reason, msg string) {
 	t.Helper()
 	testenv.Eventually(t, timeout, func() error { return hasEvent(t, ns, name, eventType, reason, msg) })
 }
 
 // hasEvent reports whether an event about ns/name has reason and a message containing msg.
-func hasEvent(t *testing.T, ns, name, eventType, reason, msg string) error {
+func hasEvent(t testing.TB, ns, name, eventType, reason, msg string) error {
 	t.Helper()
 	var seen []string
 	for _, e := range env.Events(t, ns, name) {

@@ -118,7 +118,7 @@ func (s *artifactServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // proxyTo sends paths the server does not hold to target until the test ends.
-func (s *artifactServer) proxyTo(t *testing.T, target string) {
+func (s *artifactServer) proxyTo(t testing.TB, target string) {
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func (s *artifactServer) proxyTo(t *testing.T, target string) {
 func (s *artifactServer) host() string { return s.base[len("http://"):] }
 
 // store publishes b at a path made of prefix and its digest and returns the artifact.
-func (s *artifactServer) store(t *testing.T, prefix, revision string, b []byte) *meta.Artifact {
+func (s *artifactServer) store(t testing.TB, prefix, revision string, b []byte) *meta.Artifact {
 	t.Helper()
 	digest, size, err := artifact.Digest(bytes.NewReader(b))
 	if err != nil {
@@ -170,7 +170,7 @@ data:
 
 // packageChart builds the chart with Helm's loader and packages it with chartutil.Save, the
 // way `helm package` does, and returns the .tgz.
-func packageChart(t *testing.T, c testChart) []byte {
+func packageChart(t testing.TB, c testChart) []byte {
 	t.Helper()
 	if c.name == "" {
 		c.name = "demo"
@@ -219,7 +219,7 @@ func packageChart(t *testing.T, c testChart) []byte {
 // publishChart packages c and publishes it as the artifact of HelmChart ns/name, creating the
 // HelmChart (of a HelmRepository "repo") if needed, and marks it Ready for its generation, as
 // source-controller does.
-func publishChart(t *testing.T, ns, name string, c testChart) {
+func publishChart(t testing.TB, ns, name string, c testChart) {
 	t.Helper()
 	ctx := context.Background()
 	hc := &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
@@ -236,7 +236,7 @@ func publishChart(t *testing.T, ns, name string, c testChart) {
 }
 
 // setChartArtifact packages c and makes it hc's artifact, Ready for hc's generation.
-func setChartArtifact(t *testing.T, hc *sourcev1.HelmChart, c testChart) {
+func setChartArtifact(t testing.TB, hc *sourcev1.HelmChart, c testChart) {
 	t.Helper()
 	if c.version == "" {
 		c.version = "1.0.0"
@@ -249,7 +249,7 @@ func setChartArtifact(t *testing.T, hc *sourcev1.HelmChart, c testChart) {
 
 // failChart marks HelmChart ns/name not Ready with msg, keeping its artifact, as
 // source-controller does when the chart cannot be fetched.
-func failChart(t *testing.T, ns, name, msg string) {
+func failChart(t testing.TB, ns, name, msg string) {
 	t.Helper()
 	hc := &sourcev1.HelmChart{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, hc); err != nil {
@@ -265,7 +265,7 @@ func failChart(t *testing.T, ns, name, msg string) {
 
 // publishOCI packages c and publishes it as the artifact of OCIRepository ns/name at tag, the
 // way source-controller stores a chart layer with the copy operation.
-func publishOCI(t *testing.T, ns, name, tag string, c testChart) *meta.Artifact {
+func publishOCI(t testing.TB, ns, name, tag string, c testChart) *meta.Artifact {
 	t.Helper()
 	ctx := context.Background()
 	repo := &sourcev1.OCIRepository{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
@@ -283,7 +283,7 @@ func publishOCI(t *testing.T, ns, name, tag string, c testChart) *meta.Artifact 
 	return a
 }
 
-func markSourceReady(t *testing.T, obj client.Object, observed *int64, conds *[]metav1.Condition, msg string) {
+func markSourceReady(t testing.TB, obj client.Object, observed *int64, conds *[]metav1.Condition, msg string) {
 	t.Helper()
 	*observed = obj.GetGeneration()
 	*conds = []metav1.Condition{{Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: meta.SucceededReason,

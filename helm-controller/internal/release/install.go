@@ -6,6 +6,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/postrender"
 	"helm.sh/helm/v3/pkg/release"
 )
 
@@ -13,6 +14,8 @@ import (
 type InstallOptions struct {
 	Chart  *chart.Chart
 	Values map[string]any
+	// PostRenderer transforms the rendered manifests before they are applied; nil for none.
+	PostRenderer postrender.PostRenderer
 	// Labels are stored on the release's records, marking its owner.
 	Labels map[string]string
 	// Timeout bounds each Kubernetes operation (hooks, waiting).
@@ -41,6 +44,7 @@ func (r *Runner) Install(ctx context.Context, o InstallOptions) (*release.Releas
 	a.ReleaseName = r.Target.Name
 	a.Namespace = r.Target.Namespace
 	a.Labels = o.Labels
+	a.PostRenderer = o.PostRenderer
 	a.Timeout = o.Timeout
 	a.Wait = o.Wait
 	a.WaitForJobs = o.Wait && o.WaitForJobs

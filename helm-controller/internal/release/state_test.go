@@ -102,3 +102,32 @@ func TestUnlockRefusesWhatIsNotPending(t *testing.T) {
 		t.Fatal("a deployed revision was unlocked")
 	}
 }
+
+func TestTested(t *testing.T) {
+	hook := func(name string, phase release.HookPhase, events ...release.HookEvent) *release.Hook {
+		return &release.Hook{Name: name, Events: events, LastRun: release.HookExecution{Phase: phase}}
+	}
+	rel := &release.Release{Hooks: []*release.Hook{
+		hook("pre", "", release.HookPreInstall),
+		hook("ok", release.HookPhaseSucceeded, release.HookTest),
+		hook("bad", release.HookPhaseFailed, release.HookTest),
+		hook("new", "", release.HookTest),
+	}}
+	for _, tc := range []struct {
+		o    TestOptions
+		want TestResult
+	}{
+		{TestOptions{}, TestsFailed},
+		{TestOptions{Exclude: []string{"bad"}}, TestsNotRun},
+		{TestOptions{Exclude: []string{"bad", "new"}}, TestsPassed},
+		{TestOptions{Include: []string{"ok"}}, TestsPassed},
+		{TestOptions{Include: []string{"pre"}}, TestsPassed}, // not a test hook
+	} {
+		if got := Tested(rel, tc.o); got != tc.want {
+			t.Errorf("Tested(%+v) = %s, want %s", tc.o, got, tc.want)
+		}
+	}
+	if n := len(TestHooks(rel, TestOptions{})); n != 3 {
+		t.Errorf("%d test hooks, want 3", n)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/postrender"
 	"helm.sh/helm/v3/pkg/release"
 )
 
@@ -13,6 +14,8 @@ import (
 type UpgradeOptions struct {
 	Chart  *chart.Chart
 	Values map[string]any
+	// PostRenderer transforms the rendered manifests before they are applied; nil for none.
+	PostRenderer postrender.PostRenderer
 	// Labels are stored on the new revision's record, marking its owner.
 	Labels map[string]string
 	// Timeout bounds each Kubernetes operation (hooks, waiting).
@@ -44,6 +47,7 @@ func (r *Runner) Upgrade(ctx context.Context, o UpgradeOptions) (*release.Releas
 	a.Namespace = r.Target.Namespace
 	a.MaxHistory = r.Target.MaxHistory
 	a.Labels = o.Labels
+	a.PostRenderer = o.PostRenderer
 	a.Timeout = o.Timeout
 	a.Wait = o.Wait
 	a.WaitForJobs = o.Wait && o.WaitForJobs

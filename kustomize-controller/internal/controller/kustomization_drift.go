@@ -2,12 +2,9 @@ package controller
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"reflect"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
+	"weir.dev/pkg/drift"
 )
 
 // Drift detection costs no API call: the apply engine reads every object before its dry run,
@@ -96,17 +94,11 @@ func detectDrift(observed *observingClient, desired []*unstructured.Unstructured
 		if want == nil || live == nil {
 			continue
 		}
-		fields := managedFieldsByManager(live, owner)
+		fields := drift.ManagedFields(live, owner)
 		byManager := map[string][]string{}
-		for _, path := range differingPaths(asStored(want).Object, live.Object) {
-			manager := ""
-			for _, m := range sortedManagers(fields) {
-				if m != owner && fieldsOwn(fields[m], path) {
-					manager = m
-					break
-				}
-			}
-			if manager == "" && fieldsOwn(fields[owner], path) {
+		for _, path := range drift.DifferingPaths(drift.AsStored(want).Object, live.Object) {
+			manager := fields.OwnerOf(path, owner)
+			if manager == "" && fields.Owns(owner, path) {
 				continue // still ours: Git changed it
 			}
 			if manager == "" {
@@ -115,9 +107,9 @@ func detectDrift(observed *observingClient, desired []*unstructured.Unstructured
 				}
 				manager = unknownManager
 			}
-			byManager[manager] = append(byManager[manager], formatPath(path))
+			byManager[manager] = append(byManager[manager], drift.FormatPath(path))
 		}
-		for _, m := range sortedKeys(byManager) {
+		for _, m := range slices.Sorted(maps.Keys(byManager)) {
 			paths := byManager[m]
 			if len(paths) > maxDriftFields {
 				paths = append(paths[:maxDriftFields], fmt.Sprintf("and %d more", len(paths)-maxDriftFields))
@@ -131,148 +123,6 @@ func detectDrift(observed *observingClient, desired []*unstructured.Unstructured
 		}
 	}
 	return out
-}
-
-// differingPaths lists the paths of desired's fields whose value differs in live. Lists are
-// compared whole. Status and server-set metadata are not desired state.
-func differingPaths(desired, live map[string]any) [][]string {
-	var out [][]string
-	var walk func(path []string, want, got any)
-	walk = func(path []string, want, got any) {
-		wm, ok := want.(map[string]any)
-		if !ok {
-			if !reflect.DeepEqual(normalize(want), normalize(got)) {
-				out = append(out, slices.Clone(path))
-			}
-			return
-		}
-		gm, _ := got.(map[string]any)
-		for _, k := range sortedKeys(wm) {
-			walk(append(path, k), wm[k], gm[k])
-		}
-	}
-	for _, k := range sortedKeys(desired) {
-		switch k {
-		case "apiVersion", "kind", "status":
-			continue
-		case "metadata":
-			wm, _ := desired[k].(map[string]any)
-			lm, _ := live[k].(map[string]any)
-			for _, mk := range []string{"labels", "annotations"} {
-				walk([]string{k, mk}, wm[mk], lm[mk])
-			}
-		default:
-			walk([]string{k}, desired[k], live[k])
-		}
-	}
-	return out
-}
-
-// asStored returns the desired object as the API server stores it: a Secret's stringData is
-// moved into data, base64-encoded, as the server does on write.
-func asStored(desired *unstructured.Unstructured) *unstructured.Unstructured {
-	gvk := desired.GroupVersionKind()
-	stringData, ok := desired.Object["stringData"].(map[string]any)
-	if gvk.Group != "" || gvk.Kind != "Secret" || !ok {
-		return desired
-	}
-	out := desired.DeepCopy()
-	data, _ := out.Object["data"].(map[string]any)
-	if data == nil {
-		data = map[string]any{}
-	}
-	for k, v := range stringData {
-		if str, ok := v.(string); ok {
-			data[k] = base64.StdEncoding.EncodeToString([]byte(str))
-		}
-	}
-	out.Object["data"] = data
-	delete(out.Object, "stringData")
-	return out
-}
-
-// normalize makes numbers decoded from YAML and from JSON compare equal.
-func normalize(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	var out any
-	_ = json.Unmarshal(b, &out)
-	return out
-}
-
-// managedFieldsByManager decodes live's managed fields per manager, merging a manager's
-// operations; the owner's Apply entry is kept under owner.
-func managedFieldsByManager(live *unstructured.Unstructured, owner string) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	for _, mf := range live.GetManagedFields() {
-		if mf.FieldsV1 == nil || mf.Subresource != "" {
-			continue
-		}
-		var fields map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
-			continue
-		}
-		name := mf.Manager
-		if name == owner && mf.Operation != metav1.ManagedFieldsOperationApply {
-			name = owner + " (update)"
-		}
-		if out[name] == nil {
-			out[name] = fields
-			continue
-		}
-		mergeFields(out[name], fields)
-	}
-	return out
-}
-
-func mergeFields(dst, src map[string]any) {
-	for k, v := range src {
-		dm, ok1 := dst[k].(map[string]any)
-		sm, ok2 := v.(map[string]any)
-		if ok1 && ok2 {
-			mergeFields(dm, sm)
-			continue
-		}
-		dst[k] = v
-	}
-}
-
-// fieldsOwn reports whether a managedFields set owns path or part of it (for lists, any element).
-func fieldsOwn(fields map[string]any, path []string) bool {
-	cur := fields
-	for _, seg := range path {
-		next, ok := cur["f:"+seg].(map[string]any)
-		if !ok {
-			return false
-		}
-		cur = next
-	}
-	return true
-}
-
-func sortedManagers(fields map[string]map[string]any) []string {
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// formatPath renders a path as `.spec.replicas`, quoting keys that are not identifiers.
-func formatPath(path []string) string {
-	var b strings.Builder
-	for _, seg := range path {
-		if strings.ContainsAny(seg, ".[]\" /") {
-			fmt.Fprintf(&b, "[%q]", seg)
-			continue
-		}
-		b.WriteString(".")
-		b.WriteString(seg)
-	}
-	return b.String()
 }
 
 // describeDrift is the Drift event's message: each object with its fields and manager.
@@ -289,13 +139,4 @@ func describeDrift(drift []kustomizev1.DriftedObject) string {
 		parts = append(parts, fmt.Sprintf("%s %s (by %s)", subject, strings.Join(d.Fields, ", "), d.Manager))
 	}
 	return "corrected drift: " + strings.Join(parts, "; ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
