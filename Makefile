@@ -4,7 +4,7 @@
 SHELL := /usr/bin/env bash -o pipefail
 export GOTOOLCHAIN := local
 
-MODULES     := api pkg source-controller kustomize-controller helm-controller notification-controller
+MODULES     := api pkg source-controller kustomize-controller helm-controller notification-controller cli
 CONTROLLERS := source-controller kustomize-controller helm-controller notification-controller
 
 BIN := $(CURDIR)/bin
@@ -32,8 +32,11 @@ GO_TEST_FLAGS ?= -count=1 -timeout=20m
 
 all: build
 
-## build: every controller binary into bin/
-build: $(addprefix build-,$(CONTROLLERS))
+## build: every controller binary and the weir CLI into bin/
+build: $(addprefix build-,$(CONTROLLERS)) build-weir
+build-weir:
+	cd cli && CGO_ENABLED=0 go build -trimpath \
+		-ldflags "-X weir.dev/cli/internal/cmd.version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o $(BIN)/weir .
 build-%:
 	cd $* && CGO_ENABLED=0 go build -trimpath -o $(BIN)/$* .
 
