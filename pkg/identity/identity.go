@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/rest"
@@ -130,6 +131,35 @@ func (r *Resolver) For(ctx context.Context, t Target) (*Cluster, error) {
 	}
 	r.cache[key] = c
 	return c, nil
+}
+
+// Gone says why target's identity no longer exists, or "" when it does: its kubeconfig Secret
+// or its ServiceAccount (named, or --default-service-account) was deleted, typically with its
+// namespace. Deletion uses it to let an object go instead of retrying for ever as an account
+// that cannot come back.
+func (r *Resolver) Gone(ctx context.Context, t Target) (string, error) {
+	check := func(o client.Object, what string) (string, error) {
+		err := r.Reader.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: o.GetName()}, o)
+		switch {
+		case apierrors.IsNotFound(err):
+			return fmt.Sprintf("%s '%s/%s' no longer exists", what, t.Namespace, o.GetName()), nil
+		case err != nil:
+			return "", err
+		}
+		return "", nil
+	}
+	if t.KubeConfig != nil {
+		// The ServiceAccount, if any, lives in the remote cluster: only the Secret is checked.
+		return check(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: t.KubeConfig.SecretRef.Name}}, "the kubeconfig Secret")
+	}
+	sa := t.ServiceAccountName
+	if sa == "" {
+		sa = r.DefaultServiceAccount
+	}
+	if sa == "" {
+		return "", nil
+	}
+	return check(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa}}, "ServiceAccount")
 }
 
 func (r *Resolver) newCluster(cfg *rest.Config, remote bool) (*Cluster, error) {

@@ -208,3 +208,31 @@ func create(t *testing.T, obj client.Object) {
 		t.Fatal(err)
 	}
 }
+
+func TestGone(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	create(t, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "here"}})
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kubeconfig"}, Data: map[string][]byte{"value": []byte("x")}})
+	r := newResolver(t)
+	for _, tc := range []struct {
+		target Target
+		def    string
+		want   string
+	}{
+		{target: Target{Namespace: ns}},
+		{target: Target{Namespace: ns, ServiceAccountName: "here"}},
+		{target: Target{Namespace: ns, ServiceAccountName: "gone"}, want: "ServiceAccount '" + ns + "/gone' no longer exists"},
+		{target: Target{Namespace: ns}, def: "gone", want: "ServiceAccount '" + ns + "/gone' no longer exists"},
+		{target: Target{Namespace: ns, KubeConfig: &meta.KubeConfigReference{SecretRef: meta.SecretKeyReference{Name: "kubeconfig"}}}},
+		{target: Target{Namespace: ns, ServiceAccountName: "remote-sa", KubeConfig: &meta.KubeConfigReference{SecretRef: meta.SecretKeyReference{Name: "kubeconfig"}}}},
+		{target: Target{Namespace: ns, KubeConfig: &meta.KubeConfigReference{SecretRef: meta.SecretKeyReference{Name: "gone"}}},
+			want: "the kubeconfig Secret '" + ns + "/gone' no longer exists"},
+	} {
+		r.DefaultServiceAccount = tc.def
+		got, err := r.Gone(ctx, tc.target)
+		if err != nil || got != tc.want {
+			t.Errorf("Gone(%+v) with default %q = %q, %v; want %q", tc.target, tc.def, got, err, tc.want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
 	"weir.dev/helm-controller/internal/release"
+	"weir.dev/pkg/identity"
 )
 
 // finalize uninstalls the release (honouring spec.uninstall, keepHistory included) and
@@ -20,9 +21,22 @@ import (
 // suspended HelmRelease leaves its release in place. A release whose records do not carry
 // this HelmRelease's ownership labels is never uninstalled: it was installed by someone else
 // and never upgraded by this object. A failed uninstall sets Ready=False (UninstallFailed),
-// emits a warning and is retried.
+// emits a warning and is retried, unless the identity it must act as no longer exists: then
+// the release is left in place, with a warning.
 func (r *HelmReleaseReconciler) finalize(ctx context.Context, obj *helmv1.HelmRelease) error {
-	if !obj.Spec.Suspend {
+	gone, err := r.Identities.Gone(ctx, identity.Target{
+		Namespace: obj.Namespace, ServiceAccountName: obj.Spec.ServiceAccountName, KubeConfig: obj.Spec.KubeConfig,
+	})
+	if err != nil {
+		return err
+	}
+	if gone != "" && !obj.Spec.Suspend {
+		// Retrying as an account that cannot come back would block the deletion, and that of
+		// its namespace, for ever.
+		r.EventRecorder.AnnotatedEventf(obj, nil, nil, corev1.EventTypeWarning, helmv1.UninstallFailedReason, "uninstall",
+			"release left in place: %s, so it cannot be uninstalled as the HelmRelease's identity", gone)
+	}
+	if !obj.Spec.Suspend && gone == "" {
 		if err := r.uninstall(ctx, obj); err != nil {
 			patcher := patch.NewSerialPatcher(obj, r.Client)
 			conditions.MarkFalse(obj, meta.ReadyCondition, helmv1.UninstallFailedReason, "%s", err)

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/pkg/testenv"
@@ -51,6 +52,28 @@ func TestDeleteUninstalls(t *testing.T) {
 	wantRevisions(t, ns, "plain")
 	wantRevisions(t, ns, "kept", "1:uninstalled")
 	waitEvent(t, ns, "plain", corev1.EventTypeNormal, helmv1.UninstallSucceededReason, "Helm uninstall succeeded for release "+ns+"/plain")
+}
+
+// TestDeleteWithoutIdentity: when the tenant's ServiceAccount is gone (as when its namespace is
+// deleted), deleting the HelmRelease leaves the release in place and says so, instead of
+// retrying the uninstall as an account that cannot come back.
+func TestDeleteWithoutIdentity(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	tenant(t, ns)
+	publishChart(t, ns, "chart", testChart{})
+	hr := createHelmRelease(t, ns, "app", func(hr *helmv1.HelmRelease) { hr.Spec.ServiceAccountName = "tenant" })
+	waitReleased(t, hr, helmv1.InstallSucceededReason, "1.0.0")
+
+	if err := env.Client.Delete(context.Background(), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Delete(context.Background(), hr); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, hr)
+	wantRevisions(t, ns, "app", "1:deployed")
+	waitEvent(t, ns, "app", corev1.EventTypeWarning, helmv1.UninstallFailedReason, "ServiceAccount '"+ns+"/tenant' no longer exists")
 }
 
 // TestNeverUninstallOthers: a HelmRelease whose release name is taken by another HelmRelease's

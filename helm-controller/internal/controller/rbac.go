@@ -27,7 +27,7 @@ package controller
 // +kubebuilder:rbac:groups="",resources=secrets;configmaps,verbs=get;list;watch
 //
 // Install as a tenant: spec.serviceAccountName and --default-service-account.
-// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=impersonate
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;impersonate
 //
 // Kubernetes Events on the objects it reconciles (both Events APIs).
 // +kubebuilder:rbac:groups="";events.k8s.io,resources=events,verbs=create;patch

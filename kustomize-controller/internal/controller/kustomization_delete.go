@@ -6,12 +6,10 @@ import (
 
 	"github.com/fluxcd/pkg/ssa"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
+	"weir.dev/pkg/identity"
 	"weir.dev/pkg/steps"
 )
 
@@ -30,7 +28,9 @@ func (r *KustomizationReconciler) finalize(ctx context.Context, obj *kustomizev1
 	if err != nil {
 		return err
 	}
-	if gone, err := r.identityGone(ctx, obj); err != nil {
+	if gone, err := r.Identities.Gone(ctx, identity.Target{
+		Namespace: obj.Namespace, ServiceAccountName: obj.Spec.ServiceAccountName, KubeConfig: obj.Spec.KubeConfig,
+	}); err != nil {
 		return err
 	} else if gone != "" {
 		// Waiting would block the deletion, and that of its namespace, for ever.
@@ -56,32 +56,4 @@ func (r *KustomizationReconciler) finalize(ctx context.Context, obj *kustomizev1
 		}
 	}
 	return nil
-}
-
-// identityGone says why obj's identity no longer exists (its ServiceAccount or kubeconfig
-// Secret was deleted, typically with its namespace), or "" when it does.
-func (r *KustomizationReconciler) identityGone(ctx context.Context, obj *kustomizev1.Kustomization) (string, error) {
-	check := func(o client.Object, what string) (string, error) {
-		err := r.SecretReader.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: o.GetName()}, o)
-		switch {
-		case apierrors.IsNotFound(err):
-			return fmt.Sprintf("%s '%s/%s' no longer exists", what, obj.Namespace, o.GetName()), nil
-		case err != nil:
-			return "", err
-		}
-		return "", nil
-	}
-	if kc := obj.Spec.KubeConfig; kc != nil {
-		if gone, err := check(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: kc.SecretRef.Name}}, "the kubeconfig Secret"); gone != "" || err != nil {
-			return gone, err
-		}
-	}
-	sa := obj.Spec.ServiceAccountName
-	if sa == "" {
-		sa = r.Identities.DefaultServiceAccount
-	}
-	if sa == "" || obj.Spec.KubeConfig != nil {
-		return "", nil
-	}
-	return check(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa}}, "ServiceAccount")
 }
