@@ -4,9 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -23,7 +20,6 @@ import (
 	"weir.dev/helm-controller/internal/controller"
 	"weir.dev/pkg/app"
 	"weir.dev/pkg/artifact"
-	"weir.dev/pkg/identity"
 )
 
 const controllerName = "helm-controller"
@@ -37,32 +33,10 @@ const (
 
 // options are helm-controller's own flags.
 type options struct {
-	artifactHost           string
-	noCrossNamespaceRefs   bool
-	defaultSA              string
-	insecureKubeConfigExec bool
+	app.ApplierOptions
 }
 
-func (o *options) bindFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.artifactHost, "artifact-host", "", "The host[:port] chart artifacts are fetched from: source-controller's --storage-adv-addr. Defaults to source-controller.$RUNTIME_NAMESPACE.svc.cluster.local.")
-	fs.BoolVar(&o.noCrossNamespaceRefs, "no-cross-namespace-refs", false, "Refuse chart sources and dependencies in another namespace than the HelmRelease's.")
-	fs.BoolVar(&o.insecureKubeConfigExec, "insecure-kubeconfig-exec", false, "Allow exec and auth-provider plugins in spec.kubeConfig kubeconfigs; they run programs inside this controller.")
-	fs.StringVar(&o.defaultSA, "default-service-account", "", "The ServiceAccount, in each HelmRelease's namespace, to impersonate when spec.serviceAccountName is empty.")
-}
-
-func (o *options) validate() error {
-	if o.artifactHost == "" {
-		ns := os.Getenv("RUNTIME_NAMESPACE")
-		if ns == "" {
-			ns = "weir-system"
-		}
-		o.artifactHost = fmt.Sprintf("source-controller.%s.svc.cluster.local.", ns)
-	}
-	if o.artifactHost[0] == ':' {
-		return errors.New("--artifact-host: must be host[:port]")
-	}
-	return nil
-}
+func (o *options) bindFlags(fs *pflag.FlagSet) { o.ApplierOptions.BindFlags(fs, "HelmRelease") }
 
 func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) error {
 	recorder, err := opts.EventRecorder(mgr, controllerName)
@@ -75,16 +49,13 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) erro
 		EventRecorder:  recorder,
 		ControllerName: controllerName,
 		Fetcher: &artifact.Fetcher{
-			AllowedHost:     o.artifactHost,
+			AllowedHost:     o.ArtifactHost,
 			Retries:         3,
 			MaxDownloadSize: maxChartDownloadSize,
 			Limits:          artifact.Limits{MaxFiles: maxChartFiles, MaxSize: maxChartSize},
 		},
-		Identities: &identity.Resolver{
-			Config: mgr.GetConfig(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), Reader: mgr.GetAPIReader(),
-			DefaultServiceAccount: o.defaultSA, InsecureKubeConfigExec: o.insecureKubeConfigExec,
-		},
-		NoCrossNamespaceRefs: o.noCrossNamespaceRefs,
+		Identities:           o.Identities(mgr),
+		NoCrossNamespaceRefs: o.NoCrossNamespaceRefs,
 		DependencyRequeue:    10 * time.Second,
 	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
 }
@@ -105,7 +76,7 @@ func main() {
 		Scheme:    newScheme(),
 		Watched:   []client.Object{&helmv1.HelmRelease{}},
 		BindFlags: o.bindFlags,
-		Validate:  o.validate,
+		Validate:  o.Validate,
 		Setup:     o.setup,
 	})
 }

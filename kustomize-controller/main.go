@@ -3,9 +3,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -21,40 +18,19 @@ import (
 	"weir.dev/kustomize-controller/internal/controller"
 	"weir.dev/pkg/app"
 	"weir.dev/pkg/artifact"
-	"weir.dev/pkg/identity"
 )
 
 const controllerName = "kustomize-controller"
 
 // options are kustomize-controller's own flags.
 type options struct {
-	artifactHost           string
-	noCrossNamespaceRefs   bool
-	noRemoteBases          bool
-	defaultSA              string
-	insecureKubeConfigExec bool
+	app.ApplierOptions
+	noRemoteBases bool
 }
 
 func (o *options) bindFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.artifactHost, "artifact-host", "", "The host[:port] artifacts are fetched from: source-controller's --storage-adv-addr. Defaults to source-controller.$RUNTIME_NAMESPACE.svc.cluster.local.")
-	fs.BoolVar(&o.noCrossNamespaceRefs, "no-cross-namespace-refs", false, "Refuse sources and dependencies in another namespace than the Kustomization's.")
+	o.ApplierOptions.BindFlags(fs, "Kustomization")
 	fs.BoolVar(&o.noRemoteBases, "no-remote-bases", false, "Refuse remote kustomize bases; builds use only the source artifact.")
-	fs.BoolVar(&o.insecureKubeConfigExec, "insecure-kubeconfig-exec", false, "Allow exec and auth-provider plugins in spec.kubeConfig kubeconfigs; they run programs inside this controller.")
-	fs.StringVar(&o.defaultSA, "default-service-account", "", "The ServiceAccount, in each Kustomization's namespace, to impersonate when spec.serviceAccountName is empty.")
-}
-
-func (o *options) validate() error {
-	if o.artifactHost == "" {
-		ns := os.Getenv("RUNTIME_NAMESPACE")
-		if ns == "" {
-			ns = "weir-system"
-		}
-		o.artifactHost = fmt.Sprintf("source-controller.%s.svc.cluster.local.", ns)
-	}
-	if o.artifactHost == "" || o.artifactHost[0] == ':' {
-		return errors.New("--artifact-host: must be host[:port]")
-	}
-	return nil
 }
 
 func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) error {
@@ -71,14 +47,11 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) erro
 		Client:               mgr.GetClient(),
 		EventRecorder:        recorder,
 		ControllerName:       controllerName,
-		Fetcher:              &artifact.Fetcher{AllowedHost: o.artifactHost, Retries: 3},
-		NoCrossNamespaceRefs: o.noCrossNamespaceRefs,
+		Fetcher:              &artifact.Fetcher{AllowedHost: o.ArtifactHost, Retries: 3},
+		NoCrossNamespaceRefs: o.NoCrossNamespaceRefs,
 		NoRemoteBases:        o.noRemoteBases,
-		Identities: &identity.Resolver{
-			Config: mgr.GetConfig(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), Reader: mgr.GetAPIReader(),
-			DefaultServiceAccount: o.defaultSA, InsecureKubeConfigExec: o.insecureKubeConfigExec,
-		},
-		DependencyRequeue: 10 * time.Second,
+		Identities:           o.Identities(mgr),
+		DependencyRequeue:    10 * time.Second,
 	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
 }
 
@@ -97,7 +70,7 @@ func main() {
 		Scheme:    newScheme(),
 		Watched:   []client.Object{&kustomizev1.Kustomization{}},
 		BindFlags: o.bindFlags,
-		Validate:  o.validate,
+		Validate:  o.Validate,
 		Setup:     o.setup,
 	})
 }

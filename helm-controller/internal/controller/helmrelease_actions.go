@@ -21,56 +21,69 @@ func durationOr(d *metav1.Duration, def time.Duration) time.Duration {
 	return d.Duration
 }
 
+// actionSpec is what spec.install and spec.upgrade share.
+type actionSpec struct {
+	timeout                                *metav1.Duration
+	disableWait, disableWaitForJobs        bool
+	disableHooks, disableOpenAPIValidation bool
+	disableSchemaValidation                bool
+	disableTakeOwnership                   bool
+}
+
+// actionOptions maps the part of spec.install or spec.upgrade both actions share.
+func actionOptions(sc *hrScope, a actionSpec) release.ActionOptions {
+	obj := sc.obj
+	return release.ActionOptions{
+		Chart:                    sc.chart,
+		Values:                   sc.values,
+		PostRenderer:             postrender.New(obj.Spec.PostRenderers, obj.Spec.CommonMetadata),
+		Labels:                   ownerLabels(obj),
+		Timeout:                  durationOr(a.timeout, obj.GetTimeout()),
+		Wait:                     !a.disableWait,
+		WaitForJobs:              !a.disableWaitForJobs,
+		DisableHooks:             a.disableHooks,
+		DisableOpenAPIValidation: a.disableOpenAPIValidation,
+		SkipSchemaValidation:     a.disableSchemaValidation,
+		TakeOwnership:            !a.disableTakeOwnership,
+	}
+}
+
 // installOptions maps spec.install; replace reuses the name of a release whose newest revision
 // is uninstalled (kept history) or failed. Helm skips the chart's CRDs with crds Skip and
 // CreateReplace: the latter are applied before the install (see applyCRDs), as Helm only
 // creates CRDs.
 func installOptions(sc *hrScope, replace bool) release.InstallOptions {
-	obj := sc.obj
-	in := obj.Spec.Install
+	in := sc.obj.Spec.Install
 	if in == nil {
 		in = &helmv1.Install{}
 	}
 	return release.InstallOptions{
-		Chart:                    sc.chart,
-		Values:                   sc.values,
-		PostRenderer:             postrender.New(obj.Spec.PostRenderers, obj.Spec.CommonMetadata),
-		Labels:                   ownerLabels(obj),
-		Timeout:                  durationOr(in.Timeout, obj.GetTimeout()),
-		Wait:                     !in.DisableWait,
-		WaitForJobs:              !in.DisableWaitForJobs,
-		DisableHooks:             in.DisableHooks,
-		DisableOpenAPIValidation: in.DisableOpenAPIValidation,
-		SkipSchemaValidation:     in.DisableSchemaValidation,
-		TakeOwnership:            !in.DisableTakeOwnership,
-		Replace:                  in.Replace || replace,
-		SkipCRDs:                 in.SkipCRDs || in.CRDs == helmv1.CRDsSkip || in.CRDs == helmv1.CRDsCreateReplace,
-		CreateNamespace:          in.CreateNamespace,
+		ActionOptions: actionOptions(sc, actionSpec{
+			timeout: in.Timeout, disableWait: in.DisableWait, disableWaitForJobs: in.DisableWaitForJobs,
+			disableHooks: in.DisableHooks, disableOpenAPIValidation: in.DisableOpenAPIValidation,
+			disableSchemaValidation: in.DisableSchemaValidation, disableTakeOwnership: in.DisableTakeOwnership,
+		}),
+		Replace:         in.Replace || replace,
+		SkipCRDs:        in.SkipCRDs || in.CRDs == helmv1.CRDsSkip || in.CRDs == helmv1.CRDsCreateReplace,
+		CreateNamespace: in.CreateNamespace,
 	}
 }
 
 // upgradeOptions maps spec.upgrade.
 func upgradeOptions(sc *hrScope) release.UpgradeOptions {
-	obj := sc.obj
-	up := obj.Spec.Upgrade
+	up := sc.obj.Spec.Upgrade
 	if up == nil {
 		up = &helmv1.Upgrade{}
 	}
 	return release.UpgradeOptions{
-		Chart:                    sc.chart,
-		Values:                   sc.values,
-		PostRenderer:             postrender.New(obj.Spec.PostRenderers, obj.Spec.CommonMetadata),
-		Labels:                   ownerLabels(obj),
-		Timeout:                  durationOr(up.Timeout, obj.GetTimeout()),
-		Wait:                     !up.DisableWait,
-		WaitForJobs:              !up.DisableWaitForJobs,
-		DisableHooks:             up.DisableHooks,
-		DisableOpenAPIValidation: up.DisableOpenAPIValidation,
-		SkipSchemaValidation:     up.DisableSchemaValidation,
-		TakeOwnership:            !up.DisableTakeOwnership,
-		Force:                    up.Force,
-		CleanupOnFail:            up.CleanupOnFail,
-		ReuseValues:              up.PreserveValues,
+		ActionOptions: actionOptions(sc, actionSpec{
+			timeout: up.Timeout, disableWait: up.DisableWait, disableWaitForJobs: up.DisableWaitForJobs,
+			disableHooks: up.DisableHooks, disableOpenAPIValidation: up.DisableOpenAPIValidation,
+			disableSchemaValidation: up.DisableSchemaValidation, disableTakeOwnership: up.DisableTakeOwnership,
+		}),
+		Force:         up.Force,
+		CleanupOnFail: up.CleanupOnFail,
+		ReuseValues:   up.PreserveValues,
 	}
 }
 

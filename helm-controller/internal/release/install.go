@@ -10,13 +10,13 @@ import (
 	"helm.sh/helm/v3/pkg/release"
 )
 
-// InstallOptions configure Install.
-type InstallOptions struct {
+// ActionOptions are what Install and Upgrade share.
+type ActionOptions struct {
 	Chart  *chart.Chart
 	Values map[string]any
 	// PostRenderer transforms the rendered manifests before they are applied; nil for none.
 	PostRenderer postrender.PostRenderer
-	// Labels are stored on the release's records, marking its owner.
+	// Labels are stored on the new revision's record, marking its owner.
 	Labels map[string]string
 	// Timeout bounds each Kubernetes operation (hooks, waiting).
 	Timeout                  time.Duration
@@ -26,6 +26,11 @@ type InstallOptions struct {
 	SkipSchemaValidation     bool
 	// TakeOwnership adopts existing objects that no release owns.
 	TakeOwnership bool
+}
+
+// InstallOptions configure Install.
+type InstallOptions struct {
+	ActionOptions
 	// Replace reuses the name of a release whose newest revision is uninstalled or failed.
 	Replace         bool
 	SkipCRDs        bool

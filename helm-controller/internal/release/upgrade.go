@@ -2,30 +2,14 @@ package release
 
 import (
 	"context"
-	"time"
 
 	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/postrender"
 	"helm.sh/helm/v3/pkg/release"
 )
 
 // UpgradeOptions configure Upgrade.
 type UpgradeOptions struct {
-	Chart  *chart.Chart
-	Values map[string]any
-	// PostRenderer transforms the rendered manifests before they are applied; nil for none.
-	PostRenderer postrender.PostRenderer
-	// Labels are stored on the new revision's record, marking its owner.
-	Labels map[string]string
-	// Timeout bounds each Kubernetes operation (hooks, waiting).
-	Timeout                  time.Duration
-	Wait, WaitForJobs        bool
-	DisableHooks             bool
-	DisableOpenAPIValidation bool
-	SkipSchemaValidation     bool
-	// TakeOwnership adopts existing objects that no release owns.
-	TakeOwnership bool
+	ActionOptions
 	// Force replaces objects whose update fails.
 	Force bool
 	// CleanupOnFail deletes the objects a failed upgrade created.
