@@ -24,12 +24,13 @@ func TestDriftReverted(t *testing.T) {
 	secret := func(pw string) string {
 		return "apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {password: " + pw + "}\n"
 	}
-	publish(t, ns, "repo", "main@sha1:1", map[string]string{"app/cm.yaml": configMap("settings", "from-git"), "app/secret.yaml": secret("git-s3cret")})
+	extra := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {a: '1', b: '2'}\n"
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{"app/cm.yaml": configMap("settings", "from-git"), "app/secret.yaml": secret("git-s3cret"), "app/extra.yaml": extra})
 	ks := createKustomization(t, ns, "app", "./app", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
 	waitApplied(t, ks, "main@sha1:1")
 
 	// A Git change is applied, not reported as drift.
-	publish(t, ns, "repo", "main@sha1:2", map[string]string{"app/cm.yaml": configMap("settings", "from-git-2"), "app/secret.yaml": secret("git-s3cret")})
+	publish(t, ns, "repo", "main@sha1:2", map[string]string{"app/cm.yaml": configMap("settings", "from-git-2"), "app/secret.yaml": secret("git-s3cret"), "app/extra.yaml": extra})
 	waitApplied(t, ks, "main@sha1:2")
 	waitConfigMap(t, ns, "settings", "from-git-2")
 	if len(ks.Status.Drift) > 0 || len(driftEvents(t, ns)) > 0 {
@@ -53,24 +54,35 @@ func TestDriftReverted(t *testing.T) {
 	if err := env.Client.Update(ctx, &s, client.FieldOwner("kubectl-edit")); err != nil {
 		t.Fatal(err)
 	}
+	// A removed field leaves no owner behind: it is drift because the desired set is the one
+	// last applied, by a manager nobody can name.
+	var ex corev1.ConfigMap
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "extra"}, &ex); err != nil {
+		t.Fatal(err)
+	}
+	delete(ex.Data, "b")
+	if err := env.Client.Update(ctx, &ex, client.FieldOwner("kubectl-edit")); err != nil {
+		t.Fatal(err)
+	}
 	requestReconcile(t, ks)
 	waitConfigMap(t, ns, "settings", "from-git-2")
 	testenv.Eventually(t, timeout, func() error {
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ks), ks); err != nil {
 			return err
 		}
-		if len(ks.Status.Drift) != 2 {
-			return fmt.Errorf("status.drift %+v, want the ConfigMap and the Secret", ks.Status.Drift)
+		if len(ks.Status.Drift) != 3 {
+			return fmt.Errorf("status.drift %+v, want the two ConfigMaps and the Secret", ks.Status.Drift)
 		}
 		return nil
 	})
-	want := map[string]string{
-		ns + "_settings__ConfigMap": ".data.value",
-		ns + "_creds__Secret":       ".data.password",
+	want := map[string][2]string{
+		ns + "_settings__ConfigMap": {".data.value", "kubectl-edit"},
+		ns + "_creds__Secret":       {".data.password", "kubectl-edit"},
+		ns + "_extra__ConfigMap":    {".data.b", "unknown"},
 	}
 	for _, d := range ks.Status.Drift {
-		if d.Manager != "kubectl-edit" || strings.Join(d.Fields, ",") != want[d.ID] || d.DetectedAt.IsZero() {
-			t.Errorf("drift entry %+v; want fields %q by kubectl-edit", d, want[d.ID])
+		if w := want[d.ID]; strings.Join(d.Fields, ",") != w[0] || d.Manager != w[1] || d.DetectedAt.IsZero() {
+			t.Errorf("drift entry %+v; want fields %q by %s", d, w[0], w[1])
 		}
 	}
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "creds"}, &s); err != nil || string(s.Data["password"]) != "git-s3cret" {

@@ -50,7 +50,8 @@ func summarizeKustomization(sc *ksScope, o steps.Outcome) {
 // applied set update one entry, newest first, at most maxHistory entries.
 func recordHistory(obj *kustomizev1.Kustomization, sc *ksScope, o steps.Outcome, now time.Time) {
 	digest := sc.setDigest()
-	status := "Succeeded"
+	// The reason Ready has after the attempt, as the API documents.
+	status := kustomizev1.ReconciliationSucceededReason
 	if o.Kind != steps.Succeeded {
 		status = o.Reason
 	}
