@@ -19,8 +19,8 @@ import (
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
-	"weir.dev/kustomize-controller/internal/build"
 	"weir.dev/kustomize-controller/internal/decrypt"
+	"weir.dev/pkg/kustomize/build"
 	"weir.dev/pkg/steps"
 )
 
