@@ -1,0 +1,149 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+func init() { register(newTreeCmd) }
+
+// maxTreeDepth bounds how deep tree follows Kustomizations and HelmReleases inside inventories.
+const maxTreeDepth = 10
+
+func newTreeCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tree kustomization|helmrelease <name>",
+		Short: "Show the objects a Kustomization or HelmRelease manages, with their health",
+		Long: "tree prints the inventory of a Kustomization or HelmRelease as a tree, with each object's\n" +
+			"health computed by kstatus from the live object. Kustomizations and HelmReleases found in\n" +
+			"an inventory are expanded in turn, up to a depth of 10.",
+		Example: `  # What the Kustomization apps applied, and whether it is healthy
+  weir tree kustomization apps -n weir-system
+
+  # The objects of a Helm release
+  weir tree hr podinfo -n apps`,
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: completeKindThenName(g),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := findKind(args[0])
+			if err != nil {
+				return err
+			}
+			if k.Kind != "Kustomization" && k.Kind != "HelmRelease" {
+				return fmt.Errorf("tree shows a Kustomization or a HelmRelease, not a %s", k.Kind)
+			}
+			c, err := g.Client()
+			if err != nil {
+				return err
+			}
+			root, err := getObject(cmd.Context(), c, k, g.Namespace(), args[1])
+			if err != nil {
+				return err
+			}
+			t := &treePrinter{c: c, out: g.Out, seen: map[string]bool{}}
+			fmt.Fprintf(g.Out, "%s %s\n", objectRef(root), health(root))
+			return t.children(cmd.Context(), root, "", 1)
+		},
+	}
+}
+
+// treePrinter prints inventories, guarding against cycles with seen.
+type treePrinter struct {
+	c    client.Client
+	out  io.Writer
+	seen map[string]bool
+}
+
+// children prints the inventory of owner, indented by prefix, and recurses into the
+// Kustomizations and HelmReleases it holds.
+func (t *treePrinter) children(ctx context.Context, owner *unstructured.Unstructured, prefix string, depth int) error {
+	t.seen[objectRef(owner)] = true
+	entries, _, _ := unstructured.NestedSlice(owner.Object, "status", "inventory", "entries")
+	for i, e := range entries {
+		entry, _ := e.(map[string]any)
+		id, _, _ := unstructured.NestedString(entry, "id")
+		version, _, _ := unstructured.NestedString(entry, "v")
+		branch, indent := "├── ", "│   "
+		if i == len(entries)-1 {
+			branch, indent = "└── ", "    "
+		}
+		ns, name, gk, err := parseInventoryID(id)
+		if err != nil {
+			fmt.Fprintf(t.out, "%s%s%s\n", prefix, branch, err)
+			continue
+		}
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(gk.WithVersion(version))
+		ref := gk.Kind + "/" + name
+		if ns != "" {
+			ref = gk.Kind + "/" + ns + "/" + name
+		}
+		err = t.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u)
+		switch {
+		case apierrors.IsNotFound(err):
+			fmt.Fprintf(t.out, "%s%s%s NotFound\n", prefix, branch, ref)
+			continue
+		case apimeta.IsNoMatchError(err):
+			fmt.Fprintf(t.out, "%s%s%s NotFound: the cluster does not serve %s\n", prefix, branch, ref, gk.WithVersion(version))
+			continue
+		case err != nil:
+			fmt.Fprintf(t.out, "%s%s%s Unknown: %v\n", prefix, branch, ref, err)
+			continue
+		}
+		nested := kindByGVK(u.GroupVersionKind())
+		expandable := nested != nil && (nested.Kind == "Kustomization" || nested.Kind == "HelmRelease")
+		switch {
+		case expandable && t.seen[objectRef(u)]:
+			fmt.Fprintf(t.out, "%s%s%s %s (already shown above)\n", prefix, branch, ref, health(u))
+		case expandable && depth >= maxTreeDepth:
+			fmt.Fprintf(t.out, "%s%s%s %s (not expanded: deeper than %d)\n", prefix, branch, ref, health(u), maxTreeDepth)
+		default:
+			fmt.Fprintf(t.out, "%s%s%s %s\n", prefix, branch, ref, health(u))
+			if expandable {
+				if err := t.children(ctx, u, prefix+indent, depth+1); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// parseInventoryID splits an inventory id, `<namespace>_<name>_<group>_<kind>`.
+func parseInventoryID(id string) (namespace, name string, gk schema.GroupKind, err error) {
+	parts := strings.Split(id, "_")
+	if len(parts) != 4 || parts[1] == "" || parts[3] == "" {
+		return "", "", gk, fmt.Errorf("malformed inventory entry %q", id)
+	}
+	return parts[0], parts[1], schema.GroupKind{Group: parts[2], Kind: parts[3]}, nil
+}
+
+// objectRef is `<Kind>/<namespace>/<name>`, or `<Kind>/<name>` for a cluster-scoped object.
+func objectRef(u *unstructured.Unstructured) string {
+	if u.GetNamespace() == "" {
+		return u.GetKind() + "/" + u.GetName()
+	}
+	return u.GetKind() + "/" + u.GetNamespace() + "/" + u.GetName()
+}
+
+// health is the kstatus status of the live object, with its message when it is not Current.
+func health(u *unstructured.Unstructured) string {
+	res, err := status.Compute(u)
+	if err != nil {
+		return "Unknown: " + err.Error()
+	}
+	if res.Status == status.CurrentStatus || res.Message == "" {
+		return res.Status.String()
+	}
+	return res.Status.String() + ": " + shorten(res.Message, 80)
+}
