@@ -22,13 +22,17 @@ KUBE_LDFLAGS := -s -w \
 
 CONTROLLER_GEN := $(BIN)/controller-gen
 TESTBIN := $(BIN)/kube-apiserver $(BIN)/etcd
+# What `make run` adds to the test control plane so that it behaves like a cluster: namespaces
+# terminate, Pods are scheduled onto a simulated node (kwok) and Deployments become Available.
+LOCALBIN := $(BIN)/kube-controller-manager $(BIN)/kube-scheduler $(BIN)/kwok
+KWOK_VERSION := v0.8.0
 
 # envtest finds etcd and kube-apiserver here; pkg/testenv reads it too.
 export KUBEBUILDER_ASSETS := $(BIN)
 
 GO_TEST_FLAGS ?= -count=1 -timeout=20m
 
-.PHONY: all build generate test verify testbin tidy fmt vet clean
+.PHONY: all build run generate test verify testbin tidy fmt vet clean
 
 all: build
 
@@ -39,6 +43,11 @@ build-weir:
 		-ldflags "-X weir.dev/cli/internal/cmd.version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o $(BIN)/weir .
 build-%:
 	cd $* && CGO_ENABLED=0 go build -trimpath -o $(BIN)/$* .
+
+## run: bin/weir, then `weir local up`: Weir and its demo on a local control plane until Ctrl-C
+## (RUN_ARGS adds flags, e.g. make run RUN_ARGS="--keep --no-demo")
+run: build-weir testbin $(LOCALBIN)
+	$(BIN)/weir local up $(RUN_ARGS)
 
 ## generate: deepcopy, CRDs (deploy/crds) and RBAC (deploy/<controller>/role.yaml) from markers,
 ## then the manifests `weir install` embeds (cli/internal/install/manifests.yaml) from deploy/
@@ -77,6 +86,19 @@ testbin: $(TESTBIN)
 
 $(BIN)/kube-apiserver: tools/kube/go.mod
 	cd tools/kube && $(TOOL_GO) build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/kube-apiserver
+
+$(BIN)/kube-controller-manager $(BIN)/kube-scheduler: tools/kube/go.mod
+	cd tools/kube && $(TOOL_GO) build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/$(notdir $@)
+
+# kwok has its own dependency graph (k8s.io/* v0.36): installed at its version, outside go.work.
+# Its stages (node Ready with a lease; Pods Ready, complete, deleted: kwokctl's "fast" profile)
+# are assembled next to it from kwok's own module source, so none of its files live here.
+KWOK_STAGES := node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
+	pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete
+$(BIN)/kwok:
+	GOBIN=$(BIN) $(TOOL_GO) install -trimpath -ldflags "-s -w" sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION)
+	dir=$$($(TOOL_GO) mod download -json sigs.k8s.io/kwok@$(KWOK_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p') && \
+		for s in $(KWOK_STAGES); do echo '---'; cat "$$dir/kustomize/stage/$$s.yaml"; done > $(BIN)/kwok-stages.yaml
 
 $(BIN)/etcd: tools/etcd/go.mod
 	cd tools/etcd && $(TOOL_GO) build -trimpath -ldflags "-s -w" -o $@ go.etcd.io/etcd/server/v3

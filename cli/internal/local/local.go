@@ -1,0 +1,245 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// Options configure Up.
+type Options struct {
+	// Dir holds the kubeconfig, the controllers' logs, the artifacts, the demo's Git
+	// repositories and the pid file. Up creates it; Stop removes it unless Keep.
+	// Empty means DefaultDir().
+	Dir string
+	// Keep leaves Dir in place after Stop.
+	Keep bool
+	// Demo starts the demo: a Git server, its sample repository and the objects applying it.
+	Demo bool
+	// RepoRoot is the Weir checkout the controllers, CRDs and control plane come from; empty
+	// means the nearest directory holding go.work at or above the working directory.
+	RepoRoot string
+	// Out receives progress lines and the demo's notifications; nil discards them.
+	Out io.Writer
+}
+
+// DefaultDir is the directory `weir local up` and `weir local down` use without --dir.
+func DefaultDir() string { return filepath.Join(os.TempDir(), "weir-local") }
+
+// Env is a running local Weir.
+type Env struct {
+	// Dir is Options.Dir, resolved.
+	Dir string
+	// KubeconfigPath is an administrator's kubeconfig for the API server.
+	KubeconfigPath string
+	// APIServer is the API server's URL.
+	APIServer string
+	// Controllers are the four controller processes, in start order.
+	Controllers []*Controller
+	// HasNode is true when kwok simulates a node: Pods run and Deployments become Available.
+	HasNode bool
+	// Demo is the running demo; nil without Options.Demo.
+	Demo *Demo
+	// Client reaches the API server as an administrator.
+	Client client.Client
+
+	opts         Options
+	receiverAddr string
+	// cluster are kube-controller-manager, kube-scheduler and kwok, those bin/ has.
+	cluster  []*Controller
+	out      io.Writer
+	outMu    sync.Mutex
+	env      *envtest.Environment
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Up starts a local Weir and returns once every controller is ready and, with the demo, the
+// demo's Kustomizations have applied the sample repository. On failure it stops whatever it
+// started. Cancelling ctx aborts the start; it does not stop a running Env.
+func Up(ctx context.Context, opts Options) (*Env, error) {
+	if opts.Dir == "" {
+		opts.Dir = DefaultDir()
+	}
+	if opts.RepoRoot == "" {
+		if wd, err := os.Getwd(); err == nil {
+			opts.RepoRoot = FindRepoRoot(wd)
+		}
+	}
+	if opts.RepoRoot == "" {
+		return nil, errors.New("weir local runs from a Weir checkout (it builds the controllers and reads deploy/crds): no go.work at or above the working directory")
+	}
+	e := &Env{Dir: opts.Dir, opts: opts, out: opts.Out}
+	if e.out == nil {
+		e.out = io.Discard
+	}
+	if err := claimDir(opts.Dir); err != nil {
+		return nil, err
+	}
+	if err := e.up(ctx); err != nil {
+		return nil, errors.Join(err, e.Stop())
+	}
+	return e, nil
+}
+
+func (e *Env) up(ctx context.Context) error {
+	start := time.Now()
+	e.printf("Starting Weir locally in %s\n", e.Dir)
+
+	assets, err := testbin(ctx, e.opts.RepoRoot, func(format string, args ...any) { e.printf("  … "+format+"\n", args...) })
+	if err != nil {
+		return err
+	}
+	// The API server starts while the controllers build: it needs little CPU.
+	var bins map[string]string
+	built := make(chan error, 1)
+	go func() {
+		t := time.Now()
+		e.printf("  … building the four controllers from %s\n", e.opts.RepoRoot)
+		var err error
+		if bins, err = buildControllers(ctx, e.opts.RepoRoot); err == nil {
+			e.printf("  ✓ controllers built (%s)\n", since(t))
+		}
+		built <- err
+	}()
+	err = e.startControlPlane(ctx, assets)
+	if err == nil {
+		err = e.startClusterComponents(ctx, assets)
+	}
+	if err = errors.Join(err, <-built); err != nil {
+		return err
+	}
+	if err := e.startControllers(ctx, bins); err != nil {
+		return err
+	}
+	if e.opts.Demo {
+		if err := e.startDemo(ctx); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	e.printf("  ✓ Weir is up (%s)\n\n", since(start))
+	return nil
+}
+
+// startControllers starts the four controllers wired to each other on 127.0.0.1 and waits
+// until each answers /readyz.
+func (e *Env) startControllers(ctx context.Context, bins map[string]string) error {
+	addrs := map[string]string{}
+	for _, name := range []string{"storage", "events", "receiver"} {
+		a, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		addrs[name] = a
+	}
+	eventsURL := "http://" + addrs["events"] + "/"
+	e.receiverAddr = addrs["receiver"]
+	own := map[string]struct {
+		serves string
+		args   []string
+	}{
+		"source-controller": {"artifacts http://" + addrs["storage"], []string{
+			"--storage-path=" + filepath.Join(e.Dir, "artifacts"),
+			"--storage-addr=" + addrs["storage"], "--storage-adv-addr=" + addrs["storage"],
+			"--events-addr=" + eventsURL,
+		}},
+		"kustomize-controller": {"", []string{"--artifact-host=" + addrs["storage"], "--events-addr=" + eventsURL}},
+		"helm-controller":      {"", []string{"--artifact-host=" + addrs["storage"], "--events-addr=" + eventsURL}},
+		"notification-controller": {"events http://" + addrs["events"] + ", receiver http://" + addrs["receiver"], []string{
+			"--events-listen-addr=" + addrs["events"], "--receiver-addr=" + addrs["receiver"],
+		}},
+	}
+	for _, name := range controllerNames {
+		health, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		metrics, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		c := &Controller{Name: name, HealthAddr: health, MetricsAddr: metrics, Serves: own[name].serves,
+			LogPath: filepath.Join(e.Dir, name+".log")}
+		args := append([]string{
+			"--kubeconfig=" + e.KubeconfigPath,
+			"--health-addr=" + health, "--metrics-addr=" + metrics,
+			"--log-encoding=console",
+		}, own[name].args...)
+		if err := c.start(bins[name], args, e.exited); err != nil {
+			return err
+		}
+		e.Controllers = append(e.Controllers, c)
+	}
+	errs := make(chan error, len(e.Controllers))
+	start := time.Now()
+	for _, c := range e.Controllers {
+		go func() {
+			err := c.waitReady(ctx, 2*time.Minute)
+			if err == nil {
+				e.printf("  ✓ %s ready (%s)\n", c.Name, since(start))
+			}
+			errs <- err
+		}()
+	}
+	var all []error
+	for range e.Controllers {
+		all = append(all, <-errs)
+	}
+	return errors.Join(all...)
+}
+
+// exited reports a controller that ended while it should be running.
+func (e *Env) exited(c *Controller, err error) {
+	e.printf("! %s exited unexpectedly (%v); see %s\n", c.Name, err, c.LogPath)
+}
+
+// Stop stops every process Up started: the controllers first, then kwok, kube-scheduler and
+// kube-controller-manager, the demo's servers, the API server and etcd; it removes Dir unless Options.Keep. It is safe to call more than once.
+func (e *Env) Stop() error {
+	e.stopOnce.Do(func() {
+		var errs []error
+		var wg sync.WaitGroup
+		errc := make(chan error, len(e.Controllers))
+		for _, c := range e.Controllers {
+			wg.Add(1)
+			go func() { defer wg.Done(); errc <- c.stop(30 * time.Second) }()
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			errs = append(errs, err)
+		}
+		for i := len(e.cluster) - 1; i >= 0; i-- {
+			errs = append(errs, e.cluster[i].stop(10*time.Second))
+		}
+		if e.Demo != nil {
+			e.Demo.close()
+		}
+		if e.env != nil {
+			errs = append(errs, e.env.Stop())
+		}
+		_ = os.Remove(pidFile(e.Dir))
+		if !e.opts.Keep {
+			errs = append(errs, os.RemoveAll(e.Dir))
+		}
+		e.stopErr = errors.Join(errs...)
+	})
+	return e.stopErr
+}
+
+// printf writes a progress line to Options.Out.
+func (e *Env) printf(format string, args ...any) {
+	e.outMu.Lock()
+	defer e.outMu.Unlock()
+	fmt.Fprintf(e.out, format, args...)
+}
+
+func since(t time.Time) string { return time.Since(t).Round(100 * time.Millisecond).String() }
