@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"weir.dev/pkg/freeport"
 )
 
 // kwokNode is the name of the simulated node.
@@ -62,7 +64,7 @@ func (e *Env) startClusterComponents(ctx context.Context, assets string) error {
 			}
 		}
 		start := time.Now()
-		addr, err := freeAddr()
+		addr, err := freeport.Addr()
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,8 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"weir.dev/pkg/freeport"
 )
 
 // Options configure Up.
@@ -134,7 +136,7 @@ func (e *Env) up(ctx context.Context) error {
 func (e *Env) startControllers(ctx context.Context, bins map[string]string) error {
 	addrs := map[string]string{}
 	for _, name := range []string{"storage", "events", "receiver"} {
-		a, err := freeAddr()
+		a, err := freeport.Addr()
 		if err != nil {
 			return err
 		}
@@ -158,11 +160,11 @@ func (e *Env) startControllers(ctx context.Context, bins map[string]string) erro
 		}},
 	}
 	for _, name := range controllerNames {
-		health, err := freeAddr()
+		health, err := freeport.Addr()
 		if err != nil {
 			return err
 		}
-		metrics, err := freeAddr()
+		metrics, err := freeport.Addr()
 		if err != nil {
 			return err
 		}

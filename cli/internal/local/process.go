@@ -3,8 +3,6 @@ package local
 import (
 	"context"
 	"fmt"
-	mathrand "math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -122,35 +120,4 @@ func logTail(path string, n int) string {
 	}
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	return "    " + strings.Join(lines[max(0, len(lines)-n):], "\n    ")
-}
-
-// freeAddr returns a 127.0.0.1 address whose port was free a moment ago. The port lies below
-// the kernel's ephemeral range, so no outgoing connection takes it before its process listens
-// on it (with a port from Listen(":0") that happens while the control plane starts).
-func freeAddr() (string, error) {
-	low := ephemeralLow()
-	for range 100 {
-		port := 10000 + mathrand.IntN(low-10000)
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		addr := l.Addr().String()
-		l.Close()
-		return addr, nil
-	}
-	return "", fmt.Errorf("no free port on 127.0.0.1 between 10000 and %d", low)
-}
-
-// ephemeralLow is the first port of the kernel's ephemeral range (Linux's default: 32768).
-func ephemeralLow() int {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 32768
-	}
-	var lo, hi int
-	if n, _ := fmt.Sscan(string(b), &lo, &hi); n != 2 || lo <= 11000 {
-		return 32768
-	}
-	return lo
 }
