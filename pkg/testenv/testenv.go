@@ -12,20 +12,14 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/rand"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	helmv1 "weir.dev/api/helm/v1"
-	kustomizev1 "weir.dev/api/kustomize/v1"
-	notificationv1 "weir.dev/api/notification/v1"
-	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/scheme"
 )
 
 // Environment is a running test control plane.
@@ -46,16 +40,7 @@ type Environment struct {
 }
 
 // NewScheme returns a scheme with the built-in kinds, apiextensions and every Weir kind.
-func NewScheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(s))
-	utilruntime.Must(apiextensionsv1.AddToScheme(s))
-	utilruntime.Must(sourcev1.AddToScheme(s))
-	utilruntime.Must(kustomizev1.AddToScheme(s))
-	utilruntime.Must(helmv1.AddToScheme(s))
-	utilruntime.Must(notificationv1.AddToScheme(s))
-	return s
-}
+func NewScheme() *runtime.Scheme { return scheme.New() }
 
 // Start starts etcd and kube-apiserver from bin/ (or $KUBEBUILDER_ASSETS) and installs the CRDs
 // in deploy/crds. Stop it with Stop.

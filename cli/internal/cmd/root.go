@@ -8,18 +8,12 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	helmv1 "weir.dev/api/helm/v1"
-	kustomizev1 "weir.dev/api/kustomize/v1"
-	notificationv1 "weir.dev/api/notification/v1"
-	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/scheme"
 )
 
 // Globals are the flags every command shares.
@@ -118,13 +112,4 @@ func (g *Globals) Namespace() string {
 }
 
 // Scheme knows the built-in kinds, apiextensions and every Weir kind.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(s))
-	utilruntime.Must(apiextensionsv1.AddToScheme(s))
-	utilruntime.Must(sourcev1.AddToScheme(s))
-	utilruntime.Must(kustomizev1.AddToScheme(s))
-	utilruntime.Must(helmv1.AddToScheme(s))
-	utilruntime.Must(notificationv1.AddToScheme(s))
-	return s
-}
+func Scheme() *runtime.Scheme { return scheme.New() }

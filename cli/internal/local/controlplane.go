@@ -12,35 +12,19 @@ import (
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	helmv1 "weir.dev/api/helm/v1"
-	kustomizev1 "weir.dev/api/kustomize/v1"
-	notificationv1 "weir.dev/api/notification/v1"
-	sourcev1 "weir.dev/api/source/v1"
+	weirscheme "weir.dev/pkg/scheme"
 )
-
-func newScheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(s))
-	utilruntime.Must(sourcev1.AddToScheme(s))
-	utilruntime.Must(kustomizev1.AddToScheme(s))
-	utilruntime.Must(helmv1.AddToScheme(s))
-	utilruntime.Must(notificationv1.AddToScheme(s))
-	return s
-}
 
 // startControlPlane starts etcd and kube-apiserver from assets, installs the CRDs of
 // deploy/crds, waits until they are served and writes the kubeconfig into Dir.
 func (e *Env) startControlPlane(ctx context.Context, assets string) error {
 	start := time.Now()
 	crds := filepath.Join(e.opts.RepoRoot, "deploy", "crds")
-	scheme := newScheme()
+	scheme := weirscheme.New()
 	e.env = &envtest.Environment{
 		CRDDirectoryPaths:     []string{crds},
 		ErrorIfCRDPathMissing: true,

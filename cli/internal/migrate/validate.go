@@ -12,19 +12,13 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	sigsjson "sigs.k8s.io/json"
 
-	helmv1 "weir.dev/api/helm/v1"
-	kustomizev1 "weir.dev/api/kustomize/v1"
-	notificationv1 "weir.dev/api/notification/v1"
-	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/scheme"
 )
 
 // weirKinds knows Weir's kinds, the types of its CRDs.
 var weirKinds = func() *runtime.Scheme {
 	s := runtime.NewScheme()
-	utilruntime.Must(sourcev1.AddToScheme(s))
-	utilruntime.Must(kustomizev1.AddToScheme(s))
-	utilruntime.Must(helmv1.AddToScheme(s))
-	utilruntime.Must(notificationv1.AddToScheme(s))
+	utilruntime.Must(scheme.AddWeir(s))
 	return s
 }()
 
