@@ -42,7 +42,8 @@ func (w *syncWriter) String() string {
 func TestUpRunsTheDemoAndStopLeavesNothing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "local")
 	out := &syncWriter{}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// Generous: on a cold machine Up builds the four controllers first.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	start := time.Now()
 	env, err := Up(ctx, Options{Dir: dir, Demo: true, Out: out})
