@@ -51,7 +51,7 @@ func FreePort(t testing.TB) int {
 // Process is a controller binary started by StartProcess.
 type Process struct {
 	cmd    *exec.Cmd
-	output syncBuffer
+	output SyncBuffer
 	done   chan struct{}
 	err    error
 }
@@ -133,18 +133,19 @@ func (p *Process) ExitCode() int {
 	}
 }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe to read while another goroutine or a process writes it.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -121,29 +120,11 @@ func TestGetErrors(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe to read while a command writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestGetWatch(t *testing.T) {
 	ns := env.Namespace(t)
 	create(t, gitRepository(ns, "app", ready(metav1.ConditionUnknown, meta.ProgressingReason, "cloning"), ""))
 
-	var out, errOut syncBuffer
+	var out, errOut testenv.SyncBuffer
 	root := NewRoot(&out, &errOut)
 	root.SetArgs([]string{"--kubeconfig", env.KubeconfigPath, "get", "gitrepo", "-n", ns, "--watch"})
 	ctx, cancel := context.WithCancel(context.Background())
