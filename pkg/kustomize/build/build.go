@@ -28,8 +28,13 @@ type Options struct {
 	// Client reads postBuild.substituteFrom ConfigMaps and Secrets; nil skips them.
 	Client client.Client
 	// Decrypter, when set, decrypts SOPS-encrypted generator files before the build and
-	// SOPS-encrypted objects after it, before substitution.
+	// SOPS-encrypted objects after it, before substitution. It writes the decrypted files into
+	// the root, so a root built with a Decrypter must be the build's own.
 	Decrypter Decrypter
+	// Guarded says the caller has already checked root with Guard.
+	Guarded bool
+	// Trace, when set, records what the build read (see Trace).
+	Trace *Trace
 }
 
 // Decrypter decrypts SOPS-encrypted content of a build.
@@ -49,26 +54,27 @@ type Error struct {
 func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
-// Build builds ks's spec.path inside root (an extracted artifact, which it may modify: it
-// writes the generated kustomization.yaml there) and returns the objects.
+// Build builds ks's spec.path inside root (an extracted artifact, which it never modifies) and
+// returns the objects.
 func Build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts Options) ([]*unstructured.Unstructured, error) {
-	path := filepath.Clean(strings.TrimPrefix(ks.Spec.Path, "./"))
-	dir, err := securePath(root, path)
+	dir, err := securePath(root, cleanPath(ks.Spec.Path))
 	if err != nil {
 		return nil, &Error{kustomizev1.BuildFailedReason, err}
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, &Error{kustomizev1.BuildFailedReason, fmt.Errorf("spec.path '%s' is not a directory in the source", ks.Spec.Path)}
 	}
-	if err := guardManifests(root); err != nil {
-		return nil, &Error{kustomizev1.BuildFailedReason, err}
+	if !opts.Guarded {
+		if err := Guard(root); err != nil {
+			return nil, &Error{kustomizev1.BuildFailedReason, err}
+		}
 	}
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ks)
+	spec, err := asUnstructured(ks)
 	if err != nil {
 		return nil, err
 	}
-	spec := unstructured.Unstructured{Object: u}
-	if _, err := kustomize.NewGenerator(root, spec).WriteFile(dir); err != nil {
+	manifest, kfile, err := generate(root, dir, spec)
+	if err != nil {
 		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, fmt.Errorf("generating kustomization.yaml: %w", err))}
 	}
 	if opts.Decrypter != nil {
@@ -76,16 +82,28 @@ func Build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 			return nil, &Error{kustomizev1.DecryptionFailedReason, relativize(root, err)}
 		}
 	}
-	resMap, err := kustomize.SecureBuild(root, dir, opts.AllowRemoteBases)
+	fs, err := newFS(root, opts.AllowRemoteBases, kfile, manifest)
+	if err != nil {
+		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, err)}
+	}
+	tfs := &tracingFS{FileSystem: fs, roots: rootsOf(root), trace: opts.Trace}
+	if opts.Trace != nil {
+		opts.Trace.start(tfs.manifestSum(kfile, manifest))
+		if opts.Decrypter != nil {
+			opts.Trace.replayable = false
+		}
+	}
+	resMap, err := runKustomize(tfs, dir)
 	if err != nil {
 		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, err)}
 	}
 
-	var vars *unstructured.Unstructured
-	if pb := ks.Spec.PostBuild; pb != nil && (len(pb.Substitute) > 0 || len(pb.SubstituteFrom) > 0) {
-		if vars, err = loadVariables(ctx, opts.Client, spec); err != nil {
-			return nil, &Error{kustomizev1.PostBuildFailedReason, err}
-		}
+	vars, err := variables(ctx, opts.Client, ks, spec)
+	if err != nil {
+		return nil, &Error{kustomizev1.PostBuildFailedReason, err}
+	}
+	if opts.Trace != nil {
+		opts.Trace.input = inputSum(ks, vars)
 	}
 	objects := make([]*unstructured.Unstructured, 0, resMap.Size())
 	for _, res := range resMap.Resources() {
@@ -116,6 +134,32 @@ func Build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 		objects = append(objects, obj)
 	}
 	return objects, nil
+}
+
+// cleanPath is spec.path as a path relative to the source root.
+func cleanPath(p string) string { return filepath.Clean(strings.TrimPrefix(p, "./")) }
+
+// asUnstructured is ks as the generator and the substitution read it.
+func asUnstructured(ks *kustomizev1.Kustomization) (unstructured.Unstructured, error) {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ks)
+	return unstructured.Unstructured{Object: u}, err
+}
+
+// generate returns the kustomization.yaml the build of dir uses and its path: the one in dir
+// (or a listing of dir's manifests when there is none) with the spec's overlays added.
+func generate(root, dir string, spec unstructured.Unstructured) ([]byte, string, error) {
+	manifest, kfile, _, err := kustomize.NewGenerator(root, spec).GenerateManifest(dir)
+	return manifest, kfile, err
+}
+
+// variables returns the postBuild variables (substitute and substituteFrom, read with c) as a
+// copy of spec, nil when ks substitutes nothing.
+func variables(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, spec unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	pb := ks.Spec.PostBuild
+	if pb == nil || (len(pb.Substitute) == 0 && len(pb.SubstituteFrom) == 0) {
+		return nil, nil
+	}
+	return loadVariables(ctx, c, spec)
 }
 
 // decryptResource decrypts res in place when it is a SOPS document (it has a top-level sops

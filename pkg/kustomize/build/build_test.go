@@ -14,7 +14,7 @@ import (
 	"weir.dev/api/meta"
 )
 
-func tree(t *testing.T, files map[string]string) string {
+func tree(t testing.TB, files map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
 	for name, content := range files {

@@ -22,10 +22,10 @@ const (
 	maxManifestFiles = 50_000
 )
 
-// guardManifests refuses, before kustomize reads them, the files that would make a build
+// Guard refuses, before kustomize reads them, the files that would make a build
 // unbounded: YAML alias bombs ("billion laughs"), which kustomize expands in full, and files
 // or trees beyond the limits. Errors name the file by its path in the source.
-func guardManifests(root string) error {
+func Guard(root string) error {
 	count := 0
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
