@@ -24,7 +24,7 @@ func configMap(name, value string) string {
 
 // createKustomization creates a Kustomization of GitRepository "repo" at path, pruning, with a
 // 10m interval and a 1s retry interval, changed by mutate.
-func createKustomization(t *testing.T, ns, name, path string, mutate func(*kustomizev1.Kustomization)) *kustomizev1.Kustomization {
+func createKustomization(t testing.TB, ns, name, path string, mutate func(*kustomizev1.Kustomization)) *kustomizev1.Kustomization {
 	t.Helper()
 	ks := &kustomizev1.Kustomization{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -47,7 +47,7 @@ func createKustomization(t *testing.T, ns, name, path string, mutate func(*kusto
 }
 
 // waitApplied waits until ks is Ready having applied revision.
-func waitApplied(t *testing.T, ks *kustomizev1.Kustomization, revision string) {
+func waitApplied(t testing.TB, ks *kustomizev1.Kustomization, revision string) {
 	t.Helper()
 	testenv.Eventually(t, timeout, func() error {
 		if err := env.ObjectIn(ks, meta.ReadyCondition, metav1.ConditionTrue, "", revision)(); err != nil {

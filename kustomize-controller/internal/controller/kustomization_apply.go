@@ -37,6 +37,21 @@ const (
 // reconcileBuild builds the objects from the artifact. It sets BuildFailed.
 func (r *KustomizationReconciler) reconcileBuild(ctx context.Context, sc *ksScope) error {
 	opts := build.Options{AllowRemoteBases: !r.NoRemoteBases, Client: r.SecretReader}
+	if sc.tree != nil {
+		if err := sc.tree.CheckErr; err != nil {
+			err = fmt.Errorf("revision %s: %w", sc.artifact.Revision, err)
+			conditions.MarkTrue(sc.obj, kustomizev1.BuildFailedCondition, kustomizev1.BuildFailedReason, "%s", err)
+			return steps.Failed(kustomizev1.BuildFailedReason, err)
+		}
+		opts.Guarded = true
+	}
+	if r.unchanged(ctx, sc, opts) {
+		sc.skipped = true
+		r.skips.Add(1)
+		conditions.Delete(sc.obj, kustomizev1.BuildFailedCondition)
+		return nil
+	}
+	opts.Trace = &build.Trace{}
 	if sc.obj.Spec.Decryption != nil {
 		d, err := r.decrypter(ctx, sc.obj)
 		if err != nil {
@@ -57,7 +72,7 @@ func (r *KustomizationReconciler) reconcileBuild(ctx context.Context, sc *ksScop
 		return steps.Failed(reason, err)
 	}
 	conditions.Delete(sc.obj, kustomizev1.BuildFailedCondition)
-	sc.objects = objects
+	sc.objects, sc.trace = objects, opts.Trace
 	return nil
 }
 
@@ -89,6 +104,9 @@ func (r *KustomizationReconciler) decrypter(ctx context.Context, obj *kustomizev
 // objects of the old one no longer built. It sets ApplyFailed.
 func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScope) error {
 	obj := sc.obj
+	if sc.skipped {
+		return nil
+	}
 	applyFailed := func(reason string, err error) error {
 		conditions.MarkTrue(obj, kustomizev1.ApplyFailedCondition, reason, "%s", err)
 		return steps.Failed(reason, err)
@@ -104,7 +122,7 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 	if err != nil {
 		return err
 	}
-	sc.manager = manager
+	sc.manager, sc.observed = manager, observed
 	sc.manager.SetOwnerLabels(sc.objects, obj.Name, obj.Namespace)
 	h := obj.Status.History
 	sameSet := len(h) > 0 && h[0].LastReconciledStatus == kustomizev1.ReconciliationSucceededReason && h[0].Digest == sc.setDigest()
@@ -184,6 +202,14 @@ func (r *KustomizationReconciler) reconcileHealth(ctx context.Context, sc *ksSco
 	obj := sc.obj
 	var set object.ObjMetadataSet
 	switch {
+	case obj.Spec.Wait && sc.skipped:
+		for _, e := range obj.Status.Inventory.Entries {
+			id, err := object.ParseObjMetadata(e.ID)
+			if err != nil {
+				return fmt.Errorf("status.inventory entry %q: %w", e.ID, err)
+			}
+			set = append(set, id)
+		}
 	case obj.Spec.Wait:
 		set = sc.changeSet.ToObjMetadataSet()
 	case len(obj.Spec.HealthChecks) > 0:
@@ -201,6 +227,13 @@ func (r *KustomizationReconciler) reconcileHealth(ctx context.Context, sc *ksSco
 		conditions.Delete(obj, kustomizev1.HealthyCondition)
 		conditions.Delete(obj, kustomizev1.HealthCheckFailedCondition)
 		return nil
+	}
+	if sc.manager == nil {
+		manager, _, err := r.resourceManager(ctx, obj)
+		if err != nil {
+			return err
+		}
+		sc.manager = manager
 	}
 	err := sc.manager.WaitForSet(set, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: obj.GetTimeout()})
 	if err != nil {

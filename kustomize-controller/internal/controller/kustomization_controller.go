@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"fmt"
+	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/fluxcd/pkg/runtime/events"
@@ -12,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
@@ -20,6 +23,7 @@ import (
 	"weir.dev/pkg/artifact"
 	"weir.dev/pkg/dependency"
 	"weir.dev/pkg/identity"
+	"weir.dev/pkg/kustomize/build"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
 )
@@ -38,6 +42,9 @@ type KustomizationReconciler struct {
 	ControllerName string
 	// Fetcher downloads artifacts; its AllowedHost is source-controller's advertised address.
 	Fetcher *artifact.Fetcher
+	// Artifacts shares extracted artifacts between Kustomizations; SetupWithManager makes one
+	// over Fetcher, in a temporary directory it removes at shutdown, when it is nil.
+	Artifacts *artifact.Cache
 	// NoCrossNamespaceRefs refuses sources and dependencies in other namespaces.
 	NoCrossNamespaceRefs bool
 	// NoRemoteBases refuses remote kustomize bases.
@@ -49,11 +56,28 @@ type KustomizationReconciler struct {
 	Identities *identity.Resolver
 	// DependencyRequeue is how long to wait for a source or dependency that is not ready.
 	DependencyRequeue time.Duration
+
+	applied appliedStates
+	// skips counts the runs that skipped the build and the apply.
+	skips atomic.Int64
 }
 
 // SetupWithManager registers the reconciler: its own objects, the sources they use (a new
 // artifact triggers them at once) and their dependencies (becoming Ready triggers dependents).
 func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, concurrent int) error {
+	if r.Artifacts == nil {
+		dir, err := os.MkdirTemp("", "weir-artifacts-")
+		if err != nil {
+			return err
+		}
+		r.Artifacts = &artifact.Cache{Fetcher: r.Fetcher, Dir: dir, Check: build.Guard}
+		if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+			<-ctx.Done()
+			return os.RemoveAll(dir)
+		})); err != nil {
+			return err
+		}
+	}
 	indexer := mgr.GetFieldIndexer()
 	if err := indexer.IndexField(ctx, &kustomizev1.Kustomization{}, sourceIndex, func(o client.Object) []string {
 		ks := o.(*kustomizev1.Kustomization)
@@ -133,6 +157,7 @@ func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		},
 		Summarize: func(outcome steps.Outcome) {
 			summarizeKustomization(sc, outcome)
+			r.remember(sc, outcome)
 			steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
 			if msg := changeMessage(sc); outcome.Kind == steps.Succeeded && msg != "" {
 				r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeNormal, kustomizev1.ReconciliationSucceededReason, steps.ActionReconcile, "%s", msg)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fluxcd/pkg/ssa"
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
@@ -18,6 +19,7 @@ import (
 // WaitForTermination deletes them and waits until they are gone. Only objects whose ownership
 // labels still name this Kustomization are deleted.
 func (r *KustomizationReconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization) error {
+	r.applied.forget(client.ObjectKeyFromObject(obj))
 	policy := obj.GetDeletionPolicy()
 	remove := policy == kustomizev1.DeletionPolicyDelete || policy == kustomizev1.DeletionPolicyWaitForTermination ||
 		(policy == kustomizev1.DeletionPolicyMirrorPrune && obj.Spec.Prune)

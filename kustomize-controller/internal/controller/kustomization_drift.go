@@ -36,12 +36,14 @@ const (
 // unknownManager names the writer of a drifted field no manager owns any more (it was removed).
 const unknownManager = "unknown"
 
-// observingClient remembers the objects read while observing is on.
+// observingClient remembers the objects read while observing is on, and the resourceVersion
+// each had after the last read or write (for skipping unchanged reconciles).
 type observingClient struct {
 	client.Client
-	mu    sync.Mutex
-	on    bool
-	reads map[object.ObjMetadata]*unstructured.Unstructured
+	mu       sync.Mutex
+	on       bool
+	reads    map[object.ObjMetadata]*unstructured.Unstructured
+	versions map[object.ObjMetadata]string
 }
 
 func (c *observingClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
@@ -52,11 +54,48 @@ func (c *observingClient) Get(ctx context.Context, key client.ObjectKey, obj cli
 			if c.reads == nil {
 				c.reads = map[object.ObjMetadata]*unstructured.Unstructured{}
 			}
-			c.reads[object.UnstructuredToObjMetadata(u)] = u.DeepCopy()
+			id := object.UnstructuredToObjMetadata(u)
+			c.reads[id] = u.DeepCopy()
+			c.setVersion(id, u.GetResourceVersion())
 		}
 		c.mu.Unlock()
 	}
 	return err
+}
+
+// Patch records the resourceVersion a write left the object with; a dry run writes nothing.
+func (c *observingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	err := c.Client.Patch(ctx, obj, patch, opts...)
+	u, ok := obj.(*unstructured.Unstructured)
+	if err != nil || !ok {
+		return err
+	}
+	po := &client.PatchOptions{}
+	po.ApplyOptions(opts)
+	if len(po.DryRun) > 0 {
+		return nil
+	}
+	c.mu.Lock()
+	if c.on {
+		c.setVersion(object.UnstructuredToObjMetadata(u), u.GetResourceVersion())
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// setVersion records id's resourceVersion; c.mu is held.
+func (c *observingClient) setVersion(id object.ObjMetadata, v string) {
+	if c.versions == nil {
+		c.versions = map[object.ObjMetadata]string{}
+	}
+	c.versions[id] = v
+}
+
+// version is id's resourceVersion after the last read or write observed, "" when none was.
+func (c *observingClient) version(id object.ObjMetadata) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.versions[id]
 }
 
 // observe turns remembering on or off; turning it on forgets what was read before.
@@ -65,7 +104,7 @@ func (c *observingClient) observe(on bool) {
 	defer c.mu.Unlock()
 	c.on = on
 	if on {
-		c.reads = nil
+		c.reads, c.versions = nil, nil
 	}
 }
 

@@ -42,8 +42,14 @@ func (r *KustomizationReconciler) resourceManager(ctx context.Context, obj *kust
 	}
 	poller := polling.NewStatusPoller(cluster.Client, cluster.Mapper, polling.Options{CustomStatusReaders: readers})
 	observed := &observingClient{Client: cluster.Client}
-	return ssa.NewResourceManager(observed, poller, ssa.Owner{Field: r.ControllerName, Group: OwnerGroup}), observed, nil
+	manager := ssa.NewResourceManager(observed, poller, ssa.Owner{Field: r.ControllerName, Group: OwnerGroup})
+	manager.SetConcurrency(applyConcurrency)
+	return manager, observed, nil
 }
+
+// applyConcurrency is how many objects of one Kustomization are read and dry-run at once
+// (the applies that follow go one by one).
+const applyConcurrency = 8
 
 // celStatusReader compiles spec.healthCheckExprs; an expression that does not compile stalls
 // the Kustomization, naming it.

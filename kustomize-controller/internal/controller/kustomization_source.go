@@ -17,7 +17,9 @@ import (
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/artifact"
 	"weir.dev/pkg/dependency"
+	"weir.dev/pkg/kustomize/build"
 	"weir.dev/pkg/steps"
 )
 
@@ -28,21 +30,29 @@ type ksScope struct {
 
 	artifact *meta.Artifact // reconcileSource: the source's artifact
 
-	dir string // reconcileArtifact: the extracted artifact, removed by cleanup
+	dir        string         // reconcileArtifact: the extracted artifact, read-only when shared
+	tree       *artifact.Tree // reconcileArtifact: the shared extraction dir belongs to, released by cleanup
+	privateDir bool           // reconcileArtifact: dir is this run's own copy, removed by cleanup
 
 	objects []*unstructured.Unstructured // reconcileBuild
+	trace   *build.Trace                 // reconcileBuild: what the build read
+	skipped bool                         // reconcileBuild: nothing changed, the apply is skipped
 	digest  string                       // setDigest, once the objects carry their ownership labels
 
 	manager   *ssa.ResourceManager         // reconcileApply
+	observed  *observingClient             // reconcileApply: what the apply read and wrote
 	changeSet *ssa.ChangeSet               // reconcileApply
 	inventory *meta.ResourceInventory      // reconcileApply: the new inventory, before pruning
 	stale     []*unstructured.Unstructured // reconcileApply: in the old inventory, no longer built
 	pruned    *ssa.ChangeSet               // reconcilePrune
 }
 
-// cleanup removes the extracted artifact.
+// cleanup gives back the shared extraction or removes the run's own.
 func (sc *ksScope) cleanup() {
-	if sc.dir != "" {
+	if sc.tree != nil {
+		sc.tree.Release()
+	}
+	if sc.privateDir {
 		_ = os.RemoveAll(sc.dir)
 	}
 }
@@ -121,24 +131,39 @@ func (r *KustomizationReconciler) reconcileDependencies(ctx context.Context, sc 
 	}
 }
 
-// reconcileArtifact downloads and verifies the source artifact into a fresh directory. A
-// failure (server down, digest mismatch) sets ArtifactFailed and is retried: it never counts as
-// an empty desired state.
+// reconcileArtifact makes the source artifact available as a directory: the extraction shared
+// by every Kustomization of that revision, or, when the build decrypts (which writes decrypted
+// files into the tree), a copy of the run's own. A failure (server down, digest mismatch) sets
+// ArtifactFailed and is retried: it never counts as an empty desired state.
 func (r *KustomizationReconciler) reconcileArtifact(ctx context.Context, sc *ksScope) error {
-	dir, err := os.MkdirTemp("", "kustomization-")
-	if err != nil {
-		return err
-	}
-	sc.dir = dir
 	fetchCtx, cancel := context.WithTimeout(ctx, sc.obj.GetTimeout())
 	defer cancel()
-	if err := r.Fetcher.Fetch(fetchCtx, sc.artifact.URL, sc.artifact.Digest, dir); err != nil {
+	var err error
+	if sc.obj.Spec.Decryption != nil {
+		err = r.fetchPrivate(fetchCtx, sc)
+	} else {
+		sc.tree, err = r.Artifacts.Get(fetchCtx, sc.artifact.URL, sc.artifact.Digest)
+		if err == nil {
+			sc.dir = sc.tree.Dir
+		}
+	}
+	if err != nil {
 		err = fmt.Errorf("fetching the artifact of revision %s: %w", sc.artifact.Revision, err)
 		conditions.MarkTrue(sc.obj, kustomizev1.ArtifactFailedCondition, meta.ArtifactFailedReason, "%s", err)
 		return steps.Failed(meta.ArtifactFailedReason, err)
 	}
 	conditions.Delete(sc.obj, kustomizev1.ArtifactFailedCondition)
 	return nil
+}
+
+// fetchPrivate downloads and extracts the artifact into a directory of the run's own.
+func (r *KustomizationReconciler) fetchPrivate(ctx context.Context, sc *ksScope) error {
+	dir, err := os.MkdirTemp("", "kustomization-")
+	if err != nil {
+		return err
+	}
+	sc.dir, sc.privateDir = dir, true
+	return r.Fetcher.Fetch(ctx, sc.artifact.URL, sc.artifact.Digest, dir)
 }
 
 var errEmptyPrune = errors.New("empty prune refused")

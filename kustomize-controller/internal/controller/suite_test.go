@@ -30,8 +30,10 @@ import (
 // artifact server standing in for source-controller's: tests publish trees to it and set a
 // GitRepository's status.artifact the way source-controller does.
 var (
-	env       *testenv.Environment
-	artifacts = &artifactServer{files: map[string][]byte{}}
+	env *testenv.Environment
+	// reconciler is the running kustomize-controller.
+	reconciler *KustomizationReconciler
+	artifacts  = &artifactServer{files: map[string][]byte{}}
 )
 
 func TestMain(m *testing.M) {
@@ -51,12 +53,13 @@ func startController(e *testenv.Environment) (func(), error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	err = (&KustomizationReconciler{
+	reconciler = &KustomizationReconciler{
 		Client: mgr.GetClient(), EventRecorder: rec, ControllerName: "kustomize-controller", SecretReader: e.Client,
 		Identities:        &identity.Resolver{Config: e.Config, Scheme: e.Scheme, Mapper: mgr.GetRESTMapper(), Reader: mgr.GetAPIReader()},
 		Fetcher:           &artifact.Fetcher{AllowedHost: srv.Listener.Addr().String(), Retries: 1, Backoff: 50 * time.Millisecond},
 		DependencyRequeue: time.Second,
-	}).SetupWithManager(ctx, mgr, 4)
+	}
+	err = reconciler.SetupWithManager(ctx, mgr, 4)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -102,7 +105,7 @@ func (s *artifactServer) setDown(down bool) {
 
 // publish archives files as the artifact of GitRepository ns/name at revision and records it
 // in the object's status, creating the object if needed.
-func publish(t *testing.T, ns, name, revision string, files map[string]string) {
+func publish(t testing.TB, ns, name, revision string, files map[string]string) {
 	t.Helper()
 	dir := t.TempDir()
 	for p, content := range files {
