@@ -2,6 +2,7 @@ package app
 
 import (
 	"os"
+	"strconv"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
@@ -22,6 +23,8 @@ type Controller struct {
 	BindFlags func(fs *pflag.FlagSet)
 	// Validate, if set, checks the controller's own flags after parsing.
 	Validate func() error
+	// DefaultConcurrent, if set, replaces the default of --concurrent (4).
+	DefaultConcurrent int
 	// Setup, if set, registers the reconcilers and servers with the manager.
 	Setup func(mgr ctrl.Manager, opts *Options, log logr.Logger) error
 }
@@ -34,6 +37,11 @@ func Main(c Controller) {
 	fs := pflag.NewFlagSet(c.Name, pflag.ContinueOnError)
 	fs.SortFlags = true
 	opts.BindFlags(fs)
+	if c.DefaultConcurrent > 0 {
+		f := fs.Lookup("concurrent")
+		f.DefValue = strconv.Itoa(c.DefaultConcurrent)
+		_ = f.Value.Set(f.DefValue)
+	}
 	validate := []func() error{opts.Validate}
 	if c.BindFlags != nil {
 		c.BindFlags(fs)

@@ -97,9 +97,9 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&kustomizev1.Kustomization{}, builder.WithPredicates(predicates.Default())).
-		Watches(&sourcev1.GitRepository{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.GitRepositoryKind)),
+		Watches(&sourcev1.GitRepository{}, withPriority(fanOutPriority, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.GitRepositoryKind))),
 			builder.WithPredicates(predicates.ArtifactChanged{})).
-		Watches(&sourcev1.OCIRepository{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.OCIRepositoryKind)),
+		Watches(&sourcev1.OCIRepository{}, withPriority(fanOutPriority, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.OCIRepositoryKind))),
 			builder.WithPredicates(predicates.ArtifactChanged{})).
 		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents),
 			builder.WithPredicates(dependency.BecameReady{})).

@@ -1,0 +1,43 @@
+package controller
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+)
+
+// A Kustomization's own event is handled before the fan-out of a source revision queued
+// earlier, and an item already queued by the fan-out moves up when its own event comes.
+func TestFanOutQueuedBelowOwnEvents(t *testing.T) {
+	q := priorityqueue.New[reconcile.Request]("test")
+	defer q.ShutDown()
+	req := func(name string) reconcile.Request {
+		return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: name}}
+	}
+	fanOut := withPriority(fanOutPriority, handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+		return []reconcile.Request{req("a"), req("b"), req("c")}
+	}))
+	old := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "src", ResourceVersion: "1"}}
+	updated := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "src", ResourceVersion: "2"}}
+	fanOut.Update(context.Background(), event.UpdateEvent{ObjectOld: old, ObjectNew: updated}, q)
+	// Their own events: c (already queued) and d (new).
+	q.Add(req("c"))
+	q.Add(req("d"))
+	var order []string
+	for range 4 {
+		item, _ := q.Get()
+		order = append(order, item.Name)
+		q.Done(item)
+	}
+	if order[0] != "c" || order[1] != "d" {
+		t.Errorf("order %v: want c and d, with their own events, before the fan-out's a and b", order)
+	}
+}
