@@ -22,7 +22,6 @@ import (
 // with the ignore rules, records the artifact and the spec it was built from, and collects old
 // artifacts. It sets ArtifactInStorage, or StorageOperationFailed, and announces a new revision.
 func (r *GitRepositoryReconciler) reconcileArtifact(ctx context.Context, sc *gitScope) error {
-	defer os.RemoveAll(sc.dir)
 	obj := sc.obj
 	storageFailed := func(err error) error {
 		conditions.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, sourcev1.StorageOperationFailedReason, "%s", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -66,6 +67,56 @@ func BenchmarkArtifact10kFiles(b *testing.B) {
 	b.StopTimer()
 	stop()
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// BenchmarkNewRevisionMirrored10kFiles is what the controller pays for a new revision of the
+// same 10,000-file repository that changes one file: ls-remote, shallow fetch into a bare
+// repository, the mirror rewriting that one file, ignore rules and the archive.
+func BenchmarkNewRevisionMirrored10kFiles(b *testing.B) {
+	srv := gittest.NewServer(b, gittest.Options{})
+	files := make(map[string]string, 10000)
+	for i := range 10000 {
+		files[fmt.Sprintf("apps/app-%03d/cm-%02d.yaml", i/100, i%100)] =
+			fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%05d\ndata:\n  rev: \"0\"\n", i)
+	}
+	repo := srv.NewRepo(b, "org/big.git", "main", files)
+	u, _ := url.Parse(srv.URL("org/big.git"))
+	ctx := context.Background()
+	mirror := &git.Mirror{Dir: filepath.Join(b.TempDir(), "mirror")}
+	revision := func() {
+		target, err := git.Resolve(ctx, u, nil, git.Options{}, git.Reference{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		gitDir := b.TempDir()
+		_, commit, err := git.Fetch(ctx, gitDir, u, nil, git.Options{}, &target, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := mirror.Write(commit, nil); err != nil {
+			b.Fatal(err)
+		}
+		m, err := sourceignore.New(mirror.Dir, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a := testStorage.NewArtifact(sourcev1.GitRepositoryKind, "bench", "mirrored", target.Revision(), target.Commit+".tar.gz")
+		if err := testStorage.Archive(&a, mirror.Dir, artifact.ArchiveOptions{Filter: m.Include}); err != nil {
+			b.Fatal(err)
+		}
+		_ = os.RemoveAll(gitDir)
+	}
+	revision() // the first revision writes every file
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		repo.Commit(map[string]string{"apps/app-050/cm-00.yaml": fmt.Sprintf("rev: %d\n", i)}, "change", nil)
+		repo.Push()
+		b.StartTimer()
+		revision()
+	}
+	b.StopTimer()
+	_ = testStorage.RemoveAll(sourcev1.GitRepositoryKind, "bench", "mirrored")
 }
 
 // BenchmarkReconcileUnchanged measures one interval of an unchanged repository: the whole

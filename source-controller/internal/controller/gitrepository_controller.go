@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/fluxcd/pkg/runtime/events"
@@ -10,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	sourcev1 "weir.dev/api/source/v1"
@@ -30,6 +32,9 @@ type GitRepositoryReconciler struct {
 	ControllerName string
 	// DependencyRequeue is how long to wait for an included repository's first artifact.
 	DependencyRequeue time.Duration
+
+	// mirrors keeps worktrees between revisions, in a temporary directory removed at shutdown.
+	mirrors *mirrors
 }
 
 // SetupWithManager registers the reconciler: its own objects (new generations and reconcile
@@ -44,6 +49,17 @@ func (r *GitRepositoryReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 		return names
 	})
 	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "weir-git-")
+	if err != nil {
+		return err
+	}
+	r.mirrors = &mirrors{dir: dir}
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		return os.RemoveAll(dir)
+	})); err != nil {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
@@ -71,6 +87,7 @@ func (r *GitRepositoryReconciler) includers(ctx context.Context, o client.Object
 func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &sourcev1.GitRepository{}
 	sc := &gitScope{obj: obj}
+	defer r.cleanup(sc)
 	return reconcileSource(ctx, r.shared(), gitRepositoryKind, obj, req, func(ctx context.Context) error {
 		return steps.Run(ctx, sc,
 			steps.Step[*gitScope]{Name: "validate", Run: r.validateSpec},

@@ -33,7 +33,10 @@ type gitScope struct {
 
 	target git.Target // reconcileRemote
 
-	dir    string            // reconcileCheckout: the worktree, removed by reconcileArtifact
+	dir    string            // reconcileCheckout: the worktree
+	gitDir string            // reconcileCheckout: the bare repository behind a mirrored worktree
+	mirror *git.Mirror       // reconcileCheckout: dir's mirror, when the worktree is kept
+	ok     bool              // reconcileArtifact: the mirror holds a complete worktree
 	repo   *gogit.Repository // reconcileCheckout
 	commit *object.Commit    // reconcileCheckout
 	pinned bool              // reconcileRemote: spec.ref.commit is set
@@ -130,22 +133,52 @@ func (r *GitRepositoryReconciler) reconcileRemote(ctx context.Context, sc *gitSc
 	return nil
 }
 
-// reconcileCheckout fetches the target into a temporary worktree.
+// reconcileCheckout fetches the target and writes its worktree: into the GitRepository's
+// mirror of the last revision (only the files that changed), or, when it includes other
+// repositories (copied into the worktree) or checks out submodules, into a fresh directory.
 func (r *GitRepositoryReconciler) reconcileCheckout(ctx context.Context, sc *gitScope) error {
 	ctx, cancel := context.WithTimeout(ctx, gitTimeout(sc.obj))
 	defer cancel()
+	obj := sc.obj
+	opts := git.Options{Proxy: sc.proxy, SparseCheckout: obj.Spec.SparseCheckout, RecurseSubmodules: obj.Spec.RecurseSubmodules}
 	dir, err := os.MkdirTemp("", "gitrepository-")
 	if err != nil {
 		return steps.Failed(sourcev1.StorageOperationFailedReason, err)
 	}
-	sc.dir = dir
-	opts := git.Options{Proxy: sc.proxy, SparseCheckout: sc.obj.Spec.SparseCheckout, RecurseSubmodules: sc.obj.Spec.RecurseSubmodules}
-	sc.repo, sc.commit, err = git.Checkout(ctx, dir, sc.url, sc.auth, opts, &sc.target, sc.pinned)
+	if len(obj.Spec.Include) > 0 || obj.Spec.RecurseSubmodules {
+		sc.dir = dir
+		sc.repo, sc.commit, err = git.Checkout(ctx, dir, sc.url, sc.auth, opts, &sc.target, sc.pinned)
+	} else {
+		sc.gitDir = dir
+		sc.repo, sc.commit, err = git.Fetch(ctx, dir, sc.url, sc.auth, opts, &sc.target, sc.pinned)
+	}
 	if err != nil {
 		return r.fetchFailed(sc, gitFailureReason(err), err)
 	}
-	conditions.Delete(sc.obj, sourcev1.FetchFailedCondition)
+	if sc.gitDir != "" {
+		key := obj.Namespace + "/" + obj.Name
+		sc.mirror = r.mirrors.take(key, fmt.Sprintf("%s %q", sc.url, obj.Spec.SparseCheckout))
+		sc.dir = sc.mirror.Dir
+		if err := sc.mirror.Write(sc.commit, obj.Spec.SparseCheckout); err != nil {
+			return steps.Failed(sourcev1.StorageOperationFailedReason, fmt.Errorf("writing the worktree of %s: %w", sc.target.Commit, err))
+		}
+		sc.ok = true
+	}
+	conditions.Delete(obj, sourcev1.FetchFailedCondition)
 	return nil
+}
+
+// cleanup removes what the run fetched, and gives the mirror back (dropped unless it was
+// written completely).
+func (r *GitRepositoryReconciler) cleanup(sc *gitScope) {
+	if sc.mirror != nil {
+		r.mirrors.put(sc.obj.Namespace+"/"+sc.obj.Name, sc.mirror, sc.ok)
+	} else if sc.dir != "" {
+		_ = os.RemoveAll(sc.dir)
+	}
+	if sc.gitDir != "" {
+		_ = os.RemoveAll(sc.gitDir)
+	}
 }
 
 // reconcileVerification checks the OpenPGP signatures spec.verify asks for and sets

@@ -32,11 +32,47 @@ const maxSubmoduleDepth = 5
 // history) and checks it out. It returns the repository and the commit checked out; the remote
 // may have moved since Resolve, in which case t's commit is updated to what was fetched.
 func Checkout(ctx context.Context, dir string, u *url.URL, auth *Auth, opts Options, t *Target, pinned bool) (*gogit.Repository, *object.Commit, error) {
-	method, err := auth.method(u)
+	repo, err := gogit.PlainInit(dir, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	repo, err := gogit.PlainInit(dir, false)
+	commit, method, err := fetch(ctx, repo, u, auth, opts, t, pinned)
+	if err != nil {
+		return nil, nil, err
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return nil, nil, err
+	}
+	co := &gogit.CheckoutOptions{Hash: commit.Hash, Force: true, SparseCheckoutDirectories: opts.SparseCheckout}
+	if err := wt.Checkout(co); err != nil {
+		return nil, nil, fmt.Errorf("checking out %s: %w", t.Commit, err)
+	}
+	if opts.RecurseSubmodules {
+		if err := updateSubmodules(ctx, wt, u, method, 1); err != nil {
+			return nil, nil, err
+		}
+	}
+	return repo, commit, nil
+}
+
+// Fetch fetches exactly t, as Checkout does, into a new bare repository at dir, without a
+// worktree: write the commit's tree elsewhere with a Mirror.
+func Fetch(ctx context.Context, dir string, u *url.URL, auth *Auth, opts Options, t *Target, pinned bool) (*gogit.Repository, *object.Commit, error) {
+	repo, err := gogit.PlainInit(dir, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	commit, _, err := fetch(ctx, repo, u, auth, opts, t, pinned)
+	if err != nil {
+		return nil, nil, err
+	}
+	return repo, commit, nil
+}
+
+// fetch fetches t into repo and returns its commit and the transport's auth method.
+func fetch(ctx context.Context, repo *gogit.Repository, u *url.URL, auth *Auth, opts Options, t *Target, pinned bool) (*object.Commit, transport.AuthMethod, error) {
+	method, err := auth.method(u)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -79,20 +115,7 @@ func Checkout(ctx context.Context, dir string, u *url.URL, auth *Auth, opts Opti
 		}
 		return nil, nil, fmt.Errorf("%w: commit %s", ErrReferenceNotFound, t.Commit)
 	}
-	wt, err := repo.Worktree()
-	if err != nil {
-		return nil, nil, err
-	}
-	co := &gogit.CheckoutOptions{Hash: commit.Hash, Force: true, SparseCheckoutDirectories: opts.SparseCheckout}
-	if err := wt.Checkout(co); err != nil {
-		return nil, nil, fmt.Errorf("checking out %s: %w", t.Commit, err)
-	}
-	if opts.RecurseSubmodules {
-		if err := updateSubmodules(ctx, wt, u, method, 1); err != nil {
-			return nil, nil, err
-		}
-	}
-	return repo, commit, nil
+	return commit, method, nil
 }
 
 // updateSubmodules checks out the submodules of wt, refusing any whose URL is not http(s) or
