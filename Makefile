@@ -32,7 +32,7 @@ export KUBEBUILDER_ASSETS := $(BIN)
 
 GO_TEST_FLAGS ?= -count=1 -timeout=20m
 
-.PHONY: all build run generate test verify testbin tidy fmt vet clean
+.PHONY: all build run bench generate test verify testbin tidy fmt vet clean
 
 all: build
 
@@ -48,6 +48,13 @@ build-%:
 ## (RUN_ARGS adds flags, e.g. make run RUN_ARGS="--keep --no-demo")
 run: build-weir testbin $(LOCALBIN)
 	$(BIN)/weir local up $(RUN_ARGS)
+
+## bench: the workloads of BENCHMARKS.md against the controllers on a fresh local control plane per
+## size; a markdown table to stdout, every figure to bench-results.json. Not part of `make test`.
+## (BENCH_ARGS adds flags, e.g. make bench BENCH_ARGS="-n 5 -workloads W1,W2"; BENCH_N=5 runs
+## every workload at one small size; BENCH_W3_MINUTES shortens W3's window)
+bench: testbin $(LOCALBIN)
+	cd cli && go run ./bench $(BENCH_ARGS)
 
 ## generate: deepcopy, CRDs (deploy/crds) and RBAC (deploy/<controller>/role.yaml) from markers,
 ## then the manifests `weir install` embeds (cli/internal/install/manifests.yaml) from deploy/

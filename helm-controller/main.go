@@ -78,5 +78,9 @@ func main() {
 		BindFlags: o.bindFlags,
 		Validate:  o.Validate,
 		Setup:     o.setup,
+		// An install or upgrade mostly waits: on the chart download, the API server and, by
+		// default, the release's resources becoming ready. Ten at once keep a fleet of
+		// releases moving.
+		DefaultConcurrent: 10,
 	})
 }

@@ -11,3 +11,6 @@ var env *testenv.Environment
 func TestMain(m *testing.M) { testenv.Main(m, &env) }
 
 func TestBinary(t *testing.T) { testenv.CheckControllerBinary(t, env, ".", []string{"helmrelease"}) }
+
+// helm-controller reconciles ten HelmReleases at once unless told otherwise.
+func TestDefaultConcurrency(t *testing.T) { testenv.CheckFlagDefault(t, ".", "concurrent", "10") }

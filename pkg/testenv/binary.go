@@ -123,3 +123,20 @@ func checkConcurrency(port int, controllers []string, want int) error {
 	}
 	return nil
 }
+
+// CheckFlagDefault builds the binary in dir and checks, in its --help, that flag's default is
+// want.
+func CheckFlagDefault(t *testing.T, dir, flag, want string) {
+	t.Helper()
+	p := StartProcess(t, BuildBinary(t, dir), "--help")
+	_ = p.Wait(30 * time.Second)
+	for _, line := range strings.Split(p.Output(), "\n") {
+		if strings.Contains(line, "--"+flag+" ") {
+			if !strings.Contains(line, "(default "+want+")") {
+				t.Errorf("--help: %q, want a default of %s", strings.TrimSpace(line), want)
+			}
+			return
+		}
+	}
+	t.Errorf("--help does not list --%s:\n%s", flag, p.Output())
+}

@@ -60,6 +60,8 @@ type KustomizationReconciler struct {
 	applied appliedStates
 	// skips counts the runs that skipped the build and the apply.
 	skips atomic.Int64
+	// requests remembers recent reconcile requests, to queue their fan-out runs first.
+	requests recentRequests
 }
 
 // SetupWithManager registers the reconciler: its own objects, the sources they use (a new
@@ -97,9 +99,9 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&kustomizev1.Kustomization{}, builder.WithPredicates(predicates.Default())).
-		Watches(&sourcev1.GitRepository{}, withPriority(fanOutPriority, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.GitRepositoryKind))),
+		Watches(&sourcev1.GitRepository{}, withPriority(r.requests.priority, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.GitRepositoryKind))),
 			builder.WithPredicates(predicates.ArtifactChanged{})).
-		Watches(&sourcev1.OCIRepository{}, withPriority(fanOutPriority, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.OCIRepositoryKind))),
+		Watches(&sourcev1.OCIRepository{}, withPriority(r.requests.priority, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.OCIRepositoryKind))),
 			builder.WithPredicates(predicates.ArtifactChanged{})).
 		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents),
 			builder.WithPredicates(dependency.BecameReady{})).
@@ -158,6 +160,8 @@ func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		Summarize: func(outcome steps.Outcome) {
 			summarizeKustomization(sc, outcome)
 			r.remember(sc, outcome)
+			token, _ := meta.ReconcileAnnotationValue(obj.GetAnnotations())
+			r.requests.saw(req.NamespacedName, token)
 			steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
 			if msg := changeMessage(sc); outcome.Kind == steps.Succeeded && msg != "" {
 				r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeNormal, kustomizev1.ReconciliationSucceededReason, steps.ActionReconcile, "%s", msg)

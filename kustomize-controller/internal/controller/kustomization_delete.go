@@ -20,6 +20,7 @@ import (
 // labels still name this Kustomization are deleted.
 func (r *KustomizationReconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization) error {
 	r.applied.forget(client.ObjectKeyFromObject(obj))
+	r.requests.forget(client.ObjectKeyFromObject(obj))
 	policy := obj.GetDeletionPolicy()
 	remove := policy == kustomizev1.DeletionPolicyDelete || policy == kustomizev1.DeletionPolicyWaitForTermination ||
 		(policy == kustomizev1.DeletionPolicyMirrorPrune && obj.Spec.Prune)

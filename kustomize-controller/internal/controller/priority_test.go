@@ -22,7 +22,7 @@ func TestFanOutQueuedBelowOwnEvents(t *testing.T) {
 	req := func(name string) reconcile.Request {
 		return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: name}}
 	}
-	fanOut := withPriority(fanOutPriority, handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+	fanOut := withPriority(func(reconcile.Request) int { return fanOutPriority }, handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
 		return []reconcile.Request{req("a"), req("b"), req("c")}
 	}))
 	old := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "src", ResourceVersion: "1"}}
@@ -39,5 +39,32 @@ func TestFanOutQueuedBelowOwnEvents(t *testing.T) {
 	}
 	if order[0] != "c" || order[1] != "d" {
 		t.Errorf("order %v: want c and d, with their own events, before the fan-out's a and b", order)
+	}
+}
+
+// A Kustomization requested recently keeps priority 0 in a fan-out; its request, not another one,
+// and not forever.
+func TestRecentRequestPriority(t *testing.T) {
+	var r recentRequests
+	a := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "a"}}
+	b := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "b"}}
+	r.saw(a.NamespacedName, "")
+	if r.priority(a) != fanOutPriority {
+		t.Error("no request, yet priority")
+	}
+	r.saw(a.NamespacedName, "t1")
+	if r.priority(a) != 0 || r.priority(b) != fanOutPriority {
+		t.Errorf("priorities a %d b %d, want 0 and %d", r.priority(a), r.priority(b), fanOutPriority)
+	}
+	// The same token seen again later does not restart the window.
+	v, _ := r.m.Load(a.NamespacedName)
+	r.m.Store(a.NamespacedName, requestSeen{token: "t1", at: v.(requestSeen).at.Add(-requestedWindow)})
+	r.saw(a.NamespacedName, "t1")
+	if r.priority(a) != fanOutPriority {
+		t.Error("an old request still gives priority")
+	}
+	r.saw(a.NamespacedName, "t2")
+	if r.priority(a) != 0 {
+		t.Error("a new request gives no priority")
 	}
 }
