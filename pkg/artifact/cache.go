@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -39,6 +40,7 @@ type Cache struct {
 // cached is one digest's tree, being extracted until ready is closed.
 type cached struct {
 	dir      string
+	source   string // the artifact URL's directory: the trees of one source object share it
 	ready    chan struct{}
 	err      error // the download's, set before ready is closed
 	checkErr error
@@ -85,20 +87,28 @@ func (c *Cache) get(ctx context.Context, url, digest, hex string) (*Tree, error)
 		c.trees = map[string]*cached{}
 	}
 	e, found := c.trees[hex]
+	var base *cached
 	if !found {
-		e = &cached{dir: filepath.Join(c.Dir, strings.TrimPrefix(hex, "sha256:")), ready: make(chan struct{})}
+		e = &cached{dir: filepath.Join(c.Dir, strings.TrimPrefix(hex, "sha256:")), source: path.Dir(url), ready: make(chan struct{})}
 		c.trees[hex] = e
+		if base = c.latest(e.source); base != nil {
+			base.refs++ // not removed while the new tree links to its files
+		}
 	}
 	e.refs++
 	c.mu.Unlock()
 
 	if !found {
-		e.err = c.extract(ctx, url, digest, e)
-		if e.err != nil {
-			c.mu.Lock()
-			delete(c.trees, hex)
-			c.mu.Unlock()
+		e.err = c.extract(ctx, url, digest, e, base)
+		if base != nil {
+			c.release(base)
 		}
+		c.mu.Lock()
+		if e.err != nil {
+			delete(c.trees, hex)
+		}
+		e.lastUsed = time.Now()
+		c.mu.Unlock()
 		close(e.ready)
 	}
 	select {
@@ -114,7 +124,21 @@ func (c *Cache) get(ctx context.Context, url, digest, hex string) (*Tree, error)
 	return &Tree{Dir: e.dir, CheckErr: e.checkErr, cache: c, digest: hex}, nil
 }
 
-func (c *Cache) extract(ctx context.Context, url, digest string, e *cached) error {
+// latest is the most recently used complete tree of source, nil when there is none; c.mu is
+// held.
+func (c *Cache) latest(source string) *cached {
+	var best *cached
+	for _, t := range c.trees {
+		if t.source == source && isClosed(t.ready) && t.err == nil && (best == nil || t.lastUsed.After(best.lastUsed)) {
+			best = t
+		}
+	}
+	return best
+}
+
+// extract downloads the artifact into e.dir, reusing the files of base's tree (an earlier
+// revision of the same source) that did not change.
+func (c *Cache) extract(ctx context.Context, url, digest string, e *cached, base *cached) error {
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return err
 	}
@@ -125,7 +149,13 @@ func (c *Cache) extract(ctx context.Context, url, digest string, e *cached) erro
 	if err := os.Mkdir(e.dir, 0o700); err != nil {
 		return err
 	}
-	if err := c.Fetcher.Fetch(ctx, url, digest, e.dir); err != nil {
+	var err error
+	if base != nil {
+		err = c.Fetcher.FetchReusing(ctx, url, digest, e.dir, base.dir)
+	} else {
+		err = c.Fetcher.Fetch(ctx, url, digest, e.dir)
+	}
+	if err != nil {
 		_ = os.RemoveAll(e.dir)
 		return err
 	}

@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -157,5 +158,40 @@ func TestCacheWaiterCancelled(t *testing.T) {
 	close(release)
 	if err := <-first; err != nil {
 		t.Errorf("the downloading user: %v", err)
+	}
+}
+
+// The next revision of the same source reuses the files that did not change.
+func TestCacheReusesTheSourcesLastTree(t *testing.T) {
+	archive := func(files map[string]string) []byte {
+		src := t.TempDir()
+		writeTree(t, src, files)
+		return archiveDir(t, src, ArchiveOptions{})
+	}
+	v1 := archive(map[string]string{"a.yaml": "same", "b.yaml": "v1"})
+	v2 := archive(map[string]string{"a.yaml": "same", "b.yaml": "v2"})
+	s := newStorageServer(t, v1)
+	s.handler = func(hit int32, w http.ResponseWriter, r *http.Request) bool {
+		if hit > 1 {
+			_, _ = w.Write(v2)
+			return true
+		}
+		return false
+	}
+	d2, _, _ := Digest(bytes.NewReader(v2))
+	c := &Cache{Fetcher: s.fetcher(), Dir: t.TempDir()}
+	t1, err := c.Get(context.Background(), s.URL+artifactPath, s.digest)
+	must(t, err)
+	t1.Release()
+	t2, err := c.Get(context.Background(), s.URL+artifactPath, d2)
+	must(t, err)
+	defer t2.Release()
+	if got := readTree(t, t2.Dir); got["b.yaml"] != "v2" || got["a.yaml"] != "same" {
+		t.Fatalf("second revision %q", got)
+	}
+	a1, _ := os.Stat(filepath.Join(t1.Dir, "a.yaml"))
+	a2, _ := os.Stat(filepath.Join(t2.Dir, "a.yaml"))
+	if a1 == nil || a2 == nil || !os.SameFile(a1, a2) {
+		t.Error("the unchanged file was written again instead of linked")
 	}
 }

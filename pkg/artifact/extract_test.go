@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -230,5 +231,46 @@ func TestExtractRejectsCorruptStreams(t *testing.T) {
 	}
 	if err := Extract(bytes.NewReader(good), filepath.Join(t.TempDir(), "missing"), Limits{}); err == nil {
 		t.Error("extracting into a missing directory succeeded")
+	}
+}
+
+// TestExtractReusing: files unchanged since the base extraction are hard links to it, the
+// others new files; the result is what Extract writes, and the base is left as it was.
+func TestExtractReusing(t *testing.T) {
+	oldTree := map[string]string{"a.yaml": "same", "b.yaml": "old", "gone.yaml": "x", "d/e.yaml": "same too"}
+	newTree := map[string]string{"a.yaml": "same", "b.yaml": "new", "d/e.yaml": "same too", "d/f.yaml": "added", "b2.yaml": "old"}
+	archive := func(files map[string]string) []byte {
+		src := t.TempDir()
+		writeTree(t, src, files)
+		return archiveDir(t, src, ArchiveOptions{})
+	}
+	base := t.TempDir()
+	must(t, Extract(bytes.NewReader(archive(oldTree)), base, Limits{}))
+	dir := t.TempDir()
+	must(t, ExtractReusing(bytes.NewReader(archive(newTree)), dir, Limits{}, base))
+
+	plain := t.TempDir()
+	must(t, Extract(bytes.NewReader(archive(newTree)), plain, Limits{}))
+	if got, want := readTree(t, dir), readTree(t, plain); !maps.Equal(got, want) {
+		t.Fatalf("reusing extraction %q\nplain extraction %q", got, want)
+	}
+	if got := readTree(t, base); got["b.yaml"] != "old" || got["gone.yaml"] != "x" {
+		t.Errorf("the base changed: %q", got)
+	}
+	linked := func(name string) bool {
+		a, err1 := os.Stat(filepath.Join(base, name))
+		b, err2 := os.Stat(filepath.Join(dir, name))
+		return err1 == nil && err2 == nil && os.SameFile(a, b)
+	}
+	for name, want := range map[string]bool{"a.yaml": true, "d/e.yaml": true, "b.yaml": false} {
+		if linked(name) != want {
+			t.Errorf("%s linked to the base: %v, want %v", name, !want, want)
+		}
+	}
+	// A base that is gone is no error: everything is written.
+	again := t.TempDir()
+	must(t, ExtractReusing(bytes.NewReader(archive(newTree)), again, Limits{}, filepath.Join(base, "nowhere")))
+	if got := readTree(t, again); !maps.Equal(got, readTree(t, plain)) {
+		t.Errorf("without a base: %q", got)
 	}
 }

@@ -71,6 +71,16 @@ type Fetcher struct {
 // without its userinfo, query or fragment. The temporary file is created in os.TempDir() and
 // removed before Fetch returns.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL, digest, dir string) error {
+	return f.fetch(ctx, rawURL, digest, dir, "")
+}
+
+// FetchReusing is Fetch extracting with ExtractReusing: files unchanged since the extraction
+// at base become hard links to its files.
+func (f *Fetcher) FetchReusing(ctx context.Context, rawURL, digest, dir, base string) error {
+	return f.fetch(ctx, rawURL, digest, dir, base)
+}
+
+func (f *Fetcher) fetch(ctx context.Context, rawURL, digest, dir, base string) error {
 	u, err := parseURL(rawURL)
 	if err != nil {
 		return err
@@ -106,7 +116,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, digest, dir string) error {
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("fetching %s: %w", where, err)
 	}
-	if err := Extract(tmp, dir, f.Limits); err != nil {
+	if err := extract(tmp, dir, f.Limits, base); err != nil {
 		if cerr := clearDir(dir); cerr != nil {
 			return fmt.Errorf("fetching %s: %w (and cleaning up: %v)", where, err, cerr)
 		}
