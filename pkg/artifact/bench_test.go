@@ -85,3 +85,35 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = (*countingWriter)(nil)
+
+// BenchmarkExtractReusing10kFiles is the next revision of the same tree, one file changed:
+// the rest are hard links to the last extraction.
+func BenchmarkExtractReusing10kFiles(b *testing.B) {
+	src, total := benchTree(b)
+	var buf bytes.Buffer
+	if _, err := Archive(&buf, src, ArchiveOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	parent := b.TempDir()
+	base := filepath.Join(parent, "base")
+	must(b, os.Mkdir(base, 0o755))
+	must(b, Extract(bytes.NewReader(buf.Bytes()), base, Limits{}))
+	must(b, os.WriteFile(filepath.Join(src, "app-050", "cm-000.yaml"), []byte("changed\n"), 0o644))
+	buf.Reset()
+	if _, err := Archive(&buf, src, ArchiveOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(total)
+	b.ResetTimer()
+	for i := range b.N {
+		dst := filepath.Join(parent, fmt.Sprint(i))
+		must(b, os.Mkdir(dst, 0o755))
+		if err := ExtractReusing(bytes.NewReader(data), dst, Limits{}, base); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		os.RemoveAll(dst)
+		b.StartTimer()
+	}
+}

@@ -99,9 +99,9 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&kustomizev1.Kustomization{}, builder.WithPredicates(predicates.Default())).
-		Watches(&sourcev1.GitRepository{}, withPriority(r.requests.priority, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.GitRepositoryKind))),
+		Watches(&sourcev1.GitRepository{}, fanOut(r.usersOf(sourcev1.GitRepositoryKind), r.requests.priority),
 			builder.WithPredicates(predicates.ArtifactChanged{})).
-		Watches(&sourcev1.OCIRepository{}, withPriority(r.requests.priority, handler.EnqueueRequestsFromMapFunc(r.usersOf(sourcev1.OCIRepositoryKind))),
+		Watches(&sourcev1.OCIRepository{}, fanOut(r.usersOf(sourcev1.OCIRepositoryKind), r.requests.priority),
 			builder.WithPredicates(predicates.ArtifactChanged{})).
 		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents),
 			builder.WithPredicates(dependency.BecameReady{})).

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -10,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
@@ -22,9 +22,9 @@ func TestFanOutQueuedBelowOwnEvents(t *testing.T) {
 	req := func(name string) reconcile.Request {
 		return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: name}}
 	}
-	fanOut := withPriority(func(reconcile.Request) int { return fanOutPriority }, handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+	fanOut := fanOut(func(context.Context, client.Object) []reconcile.Request {
 		return []reconcile.Request{req("a"), req("b"), req("c")}
-	}))
+	}, func(reconcile.Request) int { return fanOutPriority })
 	old := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "src", ResourceVersion: "1"}}
 	updated := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "src", ResourceVersion: "2"}}
 	fanOut.Update(context.Background(), event.UpdateEvent{ObjectOld: old, ObjectNew: updated}, q)
@@ -66,5 +66,39 @@ func TestRecentRequestPriority(t *testing.T) {
 	r.saw(a.NamespacedName, "t2")
 	if r.priority(a) != 0 {
 		t.Error("a new request gives no priority")
+	}
+}
+
+// A fan-out holding a requested Kustomization lets it start alone; the rest follow after
+// headStart.
+func TestFanOutHeadStart(t *testing.T) {
+	q := priorityqueue.New[reconcile.Request]("test")
+	defer q.ShutDown()
+	req := func(name string) reconcile.Request {
+		return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: name}}
+	}
+	h := fanOut(func(context.Context, client.Object) []reconcile.Request {
+		return []reconcile.Request{req("a"), req("b"), req("c")}
+	}, func(r reconcile.Request) int {
+		if r.Name == "b" {
+			return 0
+		}
+		return fanOutPriority
+	})
+	src := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "src", ResourceVersion: "1"}}
+	h.Create(context.Background(), event.CreateEvent{Object: src}, q)
+	start := time.Now()
+	if n := q.Len(); n != 1 {
+		t.Fatalf("%d items ready at once, want only the requested one", n)
+	}
+	first, _ := q.Get()
+	q.Done(first)
+	if first.Name != "b" {
+		t.Fatalf("first %s, want b", first.Name)
+	}
+	second, _ := q.Get()
+	q.Done(second)
+	if waited := time.Since(start); waited < headStart/2 {
+		t.Errorf("the rest of the fan-out came after %s, want about %s", waited, headStart)
 	}
 }
