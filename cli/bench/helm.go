@@ -1,13 +1,7 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"os"
 	"slices"
 	"time"
 
@@ -84,47 +78,11 @@ const helmRepositoryName = "bench"
 // startChartRepository serves a Helm repository holding the benchmark's chart on 127.0.0.1 and
 // returns its URL.
 func (b *bench) startChartRepository() (string, error) {
-	tgz, err := local.PackageChart(chartName, chartFiles)
+	url, stop, err := local.ServeChart(chartName, chartVersion, chartFiles)
 	if err != nil {
 		return "", err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	url := "http://" + l.Addr().String()
-	file := fmt.Sprintf("%s-%s.tgz", chartName, chartVersion)
-	sum := sha256.Sum256(tgz)
-	now := time.Now().UTC().Format(time.RFC3339)
-	index := fmt.Sprintf(`apiVersion: v1
-entries:
-  %s:
-    - apiVersion: v2
-      name: %s
-      version: %s
-      appVersion: "1.0.0"
-      created: %q
-      digest: %s
-      urls:
-        - %s/%s
-generated: %q
-`, chartName, chartName, chartVersion, now, hex.EncodeToString(sum[:]), url, file, now)
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /index.yaml", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/x-yaml")
-		_, _ = w.Write([]byte(index))
-	})
-	mux.HandleFunc("GET /"+file, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/gzip")
-		_, _ = w.Write(tgz)
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			fmt.Fprintln(os.Stderr, "helm repository:", err)
-		}
-	}()
-	b.closers = append(b.closers, func() { _ = srv.Close() })
+	b.closers = append(b.closers, stop)
 	return url, nil
 }
 

@@ -76,7 +76,7 @@ func (e *Env) startDemo(ctx context.Context) error {
 	if d.GitURL, d.Revision, err = d.git.createRepo(ctx, "demo", d.WorkDir, sampleRepo); err != nil {
 		return err
 	}
-	if d.helm, err = startHelmRepository(); err != nil {
+	if d.helm, err = startHelmRepository(demoChartName, demoChartVersion, demoChart); err != nil {
 		return err
 	}
 	d.HelmRepositoryURL = d.helm.url

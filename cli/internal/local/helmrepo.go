@@ -42,15 +42,16 @@ const (
 	demoChartVersion = "0.1.0"
 )
 
-// helmRepository serves a Helm chart repository (index.yaml and the packaged demo chart)
-// over HTTP on 127.0.0.1.
+// helmRepository serves a Helm chart repository (index.yaml and one packaged chart) over HTTP
+// on 127.0.0.1.
 type helmRepository struct {
 	url string
 	srv *http.Server
 }
 
-func startHelmRepository() (*helmRepository, error) {
-	tgz, err := packageChart(demoChartName, demoChart)
+// startHelmRepository serves the chart name at version, made of files (paths inside the chart).
+func startHelmRepository(name, version string, files map[string]string) (*helmRepository, error) {
+	tgz, err := packageChart(name, files)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func startHelmRepository() (*helmRepository, error) {
 		return nil, err
 	}
 	r := &helmRepository{url: "http://" + l.Addr().String()}
-	file := fmt.Sprintf("%s-%s.tgz", demoChartName, demoChartVersion)
+	file := fmt.Sprintf("%s-%s.tgz", name, version)
 	sum := sha256.Sum256(tgz)
 	now := time.Now().UTC().Format(time.RFC3339)
 	index := fmt.Sprintf(`apiVersion: v1
@@ -69,13 +70,12 @@ entries:
       name: %s
       version: %s
       appVersion: "1.0.0"
-      description: The chart of the Weir demo
       created: %q
       digest: %s
       urls:
         - %s/%s
 generated: %q
-`, demoChartName, demoChartName, demoChartVersion, now, hex.EncodeToString(sum[:]), r.url, file, now)
+`, name, name, version, now, hex.EncodeToString(sum[:]), r.url, file, now)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /index.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/x-yaml")
