@@ -32,7 +32,7 @@ export KUBEBUILDER_ASSETS := $(BIN)
 
 GO_TEST_FLAGS ?= -count=1 -timeout=20m
 
-.PHONY: all build run bench generate test verify testbin tidy fmt vet clean
+.PHONY: all build run bench bench-ui generate test verify testbin browser screenshots tidy fmt vet clean
 
 all: build
 
@@ -56,6 +56,10 @@ run: build-weir testbin $(LOCALBIN)
 bench: testbin $(LOCALBIN)
 	cd cli && go run ./bench $(BENCH_ARGS)
 
+## bench-ui: the web UI's list view over 2,000 objects, served and rendered in headless Chromium
+bench-ui: testbin browser
+	cd cli && go test -run '^$$' -bench BenchmarkListView2000 -benchtime 20x -benchmem ./internal/ui
+
 ## generate: deepcopy, CRDs (deploy/crds) and RBAC (deploy/<controller>/role.yaml) from markers,
 ## then the manifests `weir install` embeds (cli/internal/install/manifests.yaml) from deploy/
 generate: $(CONTROLLER_GEN)
@@ -66,8 +70,9 @@ generate: $(CONTROLLER_GEN)
 	done
 	cd cli && go generate ./internal/install/
 
-## test: every module's tests against the real API server (builds bin/ on first use)
-test: testbin
+## test: every module's tests against the real API server (builds bin/ on first use, and
+## installs Debian's Chromium for the UI's browser tests when it is missing)
+test: testbin browser
 	@for m in $(MODULES); do \
 		echo "==> go test $$m"; \
 		(cd $$m && go test $(GO_TEST_FLAGS) ./...) || exit 1; \
@@ -87,6 +92,19 @@ verify: generate
 tidy:
 	@for m in $(MODULES); do (cd $$m && go mod tidy) || exit 1; done
 	@for t in tools/*/; do (cd $$t && $(TOOL_GO) mod tidy) || exit 1; done
+
+## browser: Debian's Chromium for the UI's browser tests, installed with apt-get when missing
+## (as root, or through sudo); $$CHROMIUM names another one
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || test -n "$$CHROMIUM" || { \
+		echo "==> installing Debian's chromium for the UI's browser tests"; \
+		sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+## screenshots: the README's pictures of the web UI (docs/ui/*.png), taken by its browser test
+screenshots: testbin browser
+	mkdir -p docs/ui
+	cd cli && WEIR_UI_SCREENSHOTS=$(CURDIR)/docs/ui go test -count=1 -run '^TestBrowser$$' ./internal/ui
 
 ## testbin: a real kube-apiserver and etcd, built once from the Go module proxy into bin/
 testbin: $(TESTBIN)

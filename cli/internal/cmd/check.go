@@ -12,6 +12,8 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"weir.dev/cli/internal/objects"
 )
 
 func init() { register(newCheckCmd) }
@@ -73,7 +75,7 @@ func newCheckCmd(g *Globals) *cobra.Command {
 // checkCRDs prints the state of the CRD of every Weir kind and reports whether all are Established.
 func checkCRDs(ctx context.Context, c client.Client, out io.Writer) (bool, error) {
 	ok, missing := true, 0
-	for _, k := range weirKinds {
+	for _, k := range objects.Kinds {
 		name := k.Plural + "." + k.GroupVersion.Group
 		crd := &apiextensionsv1.CustomResourceDefinition{}
 		if err := c.Get(ctx, client.ObjectKey{Name: name}, crd); err != nil {
@@ -107,7 +109,7 @@ func checkCRDs(ctx context.Context, c client.Client, out io.Writer) (bool, error
 		}
 		fmt.Fprintf(out, "  ✔ %s: served %s, stored %s\n", name, strings.Join(served, ", "), storage)
 	}
-	if missing == len(weirKinds) {
+	if missing == len(objects.Kinds) {
 		fmt.Fprintf(out, "  %v\n", errNoCRDs)
 	}
 	return ok, nil

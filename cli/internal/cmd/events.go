@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"weir.dev/cli/internal/objects"
 )
 
 func init() { register(newEventsCmd) }
@@ -44,14 +46,14 @@ func newEventsCmd(g *Globals) *cobra.Command {
 }
 
 func (o *eventsOptions) run(ctx context.Context, g *Globals) error {
-	var only *weirKind
+	var only *objects.Kind
 	onlyName := ""
 	if o.forObject != "" {
 		kind, name, ok := strings.Cut(o.forObject, "/")
 		if !ok || name == "" {
 			return fmt.Errorf("--for %q: want <kind>/<name>, e.g. kustomization/apps", o.forObject)
 		}
-		k, err := findKind(kind)
+		k, err := objects.FindKind(kind)
 		if err != nil {
 			return err
 		}
@@ -77,7 +79,7 @@ func (o *eventsOptions) run(ctx context.Context, g *Globals) error {
 	var events []corev1.Event
 	for _, ev := range list.Items {
 		gv, _ := schema.ParseGroupVersion(ev.InvolvedObject.APIVersion)
-		if !isWeirGroup(gv.Group) {
+		if !objects.IsWeirGroup(gv.Group) {
 			continue
 		}
 		if only != nil && (ev.InvolvedObject.Kind != only.Kind || ev.InvolvedObject.Name != onlyName) {
@@ -89,7 +91,7 @@ func (o *eventsOptions) run(ctx context.Context, g *Globals) error {
 		fmt.Fprintln(g.Err, "No events found.")
 		return nil
 	}
-	sort.SliceStable(events, func(i, j int) bool { return eventTime(events[i]).Before(eventTime(events[j])) })
+	sort.SliceStable(events, func(i, j int) bool { return objects.EventTime(events[i]).Before(objects.EventTime(events[j])) })
 
 	t := &table{header: []string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}}
 	if o.allNamespaces {
@@ -97,7 +99,7 @@ func (o *eventsOptions) run(ctx context.Context, g *Globals) error {
 	}
 	for _, ev := range events {
 		row := []string{
-			duration.HumanDuration(time.Since(eventTime(ev))),
+			duration.HumanDuration(time.Since(objects.EventTime(ev))),
 			ev.Type,
 			ev.Reason,
 			strings.ToLower(ev.InvolvedObject.Kind) + "/" + ev.InvolvedObject.Name,
@@ -118,17 +120,4 @@ func (o *eventsOptions) run(ctx context.Context, g *Globals) error {
 		}
 	}
 	return t.write(g.Out)
-}
-
-// eventTime is when an event last happened.
-func eventTime(ev corev1.Event) time.Time {
-	switch {
-	case !ev.LastTimestamp.IsZero():
-		return ev.LastTimestamp.Time
-	case !ev.EventTime.IsZero():
-		return ev.EventTime.Time
-	case !ev.FirstTimestamp.IsZero():
-		return ev.FirstTimestamp.Time
-	}
-	return ev.CreationTimestamp.Time
 }

@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
+
+	"weir.dev/cli/internal/objects"
 )
 
 func init() { register(newGetCmd) }
@@ -32,7 +34,7 @@ func newGetCmd(g *Globals) *cobra.Command {
 		Use:   "get <kind>|all [name]",
 		Short: "Show Weir objects and whether they are Ready",
 		Long: "get lists Weir objects of a kind, or of every kind with `all`, with their Ready status,\n" +
-			"status message, revision, suspension and age. Kinds: " + kindNames() + ".",
+			"status message, revision, suspension and age. Kinds: " + objects.KindNames() + ".",
 		Example: `  # Every Weir object in every namespace
   weir get all -A
 
@@ -67,13 +69,13 @@ func (o *getOptions) run(ctx context.Context, g *Globals, args []string) error {
 	if o.watch && o.output != "table" {
 		return fmt.Errorf("--watch prints a table: it cannot be combined with -o %s", o.output)
 	}
-	kinds := weirKinds
+	kinds := objects.Kinds
 	if !strings.EqualFold(args[0], "all") {
-		k, err := findKind(args[0])
+		k, err := objects.FindKind(args[0])
 		if err != nil {
 			return err
 		}
-		kinds = []*weirKind{k}
+		kinds = []*objects.Kind{k}
 	}
 	name := ""
 	if len(args) == 2 {
@@ -91,14 +93,14 @@ func (o *getOptions) run(ctx context.Context, g *Globals, args []string) error {
 		namespace = ""
 	}
 
-	var objects []*unstructured.Unstructured
+	var found []*unstructured.Unstructured
 	for _, k := range kinds {
 		if name != "" {
 			u, err := getObject(ctx, c, k, namespace, name)
 			if err != nil {
 				return err
 			}
-			objects = append(objects, u)
+			found = append(found, u)
 			continue
 		}
 		list := k.NewList()
@@ -106,16 +108,16 @@ func (o *getOptions) run(ctx context.Context, g *Globals, args []string) error {
 			return apiError(err)
 		}
 		for i := range list.Items {
-			objects = append(objects, &list.Items[i])
+			found = append(found, &list.Items[i])
 		}
 	}
-	sortObjects(objects)
+	sortObjects(found)
 
 	switch o.output {
 	case "yaml", "json":
-		return printObjects(g, objects, o.output, name != "")
+		return printObjects(g, found, o.output, name != "")
 	}
-	if len(objects) == 0 && !o.watch {
+	if len(found) == 0 && !o.watch {
 		where := "in namespace " + namespace
 		if namespace == "" {
 			where = "in any namespace"
@@ -128,7 +130,7 @@ func (o *getOptions) run(ctx context.Context, g *Globals, args []string) error {
 		return nil
 	}
 	p := &rowPrinter{allNamespaces: o.allNamespaces, kindColumn: len(kinds) > 1, colour: isTerminal(g.Out)}
-	if err := p.print(g, objects, true); err != nil {
+	if err := p.print(g, found, true); err != nil {
 		return err
 	}
 	if !o.watch {
@@ -136,11 +138,11 @@ func (o *getOptions) run(ctx context.Context, g *Globals, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	return o.watchKinds(ctx, g, kinds, namespace, name, p, objects)
+	return o.watchKinds(ctx, g, kinds, namespace, name, p, found)
 }
 
 // watchKinds prints a row for every change to an object of kinds until ctx ends.
-func (o *getOptions) watchKinds(ctx context.Context, g *Globals, kinds []*weirKind, namespace, name string, p *rowPrinter, shown []*unstructured.Unstructured) error {
+func (o *getOptions) watchKinds(ctx context.Context, g *Globals, kinds []*objects.Kind, namespace, name string, p *rowPrinter, shown []*unstructured.Unstructured) error {
 	cfg, err := g.RESTConfig()
 	if err != nil {
 		return err
@@ -243,21 +245,21 @@ func (p *rowPrinter) row(u *unstructured.Unstructured) []string {
 		name = strings.ToLower(u.GetKind()) + "/" + name
 	}
 	ready, status := "Unknown", ""
-	if c := readyCondition(u); c != nil {
+	if c := objects.ReadyCondition(u); c != nil {
 		ready, status = string(c.Status), c.Message
 	}
 	if u.GetAnnotations()[deletedAnnotation] == "true" {
 		ready, status = "Deleted", ""
 	}
 	revision := ""
-	if k := kindByGVK(u.GroupVersionKind()); k != nil {
-		revision = k.revision(u)
+	if k := objects.KindByGVK(u.GroupVersionKind()); k != nil {
+		revision = k.Revision(u)
 	}
 	age := "<unknown>"
 	if t := u.GetCreationTimestamp(); !t.IsZero() {
 		age = duration.HumanDuration(time.Since(t.Time))
 	}
-	r := []string{name, ready, shorten(status, 60), shorten(revision, 50), fmt.Sprint(isSuspended(u)), age}
+	r := []string{name, ready, shorten(status, 60), shorten(revision, 50), fmt.Sprint(objects.IsSuspended(u)), age}
 	if p.allNamespaces {
 		r = append([]string{u.GetNamespace()}, r...)
 	}
@@ -284,14 +286,14 @@ func (p *rowPrinter) print(g *Globals, objects []*unstructured.Unstructured, hea
 	return t.write(g.Out)
 }
 
-// sortObjects orders objects by kind (as listed in weirKinds), namespace and name.
-func sortObjects(objects []*unstructured.Unstructured) {
+// sortObjects orders objects by kind (as listed in objects.Kinds), namespace and name.
+func sortObjects(list []*unstructured.Unstructured) {
 	order := map[string]int{}
-	for i, k := range weirKinds {
+	for i, k := range objects.Kinds {
 		order[k.Kind] = i
 	}
-	sort.SliceStable(objects, func(i, j int) bool {
-		a, b := objects[i], objects[j]
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i], list[j]
 		if a.GetKind() != b.GetKind() {
 			return order[a.GetKind()] < order[b.GetKind()]
 		}

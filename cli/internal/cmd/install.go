@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/cli/internal/install"
+	"weir.dev/cli/internal/objects"
 )
 
 func init() { register(newInstallCmd) }
@@ -67,7 +68,7 @@ func applyInstall(ctx context.Context, g *Globals, c client.Client, objs []*unst
 	apply := func(u *unstructured.Unstructured) error {
 		err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(installOwner), client.ForceOwnership)
 		if err != nil {
-			return fmt.Errorf("applying %s: %w", objectRef(u), err)
+			return fmt.Errorf("applying %s: %w", objects.Ref(u), err)
 		}
 		return nil
 	}

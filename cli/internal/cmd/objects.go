@@ -9,12 +9,10 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"weir.dev/api/meta"
+	"weir.dev/cli/internal/objects"
 )
 
 // errNoCRDs is the error of a cluster without Weir's CRDs.
@@ -29,50 +27,9 @@ func apiError(err error) error {
 	return err
 }
 
-// conditions returns the object's status.conditions.
-func conditions(u *unstructured.Unstructured) []metav1.Condition {
-	raw, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	var out []metav1.Condition
-	for _, r := range raw {
-		m, ok := r.(map[string]any)
-		if !ok {
-			continue
-		}
-		var c metav1.Condition
-		if runtime.DefaultUnstructuredConverter.FromUnstructured(m, &c) == nil {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// readyCondition returns the object's Ready condition, or nil.
-func readyCondition(u *unstructured.Unstructured) *metav1.Condition {
-	cs := conditions(u)
-	return apimeta.FindStatusCondition(cs, meta.ReadyCondition)
-}
-
-// isSuspended reports spec.suspend.
-func isSuspended(u *unstructured.Unstructured) bool {
-	s, _, _ := unstructured.NestedBool(u.Object, "spec", "suspend")
-	return s
-}
-
-// lastHandledReconcileAt returns status.lastHandledReconcileAt.
-func lastHandledReconcileAt(u *unstructured.Unstructured) string {
-	s, _, _ := unstructured.NestedString(u.Object, "status", "lastHandledReconcileAt")
-	return s
-}
-
-// observedGeneration returns status.observedGeneration.
-func observedGeneration(u *unstructured.Unstructured) int64 {
-	g, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
-	return g
-}
-
 // getObject gets the object of kind k called name in namespace. When there is none it returns
 // an error suggesting close names in namespace, or the namespaces that hold name.
-func getObject(ctx context.Context, c client.Client, k *weirKind, namespace, name string) (*unstructured.Unstructured, error) {
+func getObject(ctx context.Context, c client.Client, k *objects.Kind, namespace, name string) (*unstructured.Unstructured, error) {
 	u := k.New()
 	err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, u)
 	if err == nil {
@@ -85,7 +42,7 @@ func getObject(ctx context.Context, c client.Client, k *weirKind, namespace, nam
 }
 
 // notFound builds the error for a missing object, with a suggestion when one can be found.
-func notFound(ctx context.Context, c client.Client, k *weirKind, namespace, name string) error {
+func notFound(ctx context.Context, c client.Client, k *objects.Kind, namespace, name string) error {
 	base := fmt.Sprintf("%s %q not found in namespace %q", k.Kind, name, namespace)
 	list := k.NewList()
 	if err := c.List(ctx, list, client.InNamespace(namespace)); err == nil {

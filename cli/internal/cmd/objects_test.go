@@ -10,6 +10,8 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"weir.dev/cli/internal/objects"
 )
 
 func TestAPIErrorExplainsMissingCRDs(t *testing.T) {
@@ -46,7 +48,7 @@ func TestGetObjectWithoutCRDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, _ := findKind("ks")
+	k, _ := objects.FindKind("ks")
 	if _, err := getObject(context.Background(), c, k, "default", "apps"); !errors.Is(err, errNoCRDs) {
 		t.Errorf("getObject = %v, want %v", err, errNoCRDs)
 	}

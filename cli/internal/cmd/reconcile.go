@@ -8,12 +8,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/api/meta"
+	"weir.dev/cli/internal/objects"
 )
 
 func init() { register(newReconcileCmd) }
@@ -31,7 +30,7 @@ func newReconcileCmd(g *Globals) *cobra.Command {
 		Long: "reconcile asks the object's controller to reconcile it now (through the\n" +
 			meta.ReconcileRequestAnnotation + " annotation), waits until the controller handled the\n" +
 			"request and decided Ready for the object's current generation, and exits 0 when it is\n" +
-			"Ready, 1 with the reason otherwise. Kinds: " + kindNames() + ".",
+			"Ready, 1 with the reason otherwise. Kinds: " + objects.KindNames() + ".",
 		Example: `  # Fetch the source now, then apply it
   weir reconcile kustomization apps --with-source
 
@@ -40,7 +39,7 @@ func newReconcileCmd(g *Globals) *cobra.Command {
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: completeKindThenName(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			k, err := findKind(args[0])
+			k, err := objects.FindKind(args[0])
 			if err != nil {
 				return err
 			}
@@ -55,7 +54,10 @@ func newReconcileCmd(g *Globals) *cobra.Command {
 				return err
 			}
 			if o.withSource {
-				sk, sns, sname, err := sourceOf(u)
+				if !objects.HasSource(k) {
+					return fmt.Errorf("--with-source needs a Kustomization, a HelmRelease or a HelmChart, not a %s", k.Kind)
+				}
+				sk, sns, sname, err := objects.SourceOf(u)
 				if err != nil {
 					return err
 				}
@@ -67,7 +69,7 @@ func newReconcileCmd(g *Globals) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&o.withSource, "with-source", false, "reconcile the Kustomization's or HelmRelease's source first, and wait for it")
+	cmd.Flags().BoolVar(&o.withSource, "with-source", false, "reconcile the source of the Kustomization, HelmRelease or HelmChart first, and wait for it")
 	cmd.Flags().DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the result")
 	return cmd
 }
@@ -85,16 +87,16 @@ type reconciler struct {
 
 // reconcile requests a reconcile of the object and waits until it is decided. It returns the
 // object as last read, and an ExitError when it is not Ready.
-func (r *reconciler) reconcile(ctx context.Context, k *weirKind, namespace, name string) (*unstructured.Unstructured, error) {
+func (r *reconciler) reconcile(ctx context.Context, k *objects.Kind, namespace, name string) (*unstructured.Unstructured, error) {
 	u, err := getObject(ctx, r.c, k, namespace, name)
 	if err != nil {
 		return nil, err
 	}
 	ref := fmt.Sprintf("%s %s/%s", k.Kind, namespace, name)
-	if isSuspended(u) {
+	if objects.IsSuspended(u) {
 		return nil, fmt.Errorf("%s is suspended: resume it with `weir resume %s %s -n %s`", ref, strings.ToLower(k.Kind), name, namespace)
 	}
-	requested, err := requestReconcile(ctx, r.c, u)
+	requested, err := objects.RequestReconcile(ctx, r.c, u)
 	if err != nil {
 		return nil, fmt.Errorf("requesting a reconcile of %s: %w", ref, apiError(err))
 	}
@@ -102,39 +104,26 @@ func (r *reconciler) reconcile(ctx context.Context, k *weirKind, namespace, name
 	return r.wait(ctx, k, u, requested)
 }
 
-// requestReconcile sets the reconcile-request annotation of u to the time now and returns it.
-func requestReconcile(ctx context.Context, c client.Client, u *unstructured.Unstructured) (string, error) {
-	requested := time.Now().UTC().Format(time.RFC3339Nano)
-	patch := client.MergeFrom(u.DeepCopy())
-	annotations := u.GetAnnotations()
-	if annotations == nil {
-		annotations = map[string]string{}
-	}
-	annotations[meta.ReconcileRequestAnnotation] = requested
-	u.SetAnnotations(annotations)
-	return requested, c.Patch(ctx, u, patch)
-}
-
 // wait polls u until its controller handled the request and decided Ready for its generation.
-func (r *reconciler) wait(ctx context.Context, k *weirKind, u *unstructured.Unstructured, requested string) (*unstructured.Unstructured, error) {
+func (r *reconciler) wait(ctx context.Context, k *objects.Kind, u *unstructured.Unstructured, requested string) (*unstructured.Unstructured, error) {
 	ref := fmt.Sprintf("%s %s/%s", k.Kind, u.GetNamespace(), u.GetName())
-	fmt.Fprintf(r.out, "◎ waiting for %s to reconcile %s\n", controllerOf(k), ref)
+	fmt.Fprintf(r.out, "◎ waiting for %s to reconcile %s\n", objects.ControllerOf(k), ref)
 	interval := r.poll
 	if interval == 0 {
 		interval = 500 * time.Millisecond
 	}
 	handled, lastMessage := false, ""
 	for {
-		if lastHandledReconcileAt(u) == requested {
+		if objects.LastHandledReconcileAt(u) == requested {
 			if !handled {
-				fmt.Fprintf(r.out, "◎ %s picked up the request\n", controllerOf(k))
+				fmt.Fprintf(r.out, "◎ %s picked up the request\n", objects.ControllerOf(k))
 				handled = true
 			}
-			c := readyCondition(u)
-			if done, ok := decided(u); done {
+			c := objects.ReadyCondition(u)
+			if done, ok := objects.Decided(u); done {
 				if ok {
 					fmt.Fprintf(r.out, "✔ %s is Ready: %s\n", ref, c.Message)
-					if rev := k.revision(u); rev != "" {
+					if rev := k.Revision(u); rev != "" {
 						fmt.Fprintf(r.out, "  revision %s\n", rev)
 					}
 					return u, nil
@@ -152,10 +141,10 @@ func (r *reconciler) wait(ctx context.Context, k *weirKind, u *unstructured.Unst
 			return u, ctx.Err()
 		case <-time.After(time.Until(r.deadline)):
 			if !handled {
-				return u, &ExitError{Code: 1, Err: fmt.Errorf("timed out after %s: %s did not handle the reconcile request of %s; is it running? (see `weir check`)", r.timeout, controllerOf(k), ref)}
+				return u, &ExitError{Code: 1, Err: fmt.Errorf("timed out after %s: %s did not handle the reconcile request of %s; is it running? (see `weir check`)", r.timeout, objects.ControllerOf(k), ref)}
 			}
 			state := "no Ready condition"
-			if c := readyCondition(u); c != nil {
+			if c := objects.ReadyCondition(u); c != nil {
 				state = fmt.Sprintf("Ready=%s %s: %s", c.Status, c.Reason, c.Message)
 			}
 			return u, &ExitError{Code: 1, Err: fmt.Errorf("timed out after %s waiting for %s: %s", r.timeout, ref, state)}
@@ -169,68 +158,6 @@ func (r *reconciler) wait(ctx context.Context, k *weirKind, u *unstructured.Unst
 	}
 }
 
-// decided reports whether u's Ready condition is final for its generation, and whether it
-// is True. Ready=False is final when Stalled, or once the controller is no longer Reconciling.
-func decided(u *unstructured.Unstructured) (done, ready bool) {
-	cs := conditions(u)
-	c := apimeta.FindStatusCondition(cs, meta.ReadyCondition)
-	if c == nil || observedGeneration(u) < u.GetGeneration() {
-		return false, false
-	}
-	if c.ObservedGeneration != 0 && c.ObservedGeneration < u.GetGeneration() {
-		return false, false
-	}
-	switch c.Status {
-	case metav1.ConditionTrue:
-		return true, true
-	case metav1.ConditionFalse:
-		stalled := apimeta.IsStatusConditionTrue(cs, meta.StalledCondition)
-		reconciling := apimeta.IsStatusConditionTrue(cs, meta.ReconcilingCondition)
-		return stalled || !reconciling, false
-	}
-	return false, false
-}
-
-// controllerOf names the controller that reconciles kind k.
-func controllerOf(k *weirKind) string {
-	group, _, _ := strings.Cut(k.GroupVersion.Group, ".")
-	return group + "-controller"
-}
-
-// sourceOf returns the source a Kustomization or HelmRelease reconciles from.
-func sourceOf(u *unstructured.Unstructured) (*weirKind, string, string, error) {
-	ref := fmt.Sprintf("%s %s/%s", u.GetKind(), u.GetNamespace(), u.GetName())
-	var path []string
-	switch u.GetKind() {
-	case "Kustomization":
-		path = []string{"spec", "sourceRef"}
-	case "HelmRelease":
-		path = []string{"spec", "chartRef"}
-		if _, ok, _ := unstructured.NestedMap(u.Object, path...); !ok {
-			chart, _, _ := unstructured.NestedString(u.Object, "status", "helmChart")
-			ns, name, ok := strings.Cut(chart, "/")
-			if !ok {
-				return nil, "", "", fmt.Errorf("%s has no HelmChart yet: reconcile it without --with-source first", ref)
-			}
-			k, _ := findKind("HelmChart")
-			return k, ns, name, nil
-		}
-	default:
-		return nil, "", "", fmt.Errorf("--with-source needs a Kustomization or a HelmRelease, not a %s", u.GetKind())
-	}
-	kind, _, _ := unstructured.NestedString(u.Object, append(path, "kind")...)
-	name, _, _ := unstructured.NestedString(u.Object, append(path, "name")...)
-	ns, _, _ := unstructured.NestedString(u.Object, append(path, "namespace")...)
-	if ns == "" {
-		ns = u.GetNamespace()
-	}
-	k, err := findKind(kind)
-	if err != nil {
-		return nil, "", "", fmt.Errorf("%s: source: %w", ref, err)
-	}
-	return k, ns, name, nil
-}
-
 // completeKindThenName completes a kind, then the names of that kind's objects in the namespace.
 func completeKindThenName(g *Globals) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
@@ -238,7 +165,7 @@ func completeKindThenName(g *Globals) func(*cobra.Command, []string, string) ([]
 		case 0:
 			return kindCompletions(false), cobra.ShellCompDirectiveNoFileComp
 		case 1:
-			k, err := findKind(args[0])
+			k, err := objects.FindKind(args[0])
 			if err != nil {
 				return nil, cobra.ShellCompDirectiveError
 			}

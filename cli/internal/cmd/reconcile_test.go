@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/api/meta"
+	"weir.dev/cli/internal/objects"
 )
 
 // fakeController stands in for a controller, since none runs in the test control plane: until
@@ -19,7 +20,7 @@ import (
 // Ready condition that result returns. It returns a function counting the requests handled.
 func fakeController(t *testing.T, kind, ns, name string, result func() metav1.Condition) func() int {
 	t.Helper()
-	k, err := findKind(kind)
+	k, err := objects.FindKind(kind)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func fakeController(t *testing.T, kind, ns, name string, result func() metav1.Co
 				continue
 			}
 			requested := u.GetAnnotations()[meta.ReconcileRequestAnnotation]
-			if requested == "" || requested == lastHandledReconcileAt(u) {
+			if requested == "" || requested == objects.LastHandledReconcileAt(u) {
 				continue
 			}
 			c := result()
@@ -143,7 +144,7 @@ func TestReconcileErrors(t *testing.T) {
 	}
 	create(t, gitRepository(ns, "repo", nil, ""))
 	code, _, errOut = weir(t, "reconcile", "gitrepo", "repo", "-n", ns, "--with-source")
-	if code != 1 || !strings.Contains(errOut, "--with-source needs a Kustomization or a HelmRelease") {
+	if code != 1 || !strings.Contains(errOut, "--with-source needs a Kustomization, a HelmRelease or a HelmChart") {
 		t.Errorf("--with-source of a source: code %d, %q", code, errOut)
 	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"weir.dev/cli/internal/objects"
 )
 
 func init() {
@@ -18,7 +20,7 @@ func newSuspendCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "suspend <kind> <name>",
 		Short: "Stop reconciling a Weir object until it is resumed",
-		Long:  "suspend sets spec.suspend, so that the object's controller leaves it (and what it applied)\nas it is until `weir resume`. Kinds: " + kindNames() + ".",
+		Long:  "suspend sets spec.suspend, so that the object's controller leaves it (and what it applied)\nas it is until `weir resume`. Kinds: " + objects.KindNames() + ".",
 		Example: `  # Freeze a Kustomization during an incident
   weir suspend kustomization apps -n production`,
 		Args:              cobra.ExactArgs(2),
@@ -40,7 +42,7 @@ func newResumeCmd(g *Globals) *cobra.Command {
 		Use:   "resume <kind> <name>",
 		Short: "Resume reconciling a suspended Weir object, and wait for the result",
 		Long: "resume clears spec.suspend, requests a reconcile and waits for it like `weir reconcile`:\n" +
-			"it exits 0 when the object is Ready, 1 with the reason otherwise. Kinds: " + kindNames() + ".",
+			"it exits 0 when the object is Ready, 1 with the reason otherwise. Kinds: " + objects.KindNames() + ".",
 		Example: `  # Resume a Kustomization and wait until it is applied again
   weir resume kustomization apps -n production --timeout 2m`,
 		Args:              cobra.ExactArgs(2),
@@ -61,8 +63,8 @@ func newResumeCmd(g *Globals) *cobra.Command {
 }
 
 // setSuspend finds the object args name and sets its spec.suspend.
-func setSuspend(ctx context.Context, g *Globals, args []string, suspend bool) (*weirKind, client.Object, client.Client, error) {
-	k, err := findKind(args[0])
+func setSuspend(ctx context.Context, g *Globals, args []string, suspend bool) (*objects.Kind, client.Object, client.Client, error) {
+	k, err := objects.FindKind(args[0])
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -74,19 +76,14 @@ func setSuspend(ctx context.Context, g *Globals, args []string, suspend bool) (*
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if isSuspended(u) == suspend {
+	if objects.IsSuspended(u) == suspend {
 		state := "is not suspended"
 		if suspend {
 			state = "is already suspended"
 		}
 		fmt.Fprintf(g.Err, "%s %s/%s %s\n", k.Kind, u.GetNamespace(), u.GetName(), state)
 	}
-	// Resuming removes the field (a merge patch of null), leaving the default.
-	patch := []byte(`{"spec":{"suspend":null}}`)
-	if suspend {
-		patch = []byte(`{"spec":{"suspend":true}}`)
-	}
-	if err := c.Patch(ctx, u, client.RawPatch("application/merge-patch+json", patch)); err != nil {
+	if err := objects.SetSuspend(ctx, c, u, suspend); err != nil {
 		return nil, nil, nil, fmt.Errorf("patching %s %s/%s: %w", k.Kind, u.GetNamespace(), u.GetName(), apiError(err))
 	}
 	return k, u, c, nil

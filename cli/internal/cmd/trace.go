@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	helmv1 "weir.dev/api/helm/v1"
+	"weir.dev/cli/internal/objects"
 )
 
 func init() { register(newTraceCmd) }
@@ -83,7 +84,7 @@ func trace(ctx context.Context, g *Globals, kind, name string) error {
 	}
 
 	w := &traceWriter{out: g.Out}
-	w.field(0, "Object", objectRef(u))
+	w.field(0, "Object", objects.Ref(u))
 	w.field(1, "Status", health(u))
 	managers := 0
 	for depth := 0; depth < maxTraceDepth; depth++ {
@@ -96,7 +97,7 @@ func trace(ctx context.Context, g *Globals, kind, name string) error {
 		}
 		managers++
 		w.blank()
-		w.field(0, "Managed by", objectRef(owner))
+		w.field(0, "Managed by", objects.Ref(owner))
 		w.weirStatus(owner)
 		if path, _, _ := unstructured.NestedString(owner.Object, "spec", "path"); path != "" {
 			w.field(1, "Path", path)
@@ -106,7 +107,7 @@ func trace(ctx context.Context, g *Globals, kind, name string) error {
 	}
 	if managers == 0 {
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is not managed by Weir: it has neither %s labels nor Helm's %s annotation",
-			objectRef(u), kustomizeNameLabel, helmReleaseNameAnno)}
+			objects.Ref(u), kustomizeNameLabel, helmReleaseNameAnno)}
 	}
 	return nil
 }
@@ -132,14 +133,14 @@ func mappingFor(mapper apimeta.RESTMapper, kind string) (*apimeta.RESTMapping, e
 // managerOf returns the Kustomization or HelmRelease that applied u, or nil when none did.
 func managerOf(ctx context.Context, c client.Client, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	labels, annotations := u.GetLabels(), u.GetAnnotations()
-	var k *weirKind
+	var k *objects.Kind
 	var ns, name string
 	switch {
 	case labels[kustomizeNameLabel] != "":
-		k, _ = findKind("Kustomization")
+		k, _ = objects.FindKind("Kustomization")
 		ns, name = labels[kustomizeNamespaceLabel], labels[kustomizeNameLabel]
 	case labels[helmv1.OwnerNameLabel] != "":
-		k, _ = findKind("HelmRelease")
+		k, _ = objects.FindKind("HelmRelease")
 		ns, name = labels[helmv1.OwnerNamespaceLabel], labels[helmv1.OwnerNameLabel]
 	case annotations[helmReleaseNameAnno] != "":
 		return helmReleaseOf(ctx, c, annotations[helmReleaseNameAnno], annotations[helmReleaseNSAnno])
@@ -149,7 +150,7 @@ func managerOf(ctx context.Context, c client.Client, u *unstructured.Unstructure
 	owner := k.New()
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, owner); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("%s is labelled as applied by %s %s/%s, which no longer exists", objectRef(u), k.Kind, ns, name)
+			return nil, fmt.Errorf("%s is labelled as applied by %s %s/%s, which no longer exists", objects.Ref(u), k.Kind, ns, name)
 		}
 		return nil, apiError(err)
 	}
@@ -158,7 +159,7 @@ func managerOf(ctx context.Context, c client.Client, u *unstructured.Unstructure
 
 // helmReleaseOf finds the HelmRelease whose newest release is release in namespace.
 func helmReleaseOf(ctx context.Context, c client.Client, release, namespace string) (*unstructured.Unstructured, error) {
-	k, _ := findKind("HelmRelease")
+	k, _ := objects.FindKind("HelmRelease")
 	list := k.NewList()
 	if err := c.List(ctx, list); err != nil {
 		return nil, apiError(err)
@@ -192,30 +193,30 @@ func (w *traceWriter) blank() { fmt.Fprintln(w.out) }
 // weirStatus prints a Weir object's Ready condition, revision and suspension.
 func (w *traceWriter) weirStatus(u *unstructured.Unstructured) {
 	ready := "Unknown (no Ready condition)"
-	if c := readyCondition(u); c != nil {
+	if c := objects.ReadyCondition(u); c != nil {
 		ready = fmt.Sprintf("%s (%s: %s)", c.Status, c.Reason, shorten(c.Message, 80))
 	}
 	w.field(1, "Ready", ready)
-	if k := kindByGVK(u.GroupVersionKind()); k != nil {
-		if rev := k.revision(u); rev != "" {
+	if k := objects.KindByGVK(u.GroupVersionKind()); k != nil {
+		if rev := k.Revision(u); rev != "" {
 			w.field(1, "Revision", rev)
 		}
 	}
-	if isSuspended(u) {
+	if objects.IsSuspended(u) {
 		w.field(1, "Suspended", "true")
 	}
 }
 
 // sources prints the source of a Kustomization or HelmRelease, and a HelmChart's own source.
 func (w *traceWriter) sources(ctx context.Context, c client.Client, owner *unstructured.Unstructured) {
-	k, ns, name, err := sourceOf(owner)
+	k, ns, name, err := objects.SourceOf(owner)
 	for depth := 0; err == nil && k != nil && depth < 2; depth++ {
 		src, getErr := getObject(ctx, c, k, ns, name)
 		if getErr != nil {
 			w.field(0, "Source", fmt.Sprintf("%s/%s/%s (%v)", k.Kind, ns, name, getErr))
 			return
 		}
-		w.field(0, "Source", objectRef(src))
+		w.field(0, "Source", objects.Ref(src))
 		if url, _, _ := unstructured.NestedString(src.Object, "spec", "url"); url != "" {
 			w.field(1, "URL", url)
 		}
@@ -226,7 +227,7 @@ func (w *traceWriter) sources(ctx context.Context, c client.Client, owner *unstr
 		kind, _, _ := unstructured.NestedString(src.Object, "spec", "sourceRef", "kind")
 		name, _, _ = unstructured.NestedString(src.Object, "spec", "sourceRef", "name")
 		ns = src.GetNamespace()
-		k, err = findKind(kind)
+		k, err = objects.FindKind(kind)
 	}
 	if err != nil {
 		w.field(0, "Source", err.Error())

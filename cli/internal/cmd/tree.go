@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"weir.dev/cli/internal/objects"
 )
 
 func init() { register(newTreeCmd) }
@@ -35,7 +35,7 @@ func newTreeCmd(g *Globals) *cobra.Command {
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: completeKindThenName(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			k, err := findKind(args[0])
+			k, err := objects.FindKind(args[0])
 			if err != nil {
 				return err
 			}
@@ -51,7 +51,7 @@ func newTreeCmd(g *Globals) *cobra.Command {
 				return err
 			}
 			t := &treePrinter{c: c, out: g.Out, seen: map[string]bool{}}
-			fmt.Fprintf(g.Out, "%s %s\n", objectRef(root), health(root))
+			fmt.Fprintf(g.Out, "%s %s\n", objects.Ref(root), health(root))
 			return t.children(cmd.Context(), root, "", 1)
 		},
 	}
@@ -67,7 +67,7 @@ type treePrinter struct {
 // children prints the inventory of owner, indented by prefix, and recurses into the
 // Kustomizations and HelmReleases it holds.
 func (t *treePrinter) children(ctx context.Context, owner *unstructured.Unstructured, prefix string, depth int) error {
-	t.seen[objectRef(owner)] = true
+	t.seen[objects.Ref(owner)] = true
 	entries, _, _ := unstructured.NestedSlice(owner.Object, "status", "inventory", "entries")
 	for i, e := range entries {
 		entry, _ := e.(map[string]any)
@@ -77,7 +77,7 @@ func (t *treePrinter) children(ctx context.Context, owner *unstructured.Unstruct
 		if i == len(entries)-1 {
 			branch, indent = "└── ", "    "
 		}
-		ns, name, gk, err := parseInventoryID(id)
+		ns, name, gk, err := objects.ParseInventoryID(id)
 		if err != nil {
 			fmt.Fprintf(t.out, "%s%s%s\n", prefix, branch, err)
 			continue
@@ -100,10 +100,10 @@ func (t *treePrinter) children(ctx context.Context, owner *unstructured.Unstruct
 			fmt.Fprintf(t.out, "%s%s%s Unknown: %v\n", prefix, branch, ref, err)
 			continue
 		}
-		nested := kindByGVK(u.GroupVersionKind())
+		nested := objects.KindByGVK(u.GroupVersionKind())
 		expandable := nested != nil && (nested.Kind == "Kustomization" || nested.Kind == "HelmRelease")
 		switch {
-		case expandable && t.seen[objectRef(u)]:
+		case expandable && t.seen[objects.Ref(u)]:
 			fmt.Fprintf(t.out, "%s%s%s %s (already shown above)\n", prefix, branch, ref, health(u))
 		case expandable && depth >= maxTreeDepth:
 			fmt.Fprintf(t.out, "%s%s%s %s (not expanded: deeper than %d)\n", prefix, branch, ref, health(u), maxTreeDepth)
@@ -119,31 +119,11 @@ func (t *treePrinter) children(ctx context.Context, owner *unstructured.Unstruct
 	return nil
 }
 
-// parseInventoryID splits an inventory id, `<namespace>_<name>_<group>_<kind>`.
-func parseInventoryID(id string) (namespace, name string, gk schema.GroupKind, err error) {
-	parts := strings.Split(id, "_")
-	if len(parts) != 4 || parts[1] == "" || parts[3] == "" {
-		return "", "", gk, fmt.Errorf("malformed inventory entry %q", id)
-	}
-	return parts[0], parts[1], schema.GroupKind{Group: parts[2], Kind: parts[3]}, nil
-}
-
-// objectRef is `<Kind>/<namespace>/<name>`, or `<Kind>/<name>` for a cluster-scoped object.
-func objectRef(u *unstructured.Unstructured) string {
-	if u.GetNamespace() == "" {
-		return u.GetKind() + "/" + u.GetName()
-	}
-	return u.GetKind() + "/" + u.GetNamespace() + "/" + u.GetName()
-}
-
 // health is the kstatus status of the live object, with its message when it is not Current.
 func health(u *unstructured.Unstructured) string {
-	res, err := status.Compute(u)
-	if err != nil {
-		return "Unknown: " + err.Error()
+	st, msg := objects.Health(u)
+	if st == status.CurrentStatus || msg == "" {
+		return st.String()
 	}
-	if res.Status == status.CurrentStatus || res.Message == "" {
-		return res.Status.String()
-	}
-	return res.Status.String() + ": " + shorten(res.Message, 80)
+	return st.String() + ": " + shorten(msg, 80)
 }

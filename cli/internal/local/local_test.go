@@ -139,7 +139,7 @@ func TestUpRunsTheDemoAndStopLeavesNothing(t *testing.T) {
 	// The summary names the kubeconfig, the Git URL and the Receiver's URL.
 	var summary strings.Builder
 	env.PrintSummary(ctx, &summary)
-	for _, want := range []string{"export KUBECONFIG=" + env.KubeconfigPath, d.GitURL, d.ReceiverURL, "Kustomization/app-staging", "HelmRelease/hello"} {
+	for _, want := range []string{"export KUBECONFIG=" + env.KubeconfigPath, "weir ui --open", d.GitURL, d.ReceiverURL, "Kustomization/app-staging", "HelmRelease/hello"} {
 		if !strings.Contains(summary.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, summary.String())
 		}

@@ -61,6 +61,7 @@ func (e *Env) PrintSummary(ctx context.Context, w io.Writer) {
 	}
 
 	fmt.Fprintf(w, "\nUse the cluster:\n  export KUBECONFIG=%s\n  kubectl get weir -A\n", e.KubeconfigPath)
+	fmt.Fprintf(w, "\nSee it in the web UI (served on 127.0.0.1 only, with your kubeconfig's rights):\n  KUBECONFIG=%s weir ui --open\n", e.KubeconfigPath)
 	if d := e.Demo; d != nil {
 		fmt.Fprintf(w, "\nChange the demo app: push to its Git repository (a working copy is in %s)\n  git clone %s\n", d.WorkDir, d.GitURL)
 		fmt.Fprintf(w, "The HelmRelease %q installs the chart %s %s of the Helm repository %s\n", d.HelmRelease, demoChartName, demoChartVersion, d.HelmRepositoryURL)

@@ -1,0 +1,185 @@
+package ui
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"weir.dev/api/meta"
+	"weir.dev/cli/internal/objects"
+)
+
+// State is what the UI says of an object at a glance.
+type State string
+
+const (
+	// Failing: Ready=False, and the controller has stopped trying for now.
+	Failing State = "failing"
+	// Progressing: not decided yet for the object's generation.
+	Progressing State = "progressing"
+	// Suspended: spec.suspend is set; the controller leaves it alone.
+	Suspended State = "suspended"
+	// Ready: Ready=True.
+	Ready State = "ready"
+)
+
+// States are the states in the order lists show them: what needs attention first.
+var States = []State{Failing, Progressing, Suspended, Ready}
+
+// rank orders states for sorting.
+func (s State) rank() int {
+	for i, st := range States {
+		if st == s {
+			return i
+		}
+	}
+	return len(States)
+}
+
+// Row is the summary of one Weir object that lists and the overview show.
+type Row struct {
+	Kind      *objects.Kind
+	Namespace string
+	Name      string
+	State     State
+	// Ready is the Ready condition's status, "" without one.
+	Ready   string
+	Reason  string
+	Message string
+	// Revision is the revision last applied or fetched.
+	Revision string
+	// Changed is when the object last reconciled to a new result: the newest history entry's
+	// time, or the Ready condition's last transition.
+	Changed   time.Time
+	Suspended bool
+	// Source is the key of the object's source, "" for none.
+	Source string
+}
+
+// Key identifies the row: `<kind>/<namespace>/<name>`, lower-case kind, as in the UI's URLs.
+func (r *Row) Key() string { return rowKey(r.Kind, r.Namespace, r.Name) }
+
+// Path is the row's detail page.
+func (r *Row) Path() string { return "/objects/" + r.Key() }
+
+func rowKey(k *objects.Kind, namespace, name string) string {
+	return strings.ToLower(k.Kind) + "/" + namespace + "/" + name
+}
+
+// rowOf summarises u; nil when u is not a Weir object.
+func rowOf(u *unstructured.Unstructured) *Row {
+	k := objects.KindByGVK(u.GroupVersionKind())
+	if k == nil {
+		return nil
+	}
+	r := &Row{Kind: k, Namespace: u.GetNamespace(), Name: u.GetName(), Revision: k.Revision(u), Suspended: objects.IsSuspended(u)}
+	cs := objects.Conditions(u)
+	if c := apimeta.FindStatusCondition(cs, meta.ReadyCondition); c != nil {
+		r.Ready, r.Reason, r.Message, r.Changed = string(c.Status), c.Reason, c.Message, c.LastTransitionTime.Time
+	}
+	if t := historyTime(u); t.After(r.Changed) {
+		r.Changed = t
+	}
+	r.State = stateOf(u, cs)
+	if objects.HasSource(k) {
+		if sk, ns, name, err := objects.SourceOf(u); err == nil {
+			r.Source = rowKey(sk, ns, name)
+		}
+	}
+	return r
+}
+
+// stateOf decides an object's state from its conditions and generation.
+func stateOf(u *unstructured.Unstructured, cs []metav1.Condition) State {
+	if objects.IsSuspended(u) {
+		return Suspended
+	}
+	ready := apimeta.FindStatusCondition(cs, meta.ReadyCondition)
+	switch {
+	case ready == nil, objects.ObservedGeneration(u) < u.GetGeneration():
+		return Progressing
+	case ready.Status == metav1.ConditionTrue:
+		return Ready
+	case ready.Status == metav1.ConditionFalse:
+		if apimeta.IsStatusConditionTrue(cs, meta.ReconcilingCondition) && !apimeta.IsStatusConditionTrue(cs, meta.StalledCondition) {
+			return Progressing
+		}
+		return Failing
+	}
+	return Progressing
+}
+
+// historyTime is when the newest status.history entry last reconciled or deployed.
+func historyTime(u *unstructured.Unstructured) time.Time {
+	h, _, _ := unstructured.NestedSlice(u.Object, "status", "history")
+	if len(h) == 0 {
+		return time.Time{}
+	}
+	entry, _ := h[0].(map[string]any)
+	for _, field := range []string{"lastReconciled", "lastDeployed"} {
+		if s, _, _ := unstructured.NestedString(entry, field); s != "" {
+			if t, err := time.Parse(time.RFC3339, s); err == nil {
+				return t
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// sortRows orders rows failing first, then progressing, suspended and ready; within a state
+// by kind (sources first), namespace and name.
+func sortRows(rows []*Row) {
+	order := map[*objects.Kind]int{}
+	for i, k := range objects.Kinds {
+		order[k] = i
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.State != b.State {
+			return a.State.rank() < b.State.rank()
+		}
+		if a.Kind != b.Kind {
+			return order[a.Kind] < order[b.Kind]
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+}
+
+// Filter selects rows for the list view.
+type Filter struct {
+	Namespace string
+	Kind      string // lower-case kind
+	State     State
+	Text      string
+}
+
+// Match reports whether r passes f. Text matches the name, namespace, reason, message or
+// revision, case-insensitively.
+func (f Filter) Match(r *Row) bool {
+	if f.Namespace != "" && r.Namespace != f.Namespace {
+		return false
+	}
+	if f.Kind != "" && strings.ToLower(r.Kind.Kind) != f.Kind {
+		return false
+	}
+	if f.State != "" && r.State != f.State {
+		return false
+	}
+	if f.Text != "" {
+		t := strings.ToLower(f.Text)
+		for _, s := range []string{r.Name, r.Namespace, r.Reason, r.Message, r.Revision} {
+			if strings.Contains(strings.ToLower(s), t) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}

@@ -1,0 +1,214 @@
+package ui
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"weir.dev/pkg/scheme"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Options configure a Server.
+type Options struct {
+	// Config reaches the cluster as the user: every read and action is the user's own.
+	Config *rest.Config
+	// Namespaces are tried one by one when the user may not list namespaces (--namespace, or
+	// the kubeconfig context's namespace).
+	Namespaces []string
+	// Context names the kubeconfig context, shown in the header.
+	Context string
+	// StartTimeout bounds finding out what the user may list and the first list of each
+	// watch; two minutes when zero.
+	StartTimeout time.Duration
+}
+
+// Server is the web UI. It serves on loopback only and holds no credentials of its own.
+type Server struct {
+	opts    Options
+	client  client.Client
+	kube    kubernetes.Interface
+	store   *store
+	hub     *hub
+	pages   *pages
+	token   string
+	user    string
+	access  *accessCache
+	handler http.Handler
+	// addr is the address the server listens on, set by Listen.
+	addr string
+}
+
+// New connects to the cluster with opts.Config, finds out what the user may list, and starts
+// watching it until ctx ends. It returns once every watch has listed.
+func New(ctx context.Context, opts Options) (*Server, error) {
+	cfg := rest.CopyConfig(opts.Config)
+	if cfg.QPS < 100 {
+		cfg.QPS, cfg.Burst = 100, 200
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
+	if err != nil {
+		return nil, err
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	token := make([]byte, 32)
+	if _, err := rand.Read(token); err != nil {
+		return nil, err
+	}
+	pg, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, client: c, kube: kube, hub: newHub(), pages: pg, token: hex.EncodeToString(token)}
+	s.access = newAccessCache(kube)
+	s.store = newStore(dyn, kube, opts.Namespaces, s.hub.publish)
+	s.user = whoAmI(ctx, kube)
+	timeout := opts.StartTimeout
+	if timeout == 0 {
+		timeout = 2 * time.Minute
+	}
+	if err := s.store.start(ctx, timeout); err != nil {
+		return nil, err
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// whoAmI names the user the API server sees, or "" when it cannot tell.
+func whoAmI(ctx context.Context, kube kubernetes.Interface) string {
+	r, err := kube.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		return ""
+	}
+	return r.Status.UserInfo.Username
+}
+
+// Listen binds a loopback address: 127.0.0.1 on port, or on a free port when port is 0.
+func (s *Server) Listen(port int) (net.Listener, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return nil, err
+	}
+	s.addr = l.Addr().String()
+	return l, nil
+}
+
+// URL is the address to open in a browser, once Listen has bound one.
+func (s *Server) URL() string { return "http://" + s.addr + "/" }
+
+// Serve serves the UI on l until ctx ends.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		s.hub.close()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ServeHTTP serves the UI, for tests.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(assets, "assets/static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /{$}", s.overview)
+	mux.HandleFunc("GET /objects", s.list)
+	mux.HandleFunc("GET /objects/{kind}/{namespace}/{name}", s.detail)
+	mux.HandleFunc("POST /objects/{kind}/{namespace}/{name}/{action}", s.act)
+	mux.HandleFunc("GET /watch", s.watch)
+	return s.guard(mux)
+}
+
+// guard protects every request: the Host must be the loopback address the server listens on
+// (no DNS rebinding), and a POST must carry the page's token and come from the UI's own
+// origin (no cross-site requests). Every response forbids framing and foreign scripts.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		if !s.hostAllowed(r.Host) {
+			http.Error(w, fmt.Sprintf("unexpected Host %q: the UI answers on %s only", r.Host, s.addr), http.StatusMisdirectedRequest)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if err := s.checkOrigin(r); err != nil {
+				http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hostAllowed accepts the listening address under the names of loopback.
+func (s *Server) hostAllowed(host string) bool {
+	if s.addr == "" {
+		return true // not listening: in-process tests
+	}
+	_, port, err := net.SplitHostPort(s.addr)
+	if err != nil {
+		return false
+	}
+	for _, name := range []string{"127.0.0.1", "localhost"} {
+		if host == net.JoinHostPort(name, port) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOrigin rejects requests another site could have made: no token, a wrong token, or an
+// Origin or Sec-Fetch-Site that is not the UI's own.
+func (s *Server) checkOrigin(r *http.Request) error {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return fmt.Errorf("a %s request", site)
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && origin != "http://"+r.Host {
+		return fmt.Errorf("origin %q is not the UI's", origin)
+	}
+	token := r.Header.Get("X-Weir-Token")
+	if token == "" {
+		token = r.PostFormValue("token")
+	}
+	if subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) != 1 {
+		return errors.New("the request lacks the page's token; reload the page")
+	}
+	return nil
+}

@@ -1,0 +1,276 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"weir.dev/cli/internal/objects"
+)
+
+// Denied is a scope the user may not list, shown on every page so that a forbidden namespace
+// is reported rather than looking empty.
+type Denied struct {
+	// Kind is the kind's plural, e.g. kustomizations.
+	Kind string
+	// Namespace is the namespace, or "" for every namespace.
+	Namespace string
+	// Reason is the API server's answer.
+	Reason string
+}
+
+// scope is one informer: a kind, in one namespace or ("") in all of them.
+type scope struct {
+	kind      *objects.Kind
+	namespace string
+}
+
+// store keeps a summary row of every Weir object the user may list, fed by watches made with
+// the user's own credentials. It holds rows, not objects: the informers' copies are trimmed
+// to what a row needs, so memory stays proportional to the number of objects, not their size.
+type store struct {
+	dyn       dynamic.Interface
+	kube      kubernetes.Interface
+	fallback  []string // namespaces to try when the user may not list namespaces
+	onChange  func(key string)
+	informers []cache.SharedIndexInformer
+
+	mu       sync.RWMutex
+	rows     map[string]*Row
+	denied   []Denied
+	missing  []string // kinds whose CRD is not installed
+	watchErr map[string]string
+}
+
+func newStore(dyn dynamic.Interface, kube kubernetes.Interface, fallback []string, onChange func(string)) *store {
+	return &store{dyn: dyn, kube: kube, fallback: fallback, onChange: onChange, rows: map[string]*Row{}, watchErr: map[string]string{}}
+}
+
+// start finds out what the user may list, starts a watch for each allowed scope (running
+// until ctx ends) and waits up to timeout until every watch has listed once.
+func (s *store) start(ctx context.Context, timeout time.Duration) error {
+	probeCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	scopes, err := s.discover(probeCtx)
+	if err != nil {
+		return err
+	}
+	for _, sc := range scopes {
+		inf := dynamicinformer.NewFilteredDynamicInformer(s.dyn, sc.kind.Resource(), sc.namespace, 0, cache.Indexers{}, nil).Informer()
+		if err := inf.SetTransform(trim); err != nil {
+			return err
+		}
+		name := sc.kind.Plural
+		if sc.namespace != "" {
+			name += " in " + sc.namespace
+		}
+		if err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
+			s.mu.Lock()
+			s.watchErr[name] = err.Error()
+			s.mu.Unlock()
+		}); err != nil {
+			return err
+		}
+		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { s.put(obj, name) },
+			UpdateFunc: func(_, obj any) { s.put(obj, name) },
+			DeleteFunc: s.remove,
+		}); err != nil {
+			return err
+		}
+		s.informers = append(s.informers, inf)
+		go inf.RunWithContext(ctx)
+	}
+	synced := make([]cache.InformerSynced, len(s.informers))
+	for i, inf := range s.informers {
+		synced[i] = inf.HasSynced
+	}
+	if !cache.WaitForCacheSync(probeCtx.Done(), synced...) {
+		return fmt.Errorf("the watches of Weir's objects did not list within %s", timeout)
+	}
+	return nil
+}
+
+// discover returns the scopes the user may list: every namespace at once where allowed, else
+// namespace by namespace, recording the forbidden ones.
+func (s *store) discover(ctx context.Context) ([]scope, error) {
+	var scopes []scope
+	var perNamespace []*objects.Kind
+	for _, k := range objects.Kinds {
+		err := s.probe(ctx, k, "")
+		switch {
+		case err == nil:
+			scopes = append(scopes, scope{kind: k})
+		case apierrors.IsNotFound(err):
+			s.missing = append(s.missing, k.Kind)
+		case apierrors.IsForbidden(err):
+			perNamespace = append(perNamespace, k)
+		default:
+			return nil, fmt.Errorf("listing %s: %w", k.Plural, err)
+		}
+	}
+	if len(perNamespace) == 0 {
+		return scopes, nil
+	}
+	namespaces, err := s.namespaces(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range perNamespace {
+		for _, ns := range namespaces {
+			err := s.probe(ctx, k, ns)
+			switch {
+			case err == nil:
+				scopes = append(scopes, scope{kind: k, namespace: ns})
+			case apierrors.IsForbidden(err):
+				s.denied = append(s.denied, Denied{Kind: k.Plural, Namespace: ns, Reason: err.Error()})
+			default:
+				return nil, fmt.Errorf("listing %s in %s: %w", k.Plural, ns, err)
+			}
+		}
+	}
+	return scopes, nil
+}
+
+// probe lists at most one object of kind k in namespace ("" for all) to learn whether the
+// user may list them.
+func (s *store) probe(ctx context.Context, k *objects.Kind, namespace string) error {
+	_, err := s.dyn.Resource(k.Resource()).Namespace(namespace).List(ctx, metav1.ListOptions{Limit: 1})
+	return err
+}
+
+// namespaces lists the cluster's namespaces, or when the user may not, returns the fallback
+// ones (--namespace, or the kubeconfig context's namespace).
+func (s *store) namespaces(ctx context.Context) ([]string, error) {
+	list, err := s.kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if apierrors.IsForbidden(err) {
+		return s.fallback, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing namespaces: %w", err)
+	}
+	names := make([]string, 0, len(list.Items))
+	for _, ns := range list.Items {
+		names = append(names, ns.Name)
+	}
+	return names, nil
+}
+
+// trim drops what no row needs from a watched object before the informer stores it.
+func trim(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
+	}
+	u.SetManagedFields(nil)
+	u.SetAnnotations(nil)
+	if status, ok := u.Object["status"].(map[string]any); ok {
+		delete(status, "inventory")
+		delete(status, "drift")
+		if h, ok := status["history"].([]any); ok && len(h) > 1 {
+			status["history"] = h[:1]
+		}
+	}
+	if spec, ok := u.Object["spec"].(map[string]any); ok {
+		for key := range spec {
+			switch key {
+			case "suspend", "sourceRef", "chartRef", "url", "chart", "version":
+			default:
+				delete(spec, key)
+			}
+		}
+	}
+	return u, nil
+}
+
+func (s *store) put(obj any, scopeName string) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return
+	}
+	row := rowOf(u)
+	if row == nil {
+		return
+	}
+	s.mu.Lock()
+	s.rows[row.Key()] = row
+	delete(s.watchErr, scopeName)
+	s.mu.Unlock()
+	s.onChange(row.Key())
+}
+
+func (s *store) remove(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return
+	}
+	k := objects.KindByGVK(u.GroupVersionKind())
+	if k == nil {
+		return
+	}
+	key := rowKey(k, u.GetNamespace(), u.GetName())
+	s.mu.Lock()
+	delete(s.rows, key)
+	s.mu.Unlock()
+	s.onChange(key)
+}
+
+// snapshot returns every row, sorted failing first, then by kind, namespace and name.
+func (s *store) snapshot() []*Row {
+	s.mu.RLock()
+	rows := make([]*Row, 0, len(s.rows))
+	for _, r := range s.rows {
+		rows = append(rows, r)
+	}
+	s.mu.RUnlock()
+	sortRows(rows)
+	return rows
+}
+
+// get returns the row of key, or nil.
+func (s *store) get(key string) *Row {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.rows[key]
+}
+
+// access returns the forbidden scopes, the kinds without CRDs and the watches failing now.
+func (s *store) access() (denied []Denied, missing []string, failing []string) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for name, err := range s.watchErr {
+		failing = append(failing, name+": "+err)
+	}
+	sort.Strings(failing)
+	return append([]Denied(nil), s.denied...), append([]string(nil), s.missing...), failing
+}
+
+// namespacesSeen returns the namespaces the user may see objects in: those of the rows and
+// of the per-namespace watches.
+func (s *store) namespacesSeen() []string {
+	seen := map[string]bool{}
+	s.mu.RLock()
+	for _, r := range s.rows {
+		seen[r.Namespace] = true
+	}
+	s.mu.RUnlock()
+	out := make([]string, 0, len(seen))
+	for ns := range seen {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
