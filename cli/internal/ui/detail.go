@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/cli/internal/objects"
+	"weir.dev/pkg/gitweb"
 )
 
 const (
@@ -170,46 +169,14 @@ func (s *Server) upstream(ctx context.Context, u *unstructured.Unstructured) []c
 	return chain
 }
 
-// shaOf finds the commit in a Git revision, `<ref>@sha1:<hex>` or `sha1:<hex>`.
-var shaOf = regexp.MustCompile(`(?:^|@)sha(?:1|256):([0-9a-f]{7,64})$`)
-
-// commitURL links a commit to its web page on hosts whose layout is known (GitHub, GitLab,
-// Bitbucket, Gitea/Forgejo-style), or returns "" when the URL does not allow it.
+// commitURL links a Git revision to its commit's web page, when the repository's host is one
+// whose layout is known; "" otherwise.
 func commitURL(repo, revision string) string {
-	m := shaOf.FindStringSubmatch(revision)
-	if m == nil {
+	sha, ok := gitweb.Commit(revision)
+	if !ok {
 		return ""
 	}
-	sha := m[1]
-	// scp-like ssh URLs: git@github.com:org/repo.git
-	if !strings.Contains(repo, "://") {
-		if at := strings.Index(repo, "@"); at >= 0 {
-			if host, path, ok := strings.Cut(repo[at+1:], ":"); ok {
-				repo = "https://" + host + "/" + path
-			}
-		}
-	}
-	p, err := url.Parse(repo)
-	if err != nil || p.Host == "" {
-		return ""
-	}
-	host := p.Hostname()
-	path := strings.TrimSuffix(strings.Trim(p.Path, "/"), ".git")
-	if strings.Count(path, "/") < 1 {
-		return ""
-	}
-	base := "https://" + host + "/" + path
-	switch {
-	case host == "github.com" || strings.HasPrefix(host, "github."):
-		return base + "/commit/" + sha
-	case host == "gitlab.com" || strings.HasPrefix(host, "gitlab."):
-		return base + "/-/commit/" + sha
-	case host == "bitbucket.org":
-		return base + "/commits/" + sha
-	case host == "codeberg.org" || strings.HasPrefix(host, "gitea.") || strings.HasPrefix(host, "forgejo."):
-		return base + "/commit/" + sha
-	}
-	return ""
+	return gitweb.CommitURL(repo, sha)
 }
 
 // objectEvents lists the events about u, newest first.

@@ -19,6 +19,7 @@ import (
 	"weir.dev/notification-controller/internal/match"
 	"weir.dev/notification-controller/internal/notifier"
 	"weir.dev/notification-controller/internal/provider"
+	"weir.dev/pkg/gitweb"
 )
 
 // route hands e to the Provider of every Alert it matches and returns how many it reached.
@@ -155,7 +156,7 @@ func (s *EventServer) commitURL(ctx context.Context, e *eventv1.Event) string {
 	if err := s.opts.Client.Get(ctx, gitRepo, repo); err != nil {
 		return ""
 	}
-	return notifier.CommitURL(repo.Spec.URL, sha)
+	return gitweb.CommitURL(repo.Spec.URL, sha)
 }
 
 // alertCache keeps each Alert's compiled expressions for as long as its generation is current.
