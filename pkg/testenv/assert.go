@@ -75,3 +75,22 @@ func describe(cs []metav1.Condition) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// CreateWithStatus creates obj, then writes the status obj was given, as its controller would:
+// for tests of what reads objects (the CLI, the UI) without running a controller.
+func (e *Environment) CreateWithStatus(t testing.TB, obj client.Object) {
+	t.Helper()
+	ctx := context.Background()
+	status := obj.DeepCopyObject().(client.Object)
+	if err := e.Client.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	status.SetResourceVersion(obj.GetResourceVersion())
+	status.SetUID(obj.GetUID())
+	status.SetCreationTimestamp(obj.GetCreationTimestamp())
+	status.SetGeneration(obj.GetGeneration())
+	if err := e.Client.Status().Update(ctx, status); err != nil {
+		t.Fatal(err)
+	}
+	obj.SetResourceVersion(status.GetResourceVersion())
+}

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -33,21 +32,7 @@ func weir(t *testing.T, args ...string) (int, string, string) {
 }
 
 // create creates obj, then sets its status to the status obj was given, as a controller would.
-func create(t *testing.T, obj client.Object) {
-	t.Helper()
-	ctx := context.Background()
-	status := obj.DeepCopyObject().(client.Object)
-	if err := env.Client.Create(ctx, obj); err != nil {
-		t.Fatal(err)
-	}
-	status.SetResourceVersion(obj.GetResourceVersion())
-	status.SetUID(obj.GetUID())
-	status.SetCreationTimestamp(obj.GetCreationTimestamp())
-	status.SetGeneration(obj.GetGeneration())
-	if err := env.Client.Status().Update(ctx, status); err != nil {
-		t.Fatal(err)
-	}
-}
+func create(t *testing.T, obj client.Object) { env.CreateWithStatus(t, obj) }
 
 // ready returns a Ready condition of status with reason and message, observed at generation 1.
 func ready(status metav1.ConditionStatus, reason, message string) []metav1.Condition {

@@ -3,6 +3,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -52,9 +53,15 @@ func NewRoot(out, errOut io.Writer) *cobra.Command {
 // Execute runs weir with args and returns the process exit code: 0 on success, 1 on failure.
 // A command may choose another code by returning an ExitError.
 func Execute(args []string, out, errOut io.Writer) int {
+	return ExecuteContext(context.Background(), args, out, errOut)
+}
+
+// ExecuteContext is Execute with a context that ends long-running commands (`weir ui`,
+// `weir local up`, `weir get --watch`) as Ctrl-C does.
+func ExecuteContext(ctx context.Context, args []string, out, errOut io.Writer) int {
 	root := NewRoot(out, errOut)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}

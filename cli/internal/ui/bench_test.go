@@ -1,12 +1,15 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -77,6 +80,30 @@ func BenchmarkListView2000(b *testing.B) {
 			}
 		})
 	}
+	// What the UI keeps per object: the heap that fresh servers hold once their watches listed.
+	// Every server stays up until the end, so that none is half torn down when the heap is read.
+	b.Run("store-heap", func(b *testing.B) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var kept []*Server
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for b.Loop() {
+			s, err := New(ctx, Options{Config: env.Config, StartTimeout: time.Minute})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n := len(s.store.snapshot()); n < benchObjects {
+				b.Fatalf("the store holds %d objects", n)
+			}
+			kept = append(kept, s)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-min(before.HeapAlloc, after.HeapAlloc))/float64(len(kept))/float64(len(kept[0].store.snapshot())), "heap-B/object")
+	})
+
 	ctx := newBrowser(b)
 	for _, tc := range []struct {
 		name, query string

@@ -36,22 +36,7 @@ type fixture struct {
 }
 
 // create creates obj, then sets its status to the status obj was given, as a controller would.
-func create(t testing.TB, obj client.Object) {
-	t.Helper()
-	ctx := context.Background()
-	status := obj.DeepCopyObject().(client.Object)
-	if err := env.Client.Create(ctx, obj); err != nil {
-		t.Fatal(err)
-	}
-	status.SetResourceVersion(obj.GetResourceVersion())
-	status.SetUID(obj.GetUID())
-	status.SetCreationTimestamp(obj.GetCreationTimestamp())
-	status.SetGeneration(obj.GetGeneration())
-	if err := env.Client.Status().Update(ctx, status); err != nil {
-		t.Fatal(err)
-	}
-	obj.SetResourceVersion(status.GetResourceVersion())
-}
+func create(t testing.TB, obj client.Object) { env.CreateWithStatus(t, obj) }
 
 func cond(typ string, status metav1.ConditionStatus, reason, message string) metav1.Condition {
 	return metav1.Condition{Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: 1, LastTransitionTime: metav1.NewTime(time.Now().Add(-time.Minute))}
@@ -92,7 +77,7 @@ func kustomization(ns, name string, conds []metav1.Condition, inventory ...strin
 //     Deployment and the Kustomization child, whose own inventory holds a ConfigMap;
 //   - Kustomization broken, failing with BuildFailed and a Warning event;
 //   - Kustomization waiting, progressing; Kustomization paused, suspended;
-//   - HelmRelease web, failing, from the HelmChart chart.
+//   - HelmRelease web, failing, from the HelmChart chart of the HelmRepository charts.
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ns := env.Namespace(t)
@@ -139,6 +124,23 @@ func newFixture(t testing.TB) *fixture {
 	paused := kustomization(ns, "paused", readyTrue("applied"))
 	paused.Spec.Suspend = true
 	create(t, paused)
+
+	charts := &sourcev1.HelmRepository{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "charts"},
+		Spec:       sourcev1.HelmRepositorySpec{URL: "https://charts.example.com", Interval: &metav1.Duration{Duration: time.Minute}},
+	}
+	charts.Status.Conditions = readyTrue("stored artifact: revision 'sha256:5d4c'")
+	charts.Status.ObservedGeneration = 1
+	create(t, charts)
+	chart := &sourcev1.HelmChart{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "chart"},
+		Spec: sourcev1.HelmChartSpec{Chart: "web", Version: "1.x", Interval: metav1.Duration{Duration: time.Minute},
+			SourceRef: sourcev1.HelmChartSourceReference{Kind: "HelmRepository", Name: "charts"}},
+	}
+	chart.Status.Conditions = readyTrue("pulled 'web' chart with version '1.2.3'")
+	chart.Status.ObservedGeneration = 1
+	chart.Status.Artifact = &meta.Artifact{Path: "c.tgz", URL: "http://x/c.tgz", Revision: "1.2.3", LastUpdateTime: metav1.Now()}
+	create(t, chart)
 
 	web := &helmv1.HelmRelease{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"},

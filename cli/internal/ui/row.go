@@ -52,9 +52,12 @@ type Row struct {
 	Message string
 	// Revision is the revision last applied or fetched.
 	Revision string
-	// Changed is when the object last reconciled to a new result: the newest history entry's
-	// time, or the Ready condition's last transition.
-	Changed   time.Time
+	// Changed is when the object was last applied: the newest history entry's time (a
+	// Kustomization's last reconcile, a HelmRelease's last deploy), a source's artifact's
+	// update, or else the Ready condition's last transition.
+	Changed time.Time
+	// Since is when the Ready condition last changed.
+	Since     time.Time
 	Suspended bool
 	// Source is the key of the object's source, "" for none.
 	Source string
@@ -79,9 +82,10 @@ func rowOf(u *unstructured.Unstructured) *Row {
 	r := &Row{Kind: k, Namespace: u.GetNamespace(), Name: u.GetName(), Revision: k.Revision(u), Suspended: objects.IsSuspended(u)}
 	cs := objects.Conditions(u)
 	if c := apimeta.FindStatusCondition(cs, meta.ReadyCondition); c != nil {
-		r.Ready, r.Reason, r.Message, r.Changed = string(c.Status), c.Reason, c.Message, c.LastTransitionTime.Time
+		r.Ready, r.Reason, r.Message = string(c.Status), c.Reason, c.Message
+		r.Since, r.Changed = c.LastTransitionTime.Time, c.LastTransitionTime.Time
 	}
-	if t := historyTime(u); t.After(r.Changed) {
+	if t := appliedTime(u); !t.IsZero() {
 		r.Changed = t
 	}
 	r.State = stateOf(u, cs)
@@ -113,21 +117,23 @@ func stateOf(u *unstructured.Unstructured, cs []metav1.Condition) State {
 	return Progressing
 }
 
-// historyTime is when the newest status.history entry last reconciled or deployed.
-func historyTime(u *unstructured.Unstructured) time.Time {
-	h, _, _ := unstructured.NestedSlice(u.Object, "status", "history")
-	if len(h) == 0 {
-		return time.Time{}
-	}
-	entry, _ := h[0].(map[string]any)
-	for _, field := range []string{"lastReconciled", "lastDeployed"} {
-		if s, _, _ := unstructured.NestedString(entry, field); s != "" {
-			if t, err := time.Parse(time.RFC3339, s); err == nil {
-				return t
+// appliedTime is when the newest status.history entry last reconciled or deployed, or when a
+// source's artifact was last updated; zero when the object has neither.
+func appliedTime(u *unstructured.Unstructured) time.Time {
+	var s string
+	if h, _, _ := unstructured.NestedSlice(u.Object, "status", "history"); len(h) > 0 {
+		entry, _ := h[0].(map[string]any)
+		for _, field := range []string{"lastReconciled", "lastDeployed"} {
+			if s, _, _ = unstructured.NestedString(entry, field); s != "" {
+				break
 			}
 		}
 	}
-	return time.Time{}
+	if s == "" {
+		s, _, _ = unstructured.NestedString(u.Object, "status", "artifact", "lastUpdateTime")
+	}
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
 }
 
 // sortRows orders rows failing first, then progressing, suspended and ready; within a state

@@ -39,21 +39,28 @@ type scope struct {
 // the user's own credentials. It holds rows, not objects: the informers' copies are trimmed
 // to what a row needs, so memory stays proportional to the number of objects, not their size.
 type store struct {
-	dyn       dynamic.Interface
-	kube      kubernetes.Interface
-	fallback  []string // namespaces to try when the user may not list namespaces
-	onChange  func(key string)
-	informers []cache.SharedIndexInformer
+	dyn      dynamic.Interface
+	kube     kubernetes.Interface
+	fallback []string // namespaces to try when the user may not list namespaces
+	onChange func(key string)
 
 	mu       sync.RWMutex
 	rows     map[string]*Row
 	denied   []Denied
 	missing  []string // kinds whose CRD is not installed
-	watchErr map[string]string
+	watchErr map[string]watchError
+}
+
+// watchError is a watch's last failure; it is over once the watch lists or watches again,
+// which moves its resource version.
+type watchError struct {
+	message  string
+	version  string
+	informer cache.SharedIndexInformer
 }
 
 func newStore(dyn dynamic.Interface, kube kubernetes.Interface, fallback []string, onChange func(string)) *store {
-	return &store{dyn: dyn, kube: kube, fallback: fallback, onChange: onChange, rows: map[string]*Row{}, watchErr: map[string]string{}}
+	return &store{dyn: dyn, kube: kube, fallback: fallback, onChange: onChange, rows: map[string]*Row{}, watchErr: map[string]watchError{}}
 }
 
 // start finds out what the user may list, starts a watch for each allowed scope (running
@@ -65,6 +72,7 @@ func (s *store) start(ctx context.Context, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
+	var synced []cache.InformerSynced
 	for _, sc := range scopes {
 		inf := dynamicinformer.NewFilteredDynamicInformer(s.dyn, sc.kind.Resource(), sc.namespace, 0, cache.Indexers{}, nil).Informer()
 		if err := inf.SetTransform(trim); err != nil {
@@ -76,24 +84,23 @@ func (s *store) start(ctx context.Context, timeout time.Duration) error {
 		}
 		if err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
 			s.mu.Lock()
-			s.watchErr[name] = err.Error()
+			s.watchErr[name] = watchError{message: err.Error(), version: inf.LastSyncResourceVersion(), informer: inf}
 			s.mu.Unlock()
 		}); err != nil {
 			return err
 		}
-		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(obj any) { s.put(obj, name) },
-			UpdateFunc: func(_, obj any) { s.put(obj, name) },
+		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    s.put,
+			UpdateFunc: func(_, obj any) { s.put(obj) },
 			DeleteFunc: s.remove,
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
-		s.informers = append(s.informers, inf)
+		// The handler's registration is synced once the handler, not only the informer, has
+		// seen the first list: then every row is in.
+		synced = append(synced, reg.HasSynced)
 		go inf.RunWithContext(ctx)
-	}
-	synced := make([]cache.InformerSynced, len(s.informers))
-	for i, inf := range s.informers {
-		synced[i] = inf.HasSynced
 	}
 	if !cache.WaitForCacheSync(probeCtx.Done(), synced...) {
 		return fmt.Errorf("the watches of Weir's objects did not list within %s", timeout)
@@ -193,7 +200,7 @@ func trim(obj any) (any, error) {
 	return u, nil
 }
 
-func (s *store) put(obj any, scopeName string) {
+func (s *store) put(obj any) {
 	u, ok := obj.(*unstructured.Unstructured)
 	if !ok {
 		return
@@ -204,7 +211,6 @@ func (s *store) put(obj any, scopeName string) {
 	}
 	s.mu.Lock()
 	s.rows[row.Key()] = row
-	delete(s.watchErr, scopeName)
 	s.mu.Unlock()
 	s.onChange(row.Key())
 }
@@ -249,10 +255,14 @@ func (s *store) get(key string) *Row {
 
 // access returns the forbidden scopes, the kinds without CRDs and the watches failing now.
 func (s *store) access() (denied []Denied, missing []string, failing []string) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for name, err := range s.watchErr {
-		failing = append(failing, name+": "+err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, we := range s.watchErr {
+		if we.informer.LastSyncResourceVersion() != we.version {
+			delete(s.watchErr, name) // it has recovered
+			continue
+		}
+		failing = append(failing, name+": "+we.message)
 	}
 	sort.Strings(failing)
 	return append([]Denied(nil), s.denied...), append([]string(nil), s.missing...), failing

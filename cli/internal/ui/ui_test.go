@@ -3,6 +3,7 @@ package ui
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -64,7 +65,8 @@ func TestListSortsFiltersAndPages(t *testing.T) {
 		"kustomization/" + ns + "/broken", "helmrelease/" + ns + "/web", // failing
 		"kustomization/" + ns + "/waiting", // progressing
 		"kustomization/" + ns + "/paused",  // suspended
-		"gitrepository/" + ns + "/repo", "kustomization/" + ns + "/app", "kustomization/" + ns + "/child",
+		"gitrepository/" + ns + "/repo", "helmrepository/" + ns + "/charts", "helmchart/" + ns + "/chart",
+		"kustomization/" + ns + "/app", "kustomization/" + ns + "/child",
 	}, " ")
 	if got != want {
 		t.Errorf("rows:\n got %s\nwant %s", got, want)
@@ -83,7 +85,7 @@ func TestListSortsFiltersAndPages(t *testing.T) {
 		}
 	}
 	_, body = fetch(t, base+"/objects?namespace="+ns+"&per=2&page=2")
-	if !strings.Contains(body, "3–4 of 7 matching") || !strings.Contains(body, `rel="prev"`) || !strings.Contains(body, `rel="next"`) {
+	if !strings.Contains(body, "3–4 of 9 matching") || !strings.Contains(body, `rel="prev"`) || !strings.Contains(body, `rel="next"`) {
 		t.Errorf("page 2 of 4 lacks its summary or links:\n%s", body)
 	}
 }
@@ -125,9 +127,35 @@ func TestDetailPage(t *testing.T) {
 	if !strings.Contains(body, `id="events"`) || !strings.Contains(body[strings.Index(body, `id="events"`):], "missing.yaml") {
 		t.Error("broken's page lacks its event")
 	}
+	// A HelmRelease's chain: its HelmChart, and the chart's HelmRepository.
+	_, body = fetch(t, base+"/objects/helmrelease/"+f.ns+"/web")
+	chain := body[strings.Index(body, `id="chain"`):strings.Index(body, `id="conditions"`)]
+	repoAt, chartAt, selfAt := strings.Index(chain, "/objects/helmrepository/"+f.ns+"/charts"), strings.Index(chain, "/objects/helmchart/"+f.ns+"/chart"), strings.Index(chain, "(this object)")
+	if repoAt < 0 || chartAt < repoAt || selfAt < chartAt || !strings.Contains(chain, "1.2.3") {
+		t.Errorf("the HelmRelease's source chain is not HelmRepository → HelmChart 1.2.3 → it:\n%s", chain)
+	}
+	if !strings.Contains(body, "Helm install failed: values.yaml") {
+		t.Error("the HelmRelease's page lacks its failure")
+	}
+
 	_, body = fetch(t, base+"/objects/gitrepository/"+f.ns+"/repo")
 	if !strings.Contains(body, "Used as the source of") || !strings.Contains(body, "/objects/kustomization/"+f.ns+"/app") {
 		t.Error("the GitRepository's page does not list what uses it")
+	}
+
+	// A large inventory is capped, with the count, and the filter reaches the rest.
+	var ids []string
+	for i := range 260 {
+		ids = append(ids, fmt.Sprintf("%s_cm-%04d__ConfigMap", f.ns, i))
+	}
+	create(t, kustomization(f.ns, "big", readyTrue("applied"), ids...))
+	_, body = fetch(t, base+"/objects/kustomization/"+f.ns+"/big")
+	if n := strings.Count(body, `class="inv `); n != inventoryShown || !strings.Contains(body, "260 objects; showing the first 200") {
+		t.Errorf("a 260-object inventory shows %d nodes; summary: %s", n, body[strings.Index(body, `id="inventory"`):][:600])
+	}
+	_, body = fetch(t, base+"/objects/kustomization/"+f.ns+"/big?inv=cm-025")
+	if n := strings.Count(body, `class="inv `); n != 10 || !strings.Contains(body, "10 matching") {
+		t.Errorf("the filter cm-025 shows %d nodes, want 10", n)
 	}
 
 	code, body = fetch(t, base+"/objects/kustomization/"+f.ns+"/nope")
