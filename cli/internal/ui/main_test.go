@@ -174,8 +174,15 @@ func event(t testing.TB, ns, kind, name, typ, reason, message string) {
 // trailing slash.
 func serve(t testing.TB, cfg *rest.Config, namespaces ...string) (*Server, string) {
 	t.Helper()
+	return serveWith(t, Options{Config: cfg, Namespaces: namespaces})
+}
+
+// serveWith is serve with every option.
+func serveWith(t testing.TB, opts Options) (*Server, string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := New(ctx, Options{Config: cfg, Namespaces: namespaces, Context: "test", StartTimeout: time.Minute})
+	opts.Context, opts.StartTimeout = "test", time.Minute
+	s, err := New(ctx, opts)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -39,6 +39,9 @@ type Options struct {
 	// StartTimeout bounds finding out what the user may list and the first list of each
 	// watch; two minutes when zero.
 	StartTimeout time.Duration
+	// Rediscover is how often the UI looks for new namespaces when the user may list some
+	// kinds only namespace by namespace; a minute when zero.
+	Rediscover time.Duration
 }
 
 // Server is the web UI. It serves on loopback only and holds no credentials of its own.
@@ -92,7 +95,11 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if timeout == 0 {
 		timeout = 2 * time.Minute
 	}
-	if err := s.store.start(ctx, timeout); err != nil {
+	rediscover := opts.Rediscover
+	if rediscover == 0 {
+		rediscover = time.Minute
+	}
+	if err := s.store.start(ctx, timeout, rediscover); err != nil {
 		return nil, err
 	}
 	s.handler = s.routes()

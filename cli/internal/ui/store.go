@@ -44,6 +44,11 @@ type store struct {
 	fallback []string // namespaces to try when the user may not list namespaces
 	onChange func(key string)
 
+	// perNamespace are the kinds the user may list only namespace by namespace, and probed
+	// the namespaces already tried for them; both belong to start and then rediscoverEvery.
+	perNamespace []*objects.Kind
+	probed       map[scope]bool
+
 	mu       sync.RWMutex
 	rows     map[string]*Row
 	denied   []Denied
@@ -60,12 +65,13 @@ type watchError struct {
 }
 
 func newStore(dyn dynamic.Interface, kube kubernetes.Interface, fallback []string, onChange func(string)) *store {
-	return &store{dyn: dyn, kube: kube, fallback: fallback, onChange: onChange, rows: map[string]*Row{}, watchErr: map[string]watchError{}}
+	return &store{dyn: dyn, kube: kube, fallback: fallback, onChange: onChange, rows: map[string]*Row{}, watchErr: map[string]watchError{}, probed: map[scope]bool{}}
 }
 
 // start finds out what the user may list, starts a watch for each allowed scope (running
-// until ctx ends) and waits up to timeout until every watch has listed once.
-func (s *store) start(ctx context.Context, timeout time.Duration) error {
+// until ctx ends) and waits up to timeout until every watch has listed once. When some kinds
+// can be listed only namespace by namespace, it looks for new namespaces every rediscover.
+func (s *store) start(ctx context.Context, timeout, rediscover time.Duration) error {
 	probeCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	scopes, err := s.discover(probeCtx)
@@ -74,79 +80,143 @@ func (s *store) start(ctx context.Context, timeout time.Duration) error {
 	}
 	var synced []cache.InformerSynced
 	for _, sc := range scopes {
-		inf := dynamicinformer.NewFilteredDynamicInformer(s.dyn, sc.kind.Resource(), sc.namespace, 0, cache.Indexers{}, nil).Informer()
-		if err := inf.SetTransform(trim); err != nil {
-			return err
-		}
-		name := sc.kind.Plural
-		if sc.namespace != "" {
-			name += " in " + sc.namespace
-		}
-		if err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
-			s.mu.Lock()
-			s.watchErr[name] = watchError{message: err.Error(), version: inf.LastSyncResourceVersion(), informer: inf}
-			s.mu.Unlock()
-		}); err != nil {
-			return err
-		}
-		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    s.put,
-			UpdateFunc: func(_, obj any) { s.put(obj) },
-			DeleteFunc: s.remove,
-		})
+		hasSynced, err := s.watch(ctx, sc)
 		if err != nil {
 			return err
 		}
-		// The handler's registration is synced once the handler, not only the informer, has
-		// seen the first list: then every row is in.
-		synced = append(synced, reg.HasSynced)
-		go inf.RunWithContext(ctx)
+		synced = append(synced, hasSynced)
 	}
 	if !cache.WaitForCacheSync(probeCtx.Done(), synced...) {
 		return fmt.Errorf("the watches of Weir's objects did not list within %s", timeout)
 	}
+	if len(s.perNamespace) > 0 && rediscover > 0 {
+		go s.rediscoverEvery(ctx, rediscover)
+	}
 	return nil
+}
+
+// watch starts an informer for sc until ctx ends. The returned function reports when the
+// handler, not only the informer, has seen the first list: then every row of sc is in.
+func (s *store) watch(ctx context.Context, sc scope) (cache.InformerSynced, error) {
+	inf := dynamicinformer.NewFilteredDynamicInformer(s.dyn, sc.kind.Resource(), sc.namespace, 0, cache.Indexers{}, nil).Informer()
+	if err := inf.SetTransform(trim); err != nil {
+		return nil, err
+	}
+	name := sc.kind.Plural
+	if sc.namespace != "" {
+		name += " in " + sc.namespace
+	}
+	if err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
+		s.mu.Lock()
+		s.watchErr[name] = watchError{message: err.Error(), version: inf.LastSyncResourceVersion(), informer: inf}
+		s.mu.Unlock()
+	}); err != nil {
+		return nil, err
+	}
+	reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    s.put,
+		UpdateFunc: func(_, obj any) { s.put(obj) },
+		DeleteFunc: s.remove,
+	})
+	if err != nil {
+		return nil, err
+	}
+	go inf.RunWithContext(ctx)
+	return reg.HasSynced, nil
 }
 
 // discover returns the scopes the user may list: every namespace at once where allowed, else
 // namespace by namespace, recording the forbidden ones.
 func (s *store) discover(ctx context.Context) ([]scope, error) {
 	var scopes []scope
-	var perNamespace []*objects.Kind
 	for _, k := range objects.Kinds {
 		err := s.probe(ctx, k, "")
 		switch {
 		case err == nil:
 			scopes = append(scopes, scope{kind: k})
 		case apierrors.IsNotFound(err):
+			s.mu.Lock()
 			s.missing = append(s.missing, k.Kind)
+			s.mu.Unlock()
 		case apierrors.IsForbidden(err):
-			perNamespace = append(perNamespace, k)
+			s.perNamespace = append(s.perNamespace, k)
 		default:
 			return nil, fmt.Errorf("listing %s: %w", k.Plural, err)
 		}
 	}
-	if len(perNamespace) == 0 {
+	if len(s.perNamespace) == 0 {
 		return scopes, nil
 	}
+	more, _, err := s.newNamespaceScopes(ctx)
+	return append(scopes, more...), err
+}
+
+// newNamespaceScopes probes the kinds listed namespace by namespace in the namespaces not
+// probed yet, records the forbidden ones, forgets those of namespaces that are gone, and
+// returns the allowed ones and whether what is denied changed.
+func (s *store) newNamespaceScopes(ctx context.Context) ([]scope, bool, error) {
 	namespaces, err := s.namespaces(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	for _, k := range perNamespace {
-		for _, ns := range namespaces {
-			err := s.probe(ctx, k, ns)
-			switch {
-			case err == nil:
-				scopes = append(scopes, scope{kind: k, namespace: ns})
-			case apierrors.IsForbidden(err):
-				s.denied = append(s.denied, Denied{Kind: k.Plural, Namespace: ns, Reason: err.Error()})
-			default:
-				return nil, fmt.Errorf("listing %s in %s: %w", k.Plural, ns, err)
+	exists := map[string]bool{}
+	var allowed []scope
+	var denied []Denied
+	for _, ns := range namespaces {
+		exists[ns] = true
+		for _, k := range s.perNamespace {
+			sc := scope{kind: k, namespace: ns}
+			if s.probed[sc] {
+				continue
 			}
+			switch err := s.probe(ctx, k, ns); {
+			case err == nil:
+				allowed = append(allowed, sc)
+			case apierrors.IsForbidden(err):
+				denied = append(denied, Denied{Kind: k.Plural, Namespace: ns, Reason: err.Error()})
+			default:
+				return nil, false, fmt.Errorf("listing %s in %s: %w", k.Plural, ns, err)
+			}
+			s.probed[sc] = true
 		}
 	}
-	return scopes, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.denied[:0]
+	for _, d := range s.denied {
+		if exists[d.Namespace] {
+			kept = append(kept, d)
+		}
+	}
+	changed := len(denied) > 0 || len(kept) != len(s.denied)
+	s.denied = append(kept, denied...)
+	return allowed, changed, nil
+}
+
+// rediscoverEvery looks for new namespaces every interval and watches the kinds the user may
+// list in them, so that a restricted user's UI follows namespaces created after it started.
+func (s *store) rediscoverEvery(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		scopes, changed, err := s.newNamespaceScopes(ctx)
+		if err != nil {
+			continue // the next round tries again; the existing watches carry on
+		}
+		for _, sc := range scopes {
+			if _, err := s.watch(ctx, sc); err == nil {
+				changed = true
+			}
+		}
+		if changed {
+			s.onChange("*") // every page may show other banners or objects
+		}
+	}
 }
 
 // probe lists at most one object of kind k in namespace ("" for all) to learn whether the

@@ -297,7 +297,7 @@ func TestRBACIsTheUsers(t *testing.T) {
 	grant(t, user, f.ns, readOnly...)
 	grant(t, user, "", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"list"}})
 
-	s, base := serve(t, impersonating(user))
+	s, base := serveWith(t, Options{Config: impersonating(user), Rediscover: 200 * time.Millisecond})
 	_, body := fetch(t, base+"/")
 	if !strings.Contains(body, `data-denied="`+other+`"`) || !strings.Contains(body, "may not list") {
 		t.Errorf("the forbidden namespace %s is not reported:\n%s", other, body)
@@ -325,6 +325,20 @@ func TestRBACIsTheUsers(t *testing.T) {
 	if getKustomization(t, f.ns, "app").Annotations[meta.ReconcileRequestAnnotation] != "" {
 		t.Error("alice's forbidden reconcile patched the object")
 	}
+
+	// Namespaces created after the start are found: the objects of one alice may read appear,
+	// one she may not is reported.
+	later, closed := env.Namespace(t), env.Namespace(t)
+	grant(t, user, later, readOnly...)
+	create(t, kustomization(later, "late", readyTrue("applied")))
+	create(t, kustomization(closed, "hidden", readyTrue("applied")))
+	eventually(t, func() error {
+		_, body := fetch(t, base+"/objects")
+		if !strings.Contains(body, "kustomization/"+later+"/late") || !strings.Contains(body, `data-denied="`+closed+`"`) || strings.Contains(body, "hidden") {
+			return fmt.Errorf("the new namespaces are not shown as they should be")
+		}
+		return nil
+	})
 
 	// Without the right to list namespaces, the UI falls back to the namespaces it was given.
 	bob := "bob-" + f.ns

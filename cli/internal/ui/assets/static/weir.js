@@ -51,6 +51,14 @@
     if (!object || keys.includes('*') || keys.includes(object)) refresh();
   });
 
+  // The managed objects of an inventory are not Weir objects, so no watch reports their
+  // health: an object's page with an inventory refreshes every 15 seconds while it is shown.
+  if (object) {
+    setInterval(() => {
+      if (document.visibilityState === 'visible' && document.getElementById('tree')) refresh();
+    }, 15000);
+  }
+
   // Filters apply as the user types or picks, and keep the URL shareable.
   const filters = document.getElementById('filters');
   if (filters) {
