@@ -180,7 +180,14 @@ func Main(m *testing.M, env **Environment, setups ...Setup) {
 // Namespace creates a namespace with a unique name for the test and deletes it when the test ends.
 func (e *Environment) Namespace(t testing.TB) string {
 	t.Helper()
-	name := strings.ToLower(fmt.Sprintf("t-%s-%s", shorten(t.Name(), 40), rand.String(5)))
+	return e.NamespaceNamed(t, "t-"+shorten(t.Name(), 40))
+}
+
+// NamespaceNamed is Namespace with a name of prefix and a random suffix, for tests whose
+// namespaces people read (screenshots).
+func (e *Environment) NamespaceNamed(t testing.TB, prefix string) string {
+	t.Helper()
+	name := strings.ToLower(fmt.Sprintf("%s-%s", prefix, rand.String(5)))
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -140,7 +140,13 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("filtering narrows the list without a reload", func(t *testing.T) {
 		step(t, ctx, "opening the list", chromedp.Navigate(base+"/objects?namespace="+ns), chromedp.WaitVisible(chromedp.CSS("#rows tr.row")))
+		screenshot(t, ctx, "objects.png")
 		eval[bool](t, ctx, `window.weirMarker = true`)
+		// "/" jumps to the text filter, as on most sites with a search box.
+		eval[bool](t, ctx, `document.body.dispatchEvent(new KeyboardEvent('keydown', {key: '/', bubbles: true, cancelable: true}))`)
+		if !eval[bool](t, ctx, `document.activeElement === document.querySelector('input[name="q"]')`) {
+			t.Error(`"/" did not focus the text filter`)
+		}
 		step(t, ctx, "typing a filter", chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), "missing.yaml"))
 		waitFor(t, ctx, "only broken is listed", `(() => { const r = [...document.querySelectorAll('#rows tr.row')]; return r.length === 1 && r[0].dataset.key.endsWith('/broken'); })()`)
 		if !strings.Contains(eval[string](t, ctx, `location.search`), "q=missing.yaml") {

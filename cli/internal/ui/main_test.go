@@ -80,7 +80,7 @@ func kustomization(ns, name string, conds []metav1.Condition, inventory ...strin
 //   - HelmRelease web, failing, from the HelmChart chart of the HelmRepository charts.
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	ns := env.Namespace(t)
+	ns := env.NamespaceNamed(t, "shop")
 	f := &fixture{ns: ns, commit: "0123456789abcdef0123456789abcdef01234567"}
 	repo := &sourcev1.GitRepository{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "repo"},

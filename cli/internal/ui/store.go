@@ -44,14 +44,14 @@ type store struct {
 	fallback []string // namespaces to try when the user may not list namespaces
 	onChange func(key string)
 
-	// perNamespace are the kinds the user may list only namespace by namespace, and probed
-	// the namespaces already tried for them; both belong to start and then rediscoverEvery.
+	// perNamespace are the kinds the user may list only namespace by namespace, and watched
+	// the namespaces watched for them; both belong to start and then rediscoverEvery.
 	perNamespace []*objects.Kind
-	probed       map[scope]bool
+	watched      map[scope]bool
 
 	mu       sync.RWMutex
 	rows     map[string]*Row
-	denied   []Denied
+	denied   map[scope]Denied
 	missing  []string // kinds whose CRD is not installed
 	watchErr map[string]watchError
 }
@@ -65,7 +65,7 @@ type watchError struct {
 }
 
 func newStore(dyn dynamic.Interface, kube kubernetes.Interface, fallback []string, onChange func(string)) *store {
-	return &store{dyn: dyn, kube: kube, fallback: fallback, onChange: onChange, rows: map[string]*Row{}, watchErr: map[string]watchError{}, probed: map[scope]bool{}}
+	return &store{dyn: dyn, kube: kube, fallback: fallback, onChange: onChange, rows: map[string]*Row{}, watchErr: map[string]watchError{}, watched: map[scope]bool{}, denied: map[scope]Denied{}}
 }
 
 // start finds out what the user may list, starts a watch for each allowed scope (running
@@ -147,70 +147,86 @@ func (s *store) discover(ctx context.Context) ([]scope, error) {
 	if len(s.perNamespace) == 0 {
 		return scopes, nil
 	}
-	more, _, err := s.newNamespaceScopes(ctx)
+	more, _, err := s.newNamespaceScopes(ctx, false)
 	return append(scopes, more...), err
 }
 
+// recheckEvery is how many rounds of rediscovery pass between probes of the namespaces found
+// forbidden, so that access granted later shows up without probing every namespace each round.
+const recheckEvery = 5
+
 // newNamespaceScopes probes the kinds listed namespace by namespace in the namespaces not
-// probed yet, records the forbidden ones, forgets those of namespaces that are gone, and
-// returns the allowed ones and whether what is denied changed.
-func (s *store) newNamespaceScopes(ctx context.Context) ([]scope, bool, error) {
+// watched yet (the forbidden ones too when recheck), records the forbidden ones, forgets those
+// of namespaces that are gone, and returns the allowed ones and whether what is denied changed.
+func (s *store) newNamespaceScopes(ctx context.Context, recheck bool) ([]scope, bool, error) {
 	namespaces, err := s.namespaces(ctx)
 	if err != nil {
 		return nil, false, err
 	}
+	s.mu.RLock()
+	wasDenied := make(map[scope]bool, len(s.denied))
+	for sc := range s.denied {
+		wasDenied[sc] = true
+	}
+	s.mu.RUnlock()
 	exists := map[string]bool{}
 	var allowed []scope
-	var denied []Denied
+	denied := map[scope]Denied{}
 	for _, ns := range namespaces {
 		exists[ns] = true
 		for _, k := range s.perNamespace {
 			sc := scope{kind: k, namespace: ns}
-			if s.probed[sc] {
+			if s.watched[sc] || (wasDenied[sc] && !recheck) {
 				continue
 			}
 			switch err := s.probe(ctx, k, ns); {
 			case err == nil:
 				allowed = append(allowed, sc)
+				s.watched[sc] = true
 			case apierrors.IsForbidden(err):
-				denied = append(denied, Denied{Kind: k.Plural, Namespace: ns, Reason: err.Error()})
+				denied[sc] = Denied{Kind: k.Plural, Namespace: ns, Reason: err.Error()}
 			default:
 				return nil, false, fmt.Errorf("listing %s in %s: %w", k.Plural, ns, err)
 			}
-			s.probed[sc] = true
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	kept := s.denied[:0]
-	for _, d := range s.denied {
-		if exists[d.Namespace] {
-			kept = append(kept, d)
+	changed := len(allowed) > 0
+	for sc := range s.denied {
+		if !exists[sc.namespace] || s.watched[sc] {
+			delete(s.denied, sc)
+			changed = true
 		}
 	}
-	changed := len(denied) > 0 || len(kept) != len(s.denied)
-	s.denied = append(kept, denied...)
+	for sc, d := range denied {
+		if _, ok := s.denied[sc]; !ok {
+			changed = true
+		}
+		s.denied[sc] = d
+	}
 	return allowed, changed, nil
 }
 
-// rediscoverEvery looks for new namespaces every interval and watches the kinds the user may
-// list in them, so that a restricted user's UI follows namespaces created after it started.
+// rediscoverEvery looks for new namespaces every interval, and every recheckEvery rounds
+// probes the forbidden ones again, and watches the kinds the user may list in them: a
+// restricted user's UI follows namespaces created, and access granted, after it started.
 func (s *store) rediscoverEvery(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	for {
+	for round := 1; ; round++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		scopes, changed, err := s.newNamespaceScopes(ctx)
+		scopes, changed, err := s.newNamespaceScopes(ctx, round%recheckEvery == 0)
 		if err != nil {
 			continue // the next round tries again; the existing watches carry on
 		}
 		for _, sc := range scopes {
-			if _, err := s.watch(ctx, sc); err == nil {
-				changed = true
+			if _, err := s.watch(ctx, sc); err != nil {
+				delete(s.watched, sc) // tried again next round
 			}
 		}
 		if changed {
@@ -335,7 +351,20 @@ func (s *store) access() (denied []Denied, missing []string, failing []string) {
 		failing = append(failing, name+": "+we.message)
 	}
 	sort.Strings(failing)
-	return append([]Denied(nil), s.denied...), append([]string(nil), s.missing...), failing
+	order := map[string]int{}
+	for i, k := range objects.Kinds {
+		order[k.Plural] = i
+	}
+	for _, d := range s.denied {
+		denied = append(denied, d)
+	}
+	sort.Slice(denied, func(i, j int) bool {
+		if denied[i].Namespace != denied[j].Namespace {
+			return denied[i].Namespace < denied[j].Namespace
+		}
+		return order[denied[i].Kind] < order[denied[j].Kind]
+	})
+	return denied, append([]string(nil), s.missing...), failing
 }
 
 // namespacesSeen returns the namespaces the user may see objects in: those of the rows and

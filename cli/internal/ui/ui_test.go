@@ -230,6 +230,14 @@ func TestActions(t *testing.T) {
 	if got := getKustomization(t, f.ns, "app").Annotations[meta.ReconcileRequestAnnotation]; got != "" {
 		t.Fatalf("a refused request patched the object: %s", got)
 	}
+	// A page read through another name (DNS rebinding) would hand out the token: refused too.
+	req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+	req.Host = "rebound.example:" + strings.Split(base, ":")[2]
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("a GET with a foreign Host: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
 
 	code, body := post(t, url+"reconcile", token)
 	if code != http.StatusOK || !strings.Contains(body, "Requested a reconcile of Kustomization "+f.ns+"/app") {
@@ -270,7 +278,7 @@ func TestActions(t *testing.T) {
 	}
 
 	// A plain form post (no script) with the token is sent back to the page.
-	req, _ := http.NewRequest(http.MethodPost, url+"reconcile", strings.NewReader("token="+s.token))
+	req, _ = http.NewRequest(http.MethodPost, url+"reconcile", strings.NewReader("token="+s.token))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
@@ -336,6 +344,15 @@ func TestRBACIsTheUsers(t *testing.T) {
 		_, body := fetch(t, base+"/objects")
 		if !strings.Contains(body, "kustomization/"+later+"/late") || !strings.Contains(body, `data-denied="`+closed+`"`) || strings.Contains(body, "hidden") {
 			return fmt.Errorf("the new namespaces are not shown as they should be")
+		}
+		return nil
+	})
+	// Access granted later is found too.
+	grant(t, user, closed, readOnly...)
+	eventually(t, func() error {
+		_, body := fetch(t, base+"/objects")
+		if !strings.Contains(body, "kustomization/"+closed+"/hidden") || strings.Contains(body, `data-denied="`+closed+`"`) {
+			return fmt.Errorf("access granted to %s is not followed", closed)
 		}
 		return nil
 	})

@@ -59,9 +59,17 @@
     }, 15000);
   }
 
-  // Filters apply as the user types or picks, and keep the URL shareable.
+  // Filters apply as the user types or picks, and keep the URL shareable; "/" jumps to the
+  // text filter.
   const filters = document.getElementById('filters');
   if (filters) {
+    document.addEventListener('keydown', (e) => {
+      const tag = document.activeElement && document.activeElement.tagName;
+      if (e.key === '/' && tag !== 'INPUT' && tag !== 'SELECT' && tag !== 'TEXTAREA') {
+        e.preventDefault();
+        filters.querySelector('input[name="q"]').focus();
+      }
+    });
     let timer;
     const apply = () => {
       const params = new URLSearchParams();
