@@ -102,7 +102,8 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "detail", v)
 }
 
-// facts are the spec fields worth seeing at a glance.
+// facts are the spec fields worth seeing at a glance: scalars and flat maps (a Git ref), never
+// nested structures.
 func facts(u *unstructured.Unstructured) [][2]string {
 	var out [][2]string
 	add := func(label string, path ...string) {
@@ -114,19 +115,26 @@ func facts(u *unstructured.Unstructured) [][2]string {
 		case map[string]any:
 			var parts []string
 			for key, val := range v {
+				switch val.(type) {
+				case map[string]any, []any:
+					return
+				}
 				parts = append(parts, fmt.Sprintf("%s=%v", key, val))
 			}
 			sort.Strings(parts)
 			out = append(out, [2]string{label, strings.Join(parts, " ")})
+		case []any:
 		default:
 			out = append(out, [2]string{label, fmt.Sprint(v)})
 		}
 	}
 	add("URL", "spec", "url")
 	add("Ref", "spec", "ref")
-	add("Chart", "spec", "chart")
-	add("Chart", "spec", "chart", "spec", "chart")
+	add("Chart", "spec", "chart")                  // a HelmChart's
+	add("Chart", "spec", "chart", "spec", "chart") // a HelmRelease's template
+	add("Chart version", "spec", "chart", "spec", "version")
 	add("Version", "spec", "version")
+	add("Release name", "spec", "releaseName")
 	add("Path", "spec", "path")
 	add("Target namespace", "spec", "targetNamespace")
 	add("Interval", "spec", "interval")

@@ -46,6 +46,13 @@ var funcs = template.FuncMap{
 	"lower":  strings.ToLower,
 	"short":  shorten,
 	"commas": func(n int) string { return commas(n) },
+	// count is "1 object", "2,000 objects".
+	"count": func(n int, noun string) string {
+		if n == 1 {
+			return "1 " + noun
+		}
+		return commas(n) + " " + noun + "s"
+	},
 	// condClass is good or bad for the conditions whose meaning is known, "" for the others.
 	"condClass": func(c metav1.Condition) string {
 		switch {

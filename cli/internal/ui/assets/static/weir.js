@@ -42,9 +42,14 @@
     conn.className = 'conn ' + (ok ? 'ok' : 'down');
   }
 
+  // After a lost connection, changes may have been missed: refresh once reconnected.
+  let lost = false;
   const events = new EventSource('/watch');
-  events.addEventListener('hello', () => setConn(true));
-  events.addEventListener('error', () => setConn(false));
+  events.addEventListener('hello', () => {
+    setConn(true);
+    if (lost) { lost = false; refresh(); }
+  });
+  events.addEventListener('error', () => { lost = true; setConn(false); });
   events.addEventListener('change', (e) => {
     setConn(true);
     const keys = JSON.parse(e.data);
