@@ -17,7 +17,7 @@ func init() { register(newUICmd) }
 
 func newUICmd(g *Globals) *cobra.Command {
 	var port int
-	var open bool
+	var open, readOnly bool
 	cmd := &cobra.Command{
 		Use:   "ui",
 		Short: "Serve Weir's web UI on 127.0.0.1, with your own Kubernetes rights",
@@ -26,12 +26,15 @@ func newUICmd(g *Globals) *cobra.Command {
 			"reconcile, suspend and resume buttons. It talks to the cluster as you, so it shows and\n" +
 			"does exactly what your Kubernetes RBAC allows: a forbidden namespace is reported and a\n" +
 			"forbidden action disabled. It listens on 127.0.0.1 only and never reads Secrets.\n" +
-			"Pages update live from watches. It runs until Ctrl-C.",
+			"Pages update live from watches. Each action taken is printed. It runs until Ctrl-C.",
 		Example: `  # Serve on a free port and print its address
   weir ui
 
   # A fixed port, opened in the default browser
-  weir ui --port 8080 --open`,
+  weir ui --port 8080 --open
+
+  # Look, but do not touch
+  weir ui --read-only`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.RESTConfig()
@@ -45,7 +48,7 @@ func newUICmd(g *Globals) *cobra.Command {
 			if g.Kube.Context != nil && *g.Kube.Context != "" {
 				current = *g.Kube.Context
 			}
-			s, err := ui.New(ctx, ui.Options{Config: cfg, Namespaces: []string{g.Namespace()}, Context: current})
+			s, err := ui.New(ctx, ui.Options{Config: cfg, Namespaces: []string{g.Namespace()}, Context: current, ReadOnly: readOnly, Log: g.Out})
 			if err != nil {
 				return fmt.Errorf("starting the UI: %w", apiError(err))
 			}
@@ -64,6 +67,7 @@ func newUICmd(g *Globals) *cobra.Command {
 	}
 	cmd.Flags().IntVar(&port, "port", 0, "port to listen on at 127.0.0.1 (0: a free one)")
 	cmd.Flags().BoolVar(&open, "open", false, "open the UI in the default browser")
+	cmd.Flags().BoolVar(&readOnly, "read-only", false, "disable reconcile, suspend and resume, whatever your RBAC allows")
 	return cmd
 }
 

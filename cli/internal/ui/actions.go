@@ -17,6 +17,9 @@ import (
 	"weir.dev/cli/internal/objects"
 )
 
+// readOnlyReason explains the disabled actions of a server started with --read-only.
+const readOnlyReason = "this UI was started with --read-only"
+
 // accessTTL is how long an access review's answer is reused.
 const accessTTL = 30 * time.Second
 
@@ -77,7 +80,10 @@ type Action struct {
 // actionsFor returns the actions the page of u offers, each disabled with the reason when the
 // user's RBAC forbids the patch it makes.
 func (s *Server) actionsFor(ctx context.Context, k *objects.Kind, u *unstructured.Unstructured) []Action {
-	ok, why := s.access.allowed(ctx, "patch", k, u.GetNamespace())
+	ok, why := false, readOnlyReason
+	if !s.opts.ReadOnly {
+		ok, why = s.access.allowed(ctx, "patch", k, u.GetNamespace())
+	}
 	disabled := ""
 	if !ok {
 		disabled = why
@@ -110,8 +116,14 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ns, name, action := r.PathValue("namespace"), r.PathValue("name"), r.PathValue("action")
-	ctx := r.Context()
-	msg, status := s.do(ctx, k, ns, name, action)
+	msg, status := readOnlyReason, http.StatusForbidden
+	if !s.opts.ReadOnly {
+		msg, status = s.do(r.Context(), k, ns, name, action)
+	}
+	if s.opts.Log != nil {
+		// The terminal running `weir ui` keeps a record of what was done through it.
+		fmt.Fprintf(s.opts.Log, "%s %s %s %s/%s: %d %s\n", time.Now().Format(time.TimeOnly), action, k.Kind, ns, name, status, msg)
+	}
 	if r.Header.Get("X-Weir-Token") == "" {
 		http.Redirect(w, r, "/objects/"+rowKey(k, ns, name), http.StatusSeeOther)
 		return

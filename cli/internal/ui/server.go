@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -42,6 +43,10 @@ type Options struct {
 	// Rediscover is how often the UI looks for new namespaces when the user may list some
 	// kinds only namespace by namespace; a minute when zero.
 	Rediscover time.Duration
+	// ReadOnly disables every action, whatever RBAC allows.
+	ReadOnly bool
+	// Log, when set, gets a line per action taken through the UI.
+	Log io.Writer
 }
 
 // Server is the web UI. It serves on loopback only and holds no credentials of its own.
@@ -171,6 +176,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10) // an action's form is a token
 			if err := s.checkOrigin(r); err != nil {
 				http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
 				return

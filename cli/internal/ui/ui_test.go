@@ -17,6 +17,7 @@ import (
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/testenv"
 )
 
 // keysIn returns the data-key attributes of the rows in html, in order.
@@ -209,7 +210,8 @@ func getKustomization(t testing.TB, ns, name string) *kustomizev1.Kustomization 
 
 func TestActions(t *testing.T) {
 	f := newFixture(t)
-	s, base := serve(t, env.Config)
+	var log testenv.SyncBuffer
+	s, base := serveWith(t, Options{Config: env.Config, Log: &log})
 	url := base + "/objects/kustomization/" + f.ns + "/app/"
 	token := map[string]string{"X-Weir-Token": s.token}
 
@@ -230,6 +232,14 @@ func TestActions(t *testing.T) {
 	if got := getKustomization(t, f.ns, "app").Annotations[meta.ReconcileRequestAnnotation]; got != "" {
 		t.Fatalf("a refused request patched the object: %s", got)
 	}
+	// A body past 64 KiB is not read, so its token is not seen.
+	big, _ := http.NewRequest(http.MethodPost, url+"reconcile", strings.NewReader(strings.Repeat("x=y&", 32<<10)+"token="+s.token))
+	big.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res, err := http.DefaultClient.Do(big); err != nil || res.StatusCode != http.StatusForbidden {
+		t.Errorf("a 128 KiB form: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
 	// A page read through another name (DNS rebinding) would hand out the token: refused too.
 	req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
 	req.Host = "rebound.example:" + strings.Split(base, ":")[2]
@@ -242,6 +252,9 @@ func TestActions(t *testing.T) {
 	code, body := post(t, url+"reconcile", token)
 	if code != http.StatusOK || !strings.Contains(body, "Requested a reconcile of Kustomization "+f.ns+"/app") {
 		t.Fatalf("reconcile: %d %s", code, body)
+	}
+	if !strings.Contains(log.String(), " reconcile Kustomization "+f.ns+"/app: 200 Requested a reconcile") {
+		t.Errorf("the action is not logged:\n%s", log.String())
 	}
 	if getKustomization(t, f.ns, "app").Annotations[meta.ReconcileRequestAnnotation] == "" {
 		t.Error("reconcile did not set the request annotation")
@@ -395,4 +408,26 @@ func TestWatchStreamsChanges(t *testing.T) {
 		}
 	}
 	t.Fatalf("no change event for %s: %v", want, lines.Err())
+}
+
+func TestReadOnly(t *testing.T) {
+	f := newFixture(t)
+	var log testenv.SyncBuffer
+	s, base := serveWith(t, Options{Config: env.Config, ReadOnly: true, Log: &log})
+	_, body := fetch(t, base+"/objects/kustomization/"+f.ns+"/app")
+	for _, action := range []string{"reconcile", "reconcile-source", "suspend"} {
+		if !strings.Contains(body, `data-action="`+action+`" disabled title="`+readOnlyReason+`"`) {
+			t.Errorf("%s is not disabled in a read-only UI", action)
+		}
+	}
+	code, msg := post(t, base+"/objects/kustomization/"+f.ns+"/app/reconcile", map[string]string{"X-Weir-Token": s.token})
+	if code != http.StatusForbidden || msg != readOnlyReason {
+		t.Errorf("a read-only UI's reconcile: %d %s", code, msg)
+	}
+	if getKustomization(t, f.ns, "app").Annotations[meta.ReconcileRequestAnnotation] != "" {
+		t.Error("a read-only UI patched the object")
+	}
+	if !strings.Contains(log.String(), "reconcile Kustomization "+f.ns+"/app: 403") {
+		t.Errorf("the refused action is not logged:\n%s", log.String())
+	}
 }
