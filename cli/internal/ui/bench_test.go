@@ -56,6 +56,13 @@ func benchNamespace(b *testing.B) string {
 // the rows are on screen. Run with `make bench-ui`.
 func BenchmarkListView2000(b *testing.B) {
 	ns := benchNamespace(b)
+	// A Kustomization managing 2,000 ConfigMaps, 500 of them in the cluster: its page shows 200.
+	var ids []string
+	for i := range benchObjects {
+		ids = append(ids, fmt.Sprintf("%s_cm-%04d__ConfigMap", ns, i))
+	}
+	create(b, kustomization(ns, "inventory", readyTrue("applied"), ids...))
+	configMaps(b, ns, 500)
 	s, base := serve(b, env.Config)
 	if n := len(s.store.snapshot()); n < benchObjects {
 		b.Fatalf("the store holds %d objects, want at least %d", n, benchObjects)
@@ -65,6 +72,7 @@ func BenchmarkListView2000(b *testing.B) {
 		{"serve/500-rows", "/objects?namespace=" + ns + "&per=500"},
 		{"serve/text-filter", "/objects?namespace=" + ns + "&q=app-19"},
 		{"serve/overview", "/"},
+		{"serve/object-2000-inventory", "/objects/kustomization/" + ns + "/inventory"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/cli/internal/objects"
@@ -30,8 +31,11 @@ const (
 	inventoryDepth = 4
 	// detailEvents bounds the events timeline.
 	detailEvents = 50
-	// fetchers is how many inventory objects are read at once.
+	// fetchers is how many requests for inventory objects run at once.
 	fetchers = 16
+	// listFrom is how many objects of one kind in one namespace are read with a list rather
+	// than one by one.
+	listFrom = 8
 )
 
 type detailData struct {
@@ -305,6 +309,60 @@ type invNode struct {
 	obj *unstructured.Unstructured
 }
 
+// readOne reads n's object and sets its health.
+func (s *Server) readOne(ctx context.Context, gvk schema.GroupVersionKind, n *invNode) {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	n.setHealth(u, gvk, s.client.Get(ctx, client.ObjectKey{Namespace: n.Namespace, Name: n.Name}, u))
+}
+
+// readListed lists the objects of gvk in namespace and sets the health of members from it. It
+// returns false, having set nothing, when the user may not list them.
+func (s *Server) readListed(ctx context.Context, gvk schema.GroupVersionKind, namespace string, members []*invNode) bool {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	err := s.client.List(ctx, list, client.InNamespace(namespace))
+	if apierrors.IsForbidden(err) {
+		return false
+	}
+	byName := map[string]*unstructured.Unstructured{}
+	if err == nil {
+		for i := range list.Items {
+			byName[list.Items[i].GetName()] = &list.Items[i]
+		}
+	}
+	for _, n := range members {
+		u, found := byName[n.Name]
+		switch {
+		case err != nil:
+			n.setHealth(nil, gvk, err)
+		case !found:
+			n.setHealth(nil, gvk, apierrors.NewNotFound(schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}, n.Name))
+		default:
+			u.SetGroupVersionKind(gvk)
+			n.setHealth(u, gvk, nil)
+		}
+	}
+	return true
+}
+
+// setHealth sets n's health from reading its object u, which failed with err.
+func (n *invNode) setHealth(u *unstructured.Unstructured, gvk schema.GroupVersionKind, err error) {
+	switch {
+	case apierrors.IsNotFound(err):
+		n.Health, n.Message = "NotFound", "not in the cluster"
+	case apierrors.IsForbidden(err):
+		n.Health, n.Message = "Forbidden", "your Kubernetes user may not read it"
+	case apimeta.IsNoMatchError(err):
+		n.Health, n.Message = "NotFound", "the cluster does not serve "+gvk.String()
+	case err != nil:
+		n.Health, n.Message = "Unknown", err.Error()
+	default:
+		st, msg := objects.Health(u)
+		n.Health, n.Message, n.obj = st.String(), msg, u
+	}
+}
+
 // budget counts the nodes a tree may still add.
 type budget struct{ left int }
 
@@ -328,16 +386,21 @@ func (s *Server) inventory(ctx context.Context, owner *unstructured.Unstructured
 	return t
 }
 
-// invNodes reads the objects of entries (at most fetchers at a time) and expands the
-// Kustomizations and HelmReleases among them.
+// invNodes reads the objects of entries and expands the Kustomizations and HelmReleases
+// among them. Objects of one kind in one namespace are read with one list when there are at
+// least listFrom of them, else one by one; at most fetchers requests run at once.
 func (s *Server) invNodes(ctx context.Context, entries []objects.InventoryEntry, seen map[string]bool, depth int, b *budget) []*invNode {
 	if len(entries) > b.left {
 		entries = entries[:max(b.left, 0)]
 	}
 	b.left -= len(entries)
 	nodes := make([]*invNode, len(entries))
-	sem := make(chan struct{}, fetchers)
-	var wg sync.WaitGroup
+	type group struct {
+		gvk       schema.GroupVersionKind
+		namespace string
+	}
+	groups := map[group][]*invNode{}
+	var order []group
 	for i, e := range entries {
 		n := &invNode{ID: e.ID}
 		nodes[i] = n
@@ -352,32 +415,42 @@ func (s *Server) invNodes(ctx context.Context, entries []objects.InventoryEntry,
 			n.Health, n.Message = "NotRead", "Secrets are not read by the UI"
 			continue
 		}
-		gvk := gk.WithVersion(e.Version)
-		if k := objects.KindByGVK(gvk); k != nil {
+		g := group{gvk: gk.WithVersion(e.Version), namespace: ns}
+		if k := objects.KindByGVK(g.gvk); k != nil {
 			n.Path = "/objects/" + rowKey(k, ns, name)
 		}
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], n)
+	}
+	sem := make(chan struct{}, fetchers)
+	var wg sync.WaitGroup
+	run := func(f func()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			u := &unstructured.Unstructured{}
-			u.SetGroupVersionKind(gvk)
-			err := s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u)
-			switch {
-			case apierrors.IsNotFound(err):
-				n.Health, n.Message = "NotFound", "not in the cluster"
-			case apierrors.IsForbidden(err):
-				n.Health, n.Message = "Forbidden", "your Kubernetes user may not read it"
-			case apimeta.IsNoMatchError(err):
-				n.Health, n.Message = "NotFound", "the cluster does not serve "+gvk.String()
-			case err != nil:
-				n.Health, n.Message = "Unknown", err.Error()
-			default:
-				st, msg := objects.Health(u)
-				n.Health, n.Message, n.obj = st.String(), msg, u
-			}
+			f()
 		}()
+	}
+	for _, g := range order {
+		members := groups[g]
+		if len(members) < listFrom {
+			for _, n := range members {
+				run(func() { s.readOne(ctx, g.gvk, n) })
+			}
+			continue
+		}
+		run(func() {
+			if s.readListed(ctx, g.gvk, g.namespace, members) {
+				return
+			}
+			for _, n := range members { // the list is forbidden: try each
+				s.readOne(ctx, g.gvk, n)
+			}
+		})
 	}
 	wg.Wait()
 	for _, n := range nodes {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -150,9 +151,14 @@ func TestDetailPage(t *testing.T) {
 		ids = append(ids, fmt.Sprintf("%s_cm-%04d__ConfigMap", f.ns, i))
 	}
 	create(t, kustomization(f.ns, "big", readyTrue("applied"), ids...))
+	configMaps(t, f.ns, 20)
 	_, body = fetch(t, base+"/objects/kustomization/"+f.ns+"/big")
 	if n := strings.Count(body, `class="inv `); n != inventoryShown || !strings.Contains(body, "260 objects; showing the first 200") {
 		t.Errorf("a 260-object inventory shows %d nodes; summary: %s", n, body[strings.Index(body, `id="inventory"`):][:600])
+	}
+	// Read with one list: the 20 that exist are Current, the others NotFound.
+	if current, missing := strings.Count(body, `class="inv h-current"`), strings.Count(body, `class="inv h-notfound"`); current != 20 || missing != 180 {
+		t.Errorf("health: %d Current, %d NotFound; want 20 and 180", current, missing)
 	}
 	_, body = fetch(t, base+"/objects/kustomization/"+f.ns+"/big?inv=cm-025")
 	if n := strings.Count(body, `class="inv `); n != 10 || !strings.Contains(body, "10 matching") {
@@ -429,5 +435,34 @@ func TestReadOnly(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "reconcile Kustomization "+f.ns+"/app: 403") {
 		t.Errorf("the refused action is not logged:\n%s", log.String())
+	}
+}
+
+// configMaps creates the ConfigMaps cm-0000 … in ns.
+func configMaps(t testing.TB, ns string, n int) {
+	t.Helper()
+	for i := range n {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("cm-%04d", i)}}
+		if err := env.Client.Create(context.Background(), cm); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestInventoryWithoutTheRightToList(t *testing.T) {
+	f := newFixture(t)
+	var ids []string
+	for i := range 12 {
+		ids = append(ids, fmt.Sprintf("%s_cm-%04d__ConfigMap", f.ns, i))
+	}
+	create(t, kustomization(f.ns, "twelve", readyTrue("applied"), ids...))
+	configMaps(t, f.ns, 10)
+	// dave may read ConfigMaps one by one, not list them: the UI reads them one by one.
+	user := "dave-" + f.ns
+	grant(t, user, f.ns, readOnly[0], rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}})
+	_, base := serve(t, impersonating(user), f.ns)
+	_, body := fetch(t, base+"/objects/kustomization/"+f.ns+"/twelve")
+	if current, missing := strings.Count(body, `class="inv h-current"`), strings.Count(body, `class="inv h-notfound"`); current != 10 || missing != 2 {
+		t.Errorf("health: %d Current, %d NotFound; want 10 and 2", current, missing)
 	}
 }
