@@ -10,22 +10,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/cli/internal/objects"
 )
 
 func init() { register(newTraceCmd) }
 
 // Ownership marks of the objects Weir applies.
-const (
-	kustomizeNameLabel      = "kustomize.weir.dev/name"
-	kustomizeNamespaceLabel = "kustomize.weir.dev/namespace"
-	helmReleaseNameAnno     = "meta.helm.sh/release-name"
-	helmReleaseNSAnno       = "meta.helm.sh/release-namespace"
-)
 
 // maxTraceDepth bounds the chain of Kustomizations applying Kustomizations that trace follows.
 const maxTraceDepth = 10
@@ -62,7 +54,7 @@ func trace(ctx context.Context, g *Globals, kind, name string) error {
 	if err != nil {
 		return fmt.Errorf("no cluster to talk to: %w", err)
 	}
-	mapping, err := mappingFor(mapper, kind)
+	mapping, err := objects.MappingFor(mapper, kind)
 	if err != nil {
 		return err
 	}
@@ -88,9 +80,9 @@ func trace(ctx context.Context, g *Globals, kind, name string) error {
 	w.field(1, "Status", health(u))
 	managers := 0
 	for depth := 0; depth < maxTraceDepth; depth++ {
-		owner, err := managerOf(ctx, c, u)
+		owner, err := objects.ManagerOf(ctx, c, u)
 		if err != nil {
-			return err
+			return apiError(err)
 		}
 		if owner == nil {
 			break
@@ -106,78 +98,9 @@ func trace(ctx context.Context, g *Globals, kind, name string) error {
 		u = owner
 	}
 	if managers == 0 {
-		return &ExitError{Code: 1, Err: fmt.Errorf("%s is not managed by Weir: it has neither %s labels nor Helm's %s annotation",
-			objects.Ref(u), kustomizeNameLabel, helmReleaseNameAnno)}
+		return &ExitError{Code: 1, Err: objects.NotManaged(u)}
 	}
 	return nil
-}
-
-// mappingFor resolves a kind as users type it (deployment, deploy, deployments.apps) to its mapping.
-func mappingFor(mapper apimeta.RESTMapper, kind string) (*apimeta.RESTMapping, error) {
-	var gvk schema.GroupVersionKind
-	var err error
-	if gvr, gr := schema.ParseResourceArg(strings.ToLower(kind)); gvr != nil {
-		gvk, err = mapper.KindFor(*gvr)
-		if err != nil {
-			gvk, err = mapper.KindFor(gr.WithVersion(""))
-		}
-	} else {
-		gvk, err = mapper.KindFor(gr.WithVersion(""))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("unknown kind %q: %w", kind, err)
-	}
-	return mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-}
-
-// managerOf returns the Kustomization or HelmRelease that applied u, or nil when none did.
-func managerOf(ctx context.Context, c client.Client, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	labels, annotations := u.GetLabels(), u.GetAnnotations()
-	var k *objects.Kind
-	var ns, name string
-	switch {
-	case labels[kustomizeNameLabel] != "":
-		k, _ = objects.FindKind("Kustomization")
-		ns, name = labels[kustomizeNamespaceLabel], labels[kustomizeNameLabel]
-	case labels[helmv1.OwnerNameLabel] != "":
-		k, _ = objects.FindKind("HelmRelease")
-		ns, name = labels[helmv1.OwnerNamespaceLabel], labels[helmv1.OwnerNameLabel]
-	case annotations[helmReleaseNameAnno] != "":
-		return helmReleaseOf(ctx, c, annotations[helmReleaseNameAnno], annotations[helmReleaseNSAnno])
-	default:
-		return nil, nil
-	}
-	owner := k.New()
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, owner); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("%s is labelled as applied by %s %s/%s, which no longer exists", objects.Ref(u), k.Kind, ns, name)
-		}
-		return nil, apiError(err)
-	}
-	return owner, nil
-}
-
-// helmReleaseOf finds the HelmRelease whose newest release is release in namespace.
-func helmReleaseOf(ctx context.Context, c client.Client, release, namespace string) (*unstructured.Unstructured, error) {
-	k, _ := objects.FindKind("HelmRelease")
-	list := k.NewList()
-	if err := c.List(ctx, list); err != nil {
-		return nil, apiError(err)
-	}
-	for i := range list.Items {
-		hr := &list.Items[i]
-		history, _, _ := unstructured.NestedSlice(hr.Object, "status", "history")
-		if len(history) == 0 {
-			continue
-		}
-		latest, _ := history[0].(map[string]any)
-		n, _, _ := unstructured.NestedString(latest, "name")
-		ns, _, _ := unstructured.NestedString(latest, "namespace")
-		if n == release && ns == namespace {
-			return hr, nil
-		}
-	}
-	return nil, fmt.Errorf("the Helm release %s/%s is not managed by any HelmRelease", namespace, release)
 }
 
 // traceWriter prints trace's aligned fields.

@@ -12,6 +12,7 @@ import (
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/cli/internal/objects"
 )
 
 func TestTraceKustomization(t *testing.T) {
@@ -21,11 +22,11 @@ func TestTraceKustomization(t *testing.T) {
 	root := kustomization(ns, "root", "app", ready(metav1.ConditionTrue, meta.SucceededReason, "applied"), "main@sha1:abc")
 	create(t, root)
 	apps := kustomization(ns, "apps", "app", ready(metav1.ConditionFalse, meta.HealthCheckFailedReason, "web not ready"), "main@sha1:abc")
-	apps.Labels = map[string]string{kustomizeNameLabel: "root", kustomizeNamespaceLabel: ns}
+	apps.Labels = map[string]string{objects.KustomizeNameLabel: "root", objects.KustomizeNamespaceLabel: ns}
 	apps.Spec.Path = "./apps"
 	create(t, apps)
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "settings",
-		Labels: map[string]string{kustomizeNameLabel: "apps", kustomizeNamespaceLabel: ns}}}
+		Labels: map[string]string{objects.KustomizeNameLabel: "apps", objects.KustomizeNamespaceLabel: ns}}}
 	if err := env.Client.Create(ctx, cm); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestTraceHelmRelease(t *testing.T) {
 	create(t, hr)
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "podinfo",
-			Annotations: map[string]string{helmReleaseNameAnno: "podinfo", helmReleaseNSAnno: ns}},
+			Annotations: map[string]string{objects.HelmReleaseNameAnnotation: "podinfo", objects.HelmReleaseNamespaceAnnotation: ns}},
 		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}},
 	}
 	if err := env.Client.Create(ctx, svc); err != nil {

@@ -206,6 +206,21 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("trace follows a managed object up to its source", func(t *testing.T) {
+		step(t, ctx, "opening trace", chromedp.Navigate(base+"/trace"), chromedp.WaitVisible(chromedp.CSS(`#trace input[name="object"]`)))
+		step(t, ctx, "asking for child-config",
+			chromedp.SendKeys(chromedp.CSS(`#trace input[name="object"]`), "cm/child-config"),
+			chromedp.SendKeys(chromedp.CSS(`#trace input[name="namespace"]`), ns),
+			chromedp.Click(chromedp.CSS(`#trace button`)),
+			chromedp.WaitVisible(chromedp.CSS("#trace-chain")))
+		nodes := eval[[]string](t, ctx, `[...document.querySelectorAll('#trace-chain > li')].map(li => li.textContent.trim().split(/\s+/).slice(0, 2).join(' '))`)
+		want := []string{"GitRepository " + ns + "/repo", "Kustomization " + ns + "/app", "Kustomization " + ns + "/child", "Current ConfigMap/" + ns + "/child-config"}
+		if strings.Join(nodes, " | ") != strings.Join(want, " | ") {
+			t.Errorf("trace chain %q, want %q", nodes, want)
+		}
+		screenshot(t, ctx, "trace.png")
+	})
+
 	t.Run("clicking reconcile makes the controller act", func(t *testing.T) {
 		startKustomizeController(t, ns)
 		testenv.Eventually(t, time.Minute, func() error {

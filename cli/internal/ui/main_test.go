@@ -19,6 +19,7 @@ import (
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/cli/internal/objects"
 	"weir.dev/pkg/testenv"
 )
 
@@ -91,8 +92,9 @@ func newFixture(t testing.TB) *fixture {
 	repo.Status.Artifact = &meta.Artifact{Path: "a.tar.gz", URL: "http://x/a.tar.gz", Revision: "main@sha1:" + f.commit, LastUpdateTime: metav1.Now()}
 	create(t, repo)
 
-	for _, name := range []string{"app-config", "child-config"} {
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string]string{"k": "v"}}
+	// Each ConfigMap is labelled as applied by its Kustomization, as kustomize-controller does.
+	for name, owner := range map[string]string{"app-config": "app", "child-config": "child"} {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: appliedBy(ns, owner)}, Data: map[string]string{"k": "v"}}
 		if err := env.Client.Create(context.Background(), cm); err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +110,9 @@ func newFixture(t testing.TB) *fixture {
 	app.Status.Drift = []kustomizev1.DriftedObject{{ID: ns + "_app-config__ConfigMap", Fields: []string{".data.k"}, Manager: "kubectl-edit", DetectedAt: metav1.Now()}}
 	app.Status.History = []kustomizev1.ReconcileSnapshot{{Digest: "sha256:1234", FirstReconciled: metav1.Now(), LastReconciled: metav1.Now(), LastReconciledDuration: metav1.Duration{Duration: 2 * time.Second}, LastReconciledStatus: "ReconciliationSucceeded", TotalReconciliations: 3, Metadata: map[string]string{"revision": "main@sha1:" + f.commit}}}
 	create(t, app)
-	create(t, kustomization(ns, "child", readyTrue("applied"), ns+"_child-config__ConfigMap"))
+	child := kustomization(ns, "child", readyTrue("applied"), ns+"_child-config__ConfigMap")
+	child.Labels = appliedBy(ns, "app")
+	create(t, child)
 
 	broken := kustomization(ns, "broken", []metav1.Condition{
 		cond(meta.ReadyCondition, metav1.ConditionFalse, "BuildFailed", "deploy/broken/kustomization.yaml: accumulating resources: 'missing.yaml' not found"),
@@ -153,6 +157,11 @@ func newFixture(t testing.TB) *fixture {
 	web.Status.ObservedGeneration = 1
 	create(t, web)
 	return f
+}
+
+// appliedBy are the labels kustomize-controller puts on what the Kustomization ns/name applies.
+func appliedBy(ns, name string) map[string]string {
+	return map[string]string{objects.KustomizeNameLabel: name, objects.KustomizeNamespaceLabel: ns}
 }
 
 // event records an Event about a Weir object, as its controller would.

@@ -16,10 +16,13 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/pkg/scheme"
@@ -51,15 +54,19 @@ type Options struct {
 
 // Server is the web UI. It serves on loopback only and holds no credentials of its own.
 type Server struct {
-	opts    Options
-	client  client.Client
-	store   *store
-	hub     *hub
-	pages   *pages
-	token   string
-	user    string
-	access  *accessCache
-	handler http.Handler
+	opts   Options
+	client client.Client
+	store  *store
+	hub    *hub
+	pages  *pages
+	token  string
+	user   string
+	access *accessCache
+	// mapper resolves the kinds users type into trace, short names included; discovery
+	// answers it, cached until a kind is not found.
+	mapper    apimeta.RESTMapper
+	discovery *restmapper.DeferredDiscoveryRESTMapper
+	handler   http.Handler
 	// addr is the address the server listens on, set by Listen.
 	addr string
 }
@@ -93,6 +100,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, client: c, hub: newHub(), pages: pg, token: hex.EncodeToString(token)}
 	s.access = newAccessCache(kube)
+	cached := memory.NewMemCacheClient(kube.Discovery())
+	s.discovery = restmapper.NewDeferredDiscoveryRESTMapper(cached)
+	s.mapper = restmapper.NewShortcutExpander(s.discovery, cached, nil)
 	s.store = newStore(dyn, kube, opts.Namespaces, s.hub.publish)
 	s.user = whoAmI(ctx, kube)
 	timeout := opts.StartTimeout
@@ -156,6 +166,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /objects", s.list)
 	mux.HandleFunc("GET /objects/{kind}/{namespace}/{name}", s.detail)
 	mux.HandleFunc("POST /objects/{kind}/{namespace}/{name}/{action}", s.act)
+	mux.HandleFunc("GET /trace", s.trace)
 	mux.HandleFunc("GET /watch", s.watch)
 	return s.guard(mux)
 }

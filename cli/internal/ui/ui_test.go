@@ -466,3 +466,39 @@ func TestInventoryWithoutTheRightToList(t *testing.T) {
 		t.Errorf("health: %d Current, %d NotFound; want 10 and 2", current, missing)
 	}
 }
+
+func TestTrace(t *testing.T) {
+	f := newFixture(t)
+	_, base := serve(t, env.Config)
+	trace := func(object, ns string) string {
+		_, body := fetch(t, base+"/trace?object="+object+"&namespace="+ns)
+		return body
+	}
+	// A ConfigMap applied by child, itself applied by app, from the GitRepository repo.
+	body := trace("cm/child-config", f.ns)
+	if !strings.Contains(body, `id="trace-chain"`) {
+		t.Fatalf("no trace of child-config:\n%s", body)
+	}
+	chain := body[strings.Index(body, `id="trace-chain"`):]
+	at := func(s string) int { return strings.Index(chain, s) }
+	repo, app, child, self := at("/objects/gitrepository/"+f.ns+"/repo"), at(`data-key="kustomization/`+f.ns+`/app"`), at(`data-key="kustomization/`+f.ns+`/child"`), at("ConfigMap/"+f.ns+"/child-config")
+	if repo < 0 || app < repo || child < app || self < child || !strings.Contains(chain, "https://github.com/weir-dev/demo/commit/"+f.commit) {
+		t.Errorf("the trace of child-config is not repo → app → child → it (%d %d %d %d):\n%s", repo, app, child, self, chain)
+	}
+	for _, tc := range []struct{ object, ns, want string }{
+		{"configmaps/app-config", f.ns, `data-key="kustomization/` + f.ns + `/app"`},
+		{"kustomization/broken", f.ns, "is not managed by Weir"},
+		{"deployment/web", f.ns, "not found"},
+		{"widget/x", f.ns, "unknown kind &#34;widget&#34;"},
+		{"secret/app-secret", f.ns, "the UI never reads Secrets"},
+		{"configmap/app-config", "", "lives in a namespace"},
+		{"app-config", f.ns, "want &lt;kind&gt;/&lt;name&gt;"},
+	} {
+		if body := trace(tc.object, tc.ns); !strings.Contains(body, tc.want) {
+			t.Errorf("trace %s in %q: no %q in the page", tc.object, tc.ns, tc.want)
+		}
+	}
+	if body := trace("secret/app-secret", f.ns); strings.Contains(body, "hunter2") {
+		t.Fatal("the trace page shows Secret data")
+	}
+}

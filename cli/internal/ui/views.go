@@ -46,6 +46,14 @@ var funcs = template.FuncMap{
 	"lower":  strings.ToLower,
 	"short":  shorten,
 	"commas": func(n int) string { return commas(n) },
+	// revIndex is n-1 … 0, to range over a slice backwards.
+	"revIndex": func(n int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = n - 1 - i
+		}
+		return out
+	},
 	// count is "1 object", "2,000 objects".
 	"count": func(n int, noun string) string {
 		if n == 1 {
@@ -67,7 +75,7 @@ var funcs = template.FuncMap{
 
 func loadPages() (*pages, error) {
 	p := &pages{sets: map[string]*template.Template{}}
-	for _, name := range []string{"overview", "list", "detail", "error"} {
+	for _, name := range []string{"overview", "list", "detail", "trace", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "assets/layout.html", "assets/"+name+".html")
 		if err != nil {
 			return nil, err
