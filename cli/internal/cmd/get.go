@@ -259,7 +259,7 @@ func (p *rowPrinter) row(u *unstructured.Unstructured) []string {
 	if t := u.GetCreationTimestamp(); !t.IsZero() {
 		age = duration.HumanDuration(time.Since(t.Time))
 	}
-	r := []string{name, ready, shorten(status, 60), shorten(revision, 50), fmt.Sprint(objects.IsSuspended(u)), age}
+	r := []string{name, ready, objects.Shorten(status, 60), objects.Shorten(revision, 50), fmt.Sprint(objects.IsSuspended(u)), age}
 	if p.allNamespaces {
 		r = append([]string{u.GetNamespace()}, r...)
 	}

@@ -85,13 +85,3 @@ func readyColour(status string) string {
 		return colourYellow
 	}
 }
-
-// shorten cuts s to n runes, ending it with an ellipsis when cut, and joins its lines.
-func shorten(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}

@@ -117,7 +117,7 @@ func (w *traceWriter) blank() { fmt.Fprintln(w.out) }
 func (w *traceWriter) weirStatus(u *unstructured.Unstructured) {
 	ready := "Unknown (no Ready condition)"
 	if c := objects.ReadyCondition(u); c != nil {
-		ready = fmt.Sprintf("%s (%s: %s)", c.Status, c.Reason, shorten(c.Message, 80))
+		ready = fmt.Sprintf("%s (%s: %s)", c.Status, c.Reason, objects.Shorten(c.Message, 80))
 	}
 	w.field(1, "Ready", ready)
 	if k := objects.KindByGVK(u.GroupVersionKind()); k != nil {

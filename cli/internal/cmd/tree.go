@@ -125,5 +125,5 @@ func health(u *unstructured.Unstructured) string {
 	if st == status.CurrentStatus || msg == "" {
 		return st.String()
 	}
-	return st.String() + ": " + shorten(msg, 80)
+	return st.String() + ": " + objects.Shorten(msg, 80)
 }

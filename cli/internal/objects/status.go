@@ -1,6 +1,7 @@
 package objects
 
 import (
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -72,6 +73,17 @@ func Decided(u *unstructured.Unstructured) (done, ready bool) {
 		return stalled || !reconciling, false
 	}
 	return false, false
+}
+
+// Shorten puts s on one line and cuts it to n runes, ending with "…" when cut: for messages in
+// tables.
+func Shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // EventTime is when an event last happened.

@@ -235,7 +235,7 @@ func history(u *unstructured.Unstructured) *table {
 				row[i], _, _ = unstructured.NestedString(entry, "metadata", "revision")
 				if row[i] == "" {
 					d, _, _ := unstructured.NestedString(entry, "digest")
-					row[i] = shorten(24, d)
+					row[i] = objects.Shorten(d, 24)
 				}
 			case "chart":
 				name, _, _ := unstructured.NestedString(entry, "chartName")

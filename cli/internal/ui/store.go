@@ -25,8 +25,6 @@ type Denied struct {
 	Kind string
 	// Namespace is the namespace, or "" for every namespace.
 	Namespace string
-	// Reason is the API server's answer.
-	Reason string
 }
 
 // scope is one informer: a kind, in one namespace or ("") in all of them.
@@ -184,7 +182,7 @@ func (s *store) newNamespaceScopes(ctx context.Context, recheck bool) ([]scope, 
 				allowed = append(allowed, sc)
 				s.watched[sc] = true
 			case apierrors.IsForbidden(err):
-				denied[sc] = Denied{Kind: k.Plural, Namespace: ns, Reason: err.Error()}
+				denied[sc] = Denied{Kind: k.Plural, Namespace: ns}
 			default:
 				return nil, false, fmt.Errorf("listing %s in %s: %w", k.Plural, ns, err)
 			}
@@ -330,13 +328,6 @@ func (s *store) snapshot() []*Row {
 	s.mu.RUnlock()
 	sortRows(rows)
 	return rows
-}
-
-// get returns the row of key, or nil.
-func (s *store) get(key string) *Row {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.rows[key]
 }
 
 // access returns the forbidden scopes, the kinds without CRDs and the watches failing now.

@@ -44,7 +44,7 @@ var funcs = template.FuncMap{
 	},
 	"stamp":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"lower":  strings.ToLower,
-	"short":  shorten,
+	"short":  func(n int, s string) string { return objects.Shorten(s, n) },
 	"commas": func(n int) string { return commas(n) },
 	// revIndex is n-1 … 0, to range over a slice backwards.
 	"revIndex": func(n int) []int {
@@ -314,16 +314,6 @@ func pageURL(q url.Values, page int) string {
 	}
 	c.Set("page", strconv.Itoa(page))
 	return "/objects?" + c.Encode()
-}
-
-// shorten cuts s to n runes on one line.
-func shorten(n int, s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // commas writes n with thousands separators.
