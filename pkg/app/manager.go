@@ -76,6 +76,7 @@ func (o *Options) NewManager(name string, scheme *runtime.Scheme, watched ...cli
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:        o.HealthAddr,
+		PprofBindAddress:              o.PprofAddr,
 		LeaderElection:                o.LeaderElection,
 		LeaderElectionID:              name + "-leader-election",
 		LeaderElectionNamespace:       os.Getenv("RUNTIME_NAMESPACE"),

@@ -20,6 +20,9 @@ type Options struct {
 	MetricsAddr string
 	// HealthAddr is where /healthz and /readyz are served (--health-addr).
 	HealthAddr string
+	// PprofAddr is where Go's profiles are served under /debug/pprof/ (--pprof-addr); empty
+	// or "0" disables them.
+	PprofAddr string
 	// LeaderElection enables leader election (--enable-leader-election).
 	LeaderElection bool
 	// Concurrent is the number of objects of each kind reconciled at once (--concurrent).
@@ -46,6 +49,7 @@ type Options struct {
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "The address the Prometheus metrics endpoint binds to; 0 disables it.")
 	fs.StringVar(&o.HealthAddr, "health-addr", ":9440", "The address the /healthz and /readyz endpoints bind to.")
+	fs.StringVar(&o.PprofAddr, "pprof-addr", "", "The address Go's profiling endpoints (/debug/pprof/) bind to, e.g. 127.0.0.1:6060; empty disables them.")
 	fs.BoolVar(&o.LeaderElection, "enable-leader-election", false, "Elect a leader so that only one replica reconciles at a time.")
 	fs.IntVar(&o.Concurrent, "concurrent", 4, "The number of objects of each kind reconciled concurrently.")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "Log verbosity: trace, debug, info or error.")
@@ -73,6 +77,11 @@ func (o *Options) Validate() error {
 	}
 	if err := checkListenAddr(o.HealthAddr); err != nil {
 		bad("health-addr", "%v", err)
+	}
+	if o.PprofAddr != "" && o.PprofAddr != "0" {
+		if err := checkListenAddr(o.PprofAddr); err != nil {
+			bad("pprof-addr", "%v", err)
+		}
 	}
 	if o.Concurrent < 1 {
 		bad("concurrent", "must be at least 1, got %d", o.Concurrent)

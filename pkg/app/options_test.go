@@ -14,11 +14,12 @@ func TestValidate(t *testing.T) {
 		want []string // substrings of the error; none means valid
 	}{
 		{name: "defaults"},
-		{name: "everything set", args: []string{"--metrics-addr=0", "--health-addr=127.0.0.1:9440", "--concurrent=20",
+		{name: "everything set", args: []string{"--metrics-addr=0", "--health-addr=127.0.0.1:9440", "--pprof-addr=127.0.0.1:6060", "--concurrent=20",
 			"--log-level=debug", "--log-encoding=console", "--events-addr=http://nc.weir-system.svc/",
 			"--watch-label-selector=sharding.weir.dev/key in (a,b)", "--kube-api-qps=-1", "--kube-api-burst=0"}},
 		{name: "bad port", args: []string{"--health-addr=:http"}, want: []string{"--health-addr", "must be a number"}},
 		{name: "port out of range", args: []string{"--metrics-addr=:70000"}, want: []string{"--metrics-addr"}},
+		{name: "bad pprof address", args: []string{"--pprof-addr=localhost"}, want: []string{"--pprof-addr"}},
 		{name: "host name", args: []string{"--health-addr=example.com:9440"}, want: []string{"--health-addr", "IP address"}},
 		{name: "events URL with credentials", args: []string{"--events-addr=http://u:p@nc/"}, want: []string{"--events-addr", "credentials"}},
 		{name: "events URL without host", args: []string{"--events-addr=http://"}, want: []string{"--events-addr"}},

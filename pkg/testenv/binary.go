@@ -39,10 +39,12 @@ func CheckControllerBinary(t *testing.T, e *Environment, dir string, controllers
 		t.Setenv("RUNTIME_NAMESPACE", ns)
 		health := FreePort(t)
 		metrics := FreePort(t)
+		pprof := FreePort(t)
 		p := StartProcess(t, bin, append([]string{
 			"--kubeconfig=" + e.KubeconfigPath,
 			fmt.Sprintf("--health-addr=127.0.0.1:%d", health),
 			fmt.Sprintf("--metrics-addr=127.0.0.1:%d", metrics),
+			fmt.Sprintf("--pprof-addr=127.0.0.1:%d", pprof),
 			"--log-encoding=console",
 			"--enable-leader-election",
 			"--concurrent=3",
@@ -53,6 +55,9 @@ func CheckControllerBinary(t *testing.T, e *Environment, dir string, controllers
 			}
 		}
 		if err := p.WaitHTTP(fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics), 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.WaitHTTP(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap", pprof), 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
 
