@@ -256,7 +256,7 @@ func history(u *unstructured.Unstructured) *table {
 // when shows an RFC 3339 time as its age, anything else as it is.
 func when(s string) string {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return funcs["ago"].(func(time.Time) string)(t) + " ago"
+		return ago(t) + " ago"
 	}
 	return s
 }

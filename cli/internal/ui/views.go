@@ -36,16 +36,11 @@ const (
 type pages struct{ sets map[string]*template.Template }
 
 var funcs = template.FuncMap{
-	"ago": func(t time.Time) string {
-		if t.IsZero() {
-			return "–"
-		}
-		return duration.HumanDuration(time.Since(t))
-	},
+	"ago":    ago,
 	"stamp":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"lower":  strings.ToLower,
 	"short":  func(n int, s string) string { return objects.Shorten(s, n) },
-	"commas": func(n int) string { return commas(n) },
+	"commas": commas,
 	// revIndex is n-1 … 0, to range over a slice backwards.
 	"revIndex": func(n int) []int {
 		out := make([]int, n)
@@ -314,6 +309,14 @@ func pageURL(q url.Values, page int) string {
 	}
 	c.Set("page", strconv.Itoa(page))
 	return "/objects?" + c.Encode()
+}
+
+// ago is how long ago t was, e.g. "5m"; "–" for no time.
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	return duration.HumanDuration(time.Since(t))
 }
 
 // commas writes n with thousands separators.
