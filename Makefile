@@ -3,6 +3,11 @@
 
 SHELL := /usr/bin/env bash -o pipefail
 export GOTOOLCHAIN := local
+# One set of build flags for everything: the tests, `weir local up`, the images and the tools.
+# Static, path-free builds are what the images need, and when the tests compile the same way
+# every package is compiled once and shared through the Go build cache.
+export CGO_ENABLED := 0
+export GOFLAGS := -trimpath
 
 MODULES     := api pkg source-controller kustomize-controller helm-controller notification-controller cli
 CONTROLLERS := source-controller kustomize-controller helm-controller notification-controller
@@ -39,10 +44,10 @@ all: build
 ## build: every controller binary and the weir CLI into bin/
 build: $(addprefix build-,$(CONTROLLERS)) build-weir
 build-weir:
-	cd cli && CGO_ENABLED=0 go build -trimpath \
+	cd cli && go build \
 		-ldflags "-X weir.dev/cli/internal/cmd.version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o $(BIN)/weir .
 build-%:
-	cd $* && CGO_ENABLED=0 go build -trimpath -o $(BIN)/$* .
+	cd $* && go build -o $(BIN)/$* .
 
 ## run: bin/weir, then `weir local up`: Weir and its demo on a local control plane until Ctrl-C
 ## (RUN_ARGS adds flags, e.g. make run RUN_ARGS="--keep --no-demo")
@@ -110,10 +115,10 @@ screenshots: testbin browser
 testbin: $(TESTBIN)
 
 $(BIN)/kube-apiserver: tools/kube/go.mod
-	cd tools/kube && $(TOOL_GO) build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/kube-apiserver
+	cd tools/kube && $(TOOL_GO) build -ldflags "$(KUBE_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/kube-apiserver
 
 $(BIN)/kube-controller-manager $(BIN)/kube-scheduler: tools/kube/go.mod
-	cd tools/kube && $(TOOL_GO) build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/$(notdir $@)
+	cd tools/kube && $(TOOL_GO) build -ldflags "$(KUBE_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/$(notdir $@)
 
 # kwok has its own dependency graph (k8s.io/* v0.36): installed at its version, outside go.work.
 # Its stages (node Ready with a lease; Pods Ready, complete, deleted: kwokctl's "fast" profile)
@@ -121,15 +126,15 @@ $(BIN)/kube-controller-manager $(BIN)/kube-scheduler: tools/kube/go.mod
 KWOK_STAGES := node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
 	pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete
 $(BIN)/kwok:
-	GOBIN=$(BIN) $(TOOL_GO) install -trimpath -ldflags "-s -w" sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION)
+	GOBIN=$(BIN) $(TOOL_GO) install -ldflags "-s -w" sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION)
 	dir=$$($(TOOL_GO) mod download -json sigs.k8s.io/kwok@$(KWOK_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p') && \
 		for s in $(KWOK_STAGES); do echo '---'; cat "$$dir/kustomize/stage/$$s.yaml"; done > $(BIN)/kwok-stages.yaml
 
 $(BIN)/etcd: tools/etcd/go.mod
-	cd tools/etcd && $(TOOL_GO) build -trimpath -ldflags "-s -w" -o $@ go.etcd.io/etcd/server/v3
+	cd tools/etcd && $(TOOL_GO) build -ldflags "-s -w" -o $@ go.etcd.io/etcd/server/v3
 
 $(CONTROLLER_GEN): tools/codegen/go.mod
-	cd tools/codegen && $(TOOL_GO) build -trimpath -o $@ sigs.k8s.io/controller-tools/cmd/controller-gen
+	cd tools/codegen && $(TOOL_GO) build -o $@ sigs.k8s.io/controller-tools/cmd/controller-gen
 
 clean:
 	rm -rf $(BIN)

@@ -65,7 +65,7 @@ func Main(c Controller) {
 			os.Exit(1)
 		}
 	}
-	log.Info("starting", "metrics", opts.MetricsAddr, "health", opts.HealthAddr, "leaderElection", opts.LeaderElection)
+	log.Info("starting", "version", Version, "metrics", opts.MetricsAddr, "health", opts.HealthAddr, "leaderElection", opts.LeaderElection)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "manager stopped with an error")
 		os.Exit(1)

@@ -78,7 +78,7 @@ func (o *Options) NewManager(name string, scheme *runtime.Scheme, watched ...cli
 		HealthProbeBindAddress:        o.HealthAddr,
 		PprofBindAddress:              o.PprofAddr,
 		LeaderElection:                o.LeaderElection,
-		LeaderElectionID:              name + "-leader-election",
+		LeaderElectionID:              leaderElectionID(name, o.WatchLabelSelector),
 		LeaderElectionNamespace:       os.Getenv("RUNTIME_NAMESPACE"),
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         cache.Options{ByObject: byObject},

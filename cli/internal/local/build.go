@@ -2,13 +2,11 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 )
 
 // controllerNames are the four controllers, each a module of the same name in the repository.
@@ -43,34 +41,24 @@ func testbin(ctx context.Context, root string, log func(string, ...any)) (string
 	return dir, nil
 }
 
-// buildControllers builds the four controllers of root into root's bin/, in parallel, with
-// go build's defaults, as the tests build them, so the packages the test suite compiled are
-// reused (-trimpath or CGO_ENABLED=0 would recompile every dependency: over five minutes cold
-// on two cores). It returns their paths by name.
+// buildControllers builds the four controllers of root into root's bin/ with one go build, so
+// each shared package is compiled once, and with the flags of `make test` and `make images`
+// (static, -trimpath), so the packages the test suite compiled are reused. It returns their
+// paths by name.
 func buildControllers(ctx context.Context, root string) (map[string]string, error) {
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
 	bins := map[string]string{}
+	args := []string{"build", "-trimpath", "-o", filepath.Join(root, "bin") + string(filepath.Separator)}
 	for _, name := range controllerNames {
-		out := filepath.Join(root, "bin", name)
-		bins[name] = out
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.CommandContext(ctx, "go", "build", "-o", out, ".")
-			cmd.Dir = filepath.Join(root, name)
-			if o, err := cmd.CombinedOutput(); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("go build %s: %w\n%s", name, err, o))
-				mu.Unlock()
-			}
-		}()
+		bins[name] = filepath.Join(root, "bin", name)
+		args = append(args, "./"+name)
 	}
-	wg.Wait()
-	return bins, errors.Join(errs...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return bins, nil
 }
 
 func missingFiles(dir string, names ...string) []string {
