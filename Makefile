@@ -9,7 +9,7 @@ export GOTOOLCHAIN := local
 export CGO_ENABLED := 0
 export GOFLAGS := -trimpath
 
-MODULES     := api pkg source-controller kustomize-controller helm-controller notification-controller cli
+MODULES     := api pkg deploy source-controller kustomize-controller helm-controller notification-controller cli
 CONTROLLERS := source-controller kustomize-controller helm-controller notification-controller
 
 BIN := $(CURDIR)/bin
@@ -65,15 +65,14 @@ bench: testbin $(LOCALBIN)
 bench-ui: testbin browser
 	cd cli && go test -run '^$$' -bench BenchmarkListView2000 -benchtime 20x -benchmem ./internal/ui
 
-## generate: deepcopy, CRDs (deploy/crds) and RBAC (deploy/<controller>/role.yaml) from markers,
-## then the manifests `weir install` embeds (cli/internal/install/manifests.yaml) from deploy/
+## generate: deepcopy, CRDs (deploy/crds) and RBAC (deploy/<controller>/role.yaml) from markers
+## (`weir install` embeds deploy/ itself, through the weir.dev/deploy module)
 generate: $(CONTROLLER_GEN)
 	cd api && $(CONTROLLER_GEN) object:headerFile=../hack/boilerplate.go.txt paths=./...
 	cd api && $(CONTROLLER_GEN) crd paths=./... output:crd:artifacts:config=../deploy/crds
 	@for c in $(CONTROLLERS); do \
 		(cd $$c && $(CONTROLLER_GEN) rbac:roleName=$$c paths=./... output:rbac:artifacts:config=../deploy/$$c) || exit 1; \
 	done
-	cd cli && go generate ./internal/install/
 
 ## test: every module's tests against the real API server (builds bin/ on first use, and
 ## installs Debian's Chromium for the UI's browser tests when it is missing)
@@ -85,8 +84,8 @@ test: testbin browser
 
 ## verify: generated code current, gofmt, go vet and go mod tidy clean in every module
 verify: generate
-	@git diff --exit-code -- api deploy cli/internal/install || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
-	@test -z "$$(git ls-files --others --exclude-standard -- api deploy cli/internal/install)" || { git ls-files --others --exclude-standard -- api deploy cli/internal/install; echo "untracked generated files: run 'make generate' and git add them"; exit 1; }
+	@git diff --exit-code -- api deploy || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git ls-files --others --exclude-standard -- api deploy)" || { git ls-files --others --exclude-standard -- api deploy; echo "untracked generated files: run 'make generate' and git add them"; exit 1; }
 	@out=$$(gofmt -l $(MODULES) tools); test -z "$$out" || { echo "not gofmt-clean:"; echo "$$out"; exit 1; }
 	@for m in $(MODULES); do (cd $$m && go vet ./...) || exit 1; done
 	@for m in $(MODULES); do \

@@ -4,6 +4,7 @@ go 1.26.0
 
 replace (
 	weir.dev/api => ../api
+	weir.dev/deploy => ../deploy
 	weir.dev/pkg => ../pkg
 )
 
@@ -26,6 +27,7 @@ require (
 	sigs.k8s.io/kustomize/kyaml v0.21.2
 	sigs.k8s.io/yaml v1.6.0
 	weir.dev/api v0.0.0
+	weir.dev/deploy v0.0.0
 	weir.dev/pkg v0.0.0
 )
 

@@ -26,30 +26,42 @@ const weirNamespace = "weir-system"
 
 func newCheckCmd(g *Globals) *cobra.Command {
 	var namespace string
+	var pre bool
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Check that Weir is installed and healthy",
 		Long: "check verifies that the CRD of every Weir kind is present and Established, with its\n" +
 			"versions, and that the four controllers' Deployments are ready. Controllers that are not\n" +
 			"deployed in the cluster (e.g. under `weir local up`, which runs them as processes) are\n" +
-			"reported, not failed. It exits 1 when something is missing or unhealthy.",
+			"reported, not failed. It exits 1 when something is missing or unhealthy.\n\n" +
+			"With --pre it checks only what an install needs: that the cluster's Kubernetes is at\n" +
+			"least " + MinKubernetes + ".",
 		Example: `  # After weir install
   weir check
 
   # Controllers deployed in another namespace
-  weir check --controllers-namespace gitops`,
+  weir check --controllers-namespace gitops
+
+  # Before installing
+  weir check --pre`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, err := kubernetesVersion(g)
+			if v == "" {
+				return err
+			}
+			if err != nil {
+				fmt.Fprintf(g.Out, "✗ Kubernetes %s (minimum %s)\n", v, MinKubernetes)
+				return &ExitError{Code: 1, Err: err}
+			}
+			fmt.Fprintf(g.Out, "✔ Kubernetes %s (minimum %s)\n", v, MinKubernetes)
+			if pre {
+				fmt.Fprintln(g.Out, "✔ prerequisites checked")
+				return nil
+			}
 			c, err := g.Client()
 			if err != nil {
 				return err
-			}
-			if dc, err := g.Kube.ToDiscoveryClient(); err == nil {
-				if v, err := dc.ServerVersion(); err == nil {
-					fmt.Fprintf(g.Out, "Kubernetes %s\n", v.GitVersion)
-				} else {
-					return fmt.Errorf("no cluster to talk to: %w", err)
-				}
 			}
 			fmt.Fprintln(g.Out, "CRDs:")
 			crdsOK, err := checkCRDs(cmd.Context(), c, g.Out)
@@ -69,6 +81,7 @@ func newCheckCmd(g *Globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&namespace, "controllers-namespace", weirNamespace, "the namespace of the controllers' Deployments")
+	cmd.Flags().BoolVar(&pre, "pre", false, "check only the prerequisites of an install (the Kubernetes version)")
 	return cmd
 }
 

@@ -1,17 +1,14 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/cli/internal/install"
-	"weir.dev/cli/internal/objects"
+	"weir.dev/deploy"
 )
 
 func init() { register(newInstallCmd) }
@@ -20,26 +17,49 @@ func init() { register(newInstallCmd) }
 const installOwner = "weir"
 
 func newInstallCmd(g *Globals) *cobra.Command {
-	var export bool
-	var timeout time.Duration
+	var (
+		o       install.Options
+		export  bool
+		wait    bool
+		timeout time.Duration
+	)
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Install or upgrade Weir in the cluster",
 		Long: "install applies Weir's manifests (deploy/ of the weir this binary was built from: the CRDs,\n" +
-			"the namespace weir-system, the four controllers and their RBAC) with server-side apply,\n" +
-			"CRDs first. With --export it prints them instead, e.g. to commit them to a repository.",
-		Example: `  # Install, then check
-  weir install && weir check
+			"the namespace, the four controllers and their RBAC) with server-side apply, CRDs first,\n" +
+			"removes what an earlier install applied that this one no longer has (e.g. the\n" +
+			"cluster-admin bindings, when --components lockdown is added), and waits until the\n" +
+			"controllers are ready. Run it again with another --version to upgrade.\n\n" +
+			"The images are <registry>/<controller>:<version>: push them first with\n" +
+			"`make push REGISTRY=… VERSION=…`. Components: " + install.ComponentHelp() + ".\n\n" +
+			"With --export it prints the manifests instead, e.g. to commit them to a repository.",
+		Example: `  # Install the images you pushed, into weir-system, and wait for the controllers
+  weir install --registry ghcr.io/acme/weir --version v0.1.0
 
-  # Print the manifests
-  weir install --export > weir.yaml`,
+  # A multi-tenant install in another namespace
+  weir install --registry ghcr.io/acme/weir --version v0.1.0 --namespace gitops --components lockdown
+
+  # Print the manifests, e.g. for kubectl apply --server-side -f - or a bootstrap repository
+  weir install --export --registry ghcr.io/acme/weir --version v0.1.0 > weir.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if export {
-				_, err := g.Out.Write(install.Manifests)
+			o.Namespace = install.DefaultNamespace
+			if cmd.Flags().Changed("namespace") {
+				o.Namespace = *g.Kube.Namespace
+			}
+			if !cmd.Flags().Changed("version") && o.Version == "" {
+				o.Version = releaseVersion()
+			}
+			y, err := install.Render(o)
+			if err != nil {
 				return err
 			}
-			objs, err := install.Objects()
+			if export {
+				_, err := g.Out.Write(y)
+				return err
+			}
+			objs, err := install.Decode(y)
 			if err != nil {
 				return err
 			}
@@ -47,60 +67,30 @@ func newInstallCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return applyInstall(cmd.Context(), g, c, objs, timeout)
+			in := &installer{g: g, c: c, opts: o, objs: objs, timeout: timeout}
+			return in.run(cmd.Context(), wait)
 		},
 	}
+	cmd.Flags().StringVar(&o.Registry, "registry", "", "the registry and repository prefix of the images, e.g. ghcr.io/acme/weir (default: deploy/'s weir/<controller>)")
+	cmd.Flags().StringVar(&o.Version, "version", "", "the images' tag and the installed version label (default: this weir's release version, else deploy/'s dev)")
+	cmd.Flags().StringSliceVar(&o.Components, "components", nil, "optional components of deploy/components to include: "+strings.Join(deploy.Components, ", "))
 	cmd.Flags().BoolVar(&export, "export", false, "print the manifests instead of applying them")
-	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for the CRDs to be Established")
+	cmd.Flags().BoolVar(&wait, "wait", true, "wait until the controllers are ready")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the CRDs to be Established and the controllers to be ready")
 	return cmd
 }
 
-// applyInstall applies the CRDs, waits until they are Established, then applies the rest.
-func applyInstall(ctx context.Context, g *Globals, c client.Client, objs []*unstructured.Unstructured, timeout time.Duration) error {
-	var crds, rest []*unstructured.Unstructured
-	for _, u := range objs {
-		if install.IsCRD(u) {
-			crds = append(crds, u)
-		} else {
-			rest = append(rest, u)
-		}
+// releaseVersion returns this weir's version when it is a release (a v-prefixed tag), so that
+// an install without --version matches the CLI; "" otherwise.
+func releaseVersion() string {
+	v := buildVersion()
+	if strings.HasPrefix(v, "v") && !strings.HasSuffix(v, "-dirty") {
+		return v
 	}
-	apply := func(u *unstructured.Unstructured) error {
-		err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(installOwner), client.ForceOwnership)
-		if err != nil {
-			return fmt.Errorf("applying %s: %w", objects.Ref(u), err)
-		}
-		return nil
-	}
-	for _, u := range crds {
-		if err := apply(u); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(g.Out, "✔ applied %d CRDs\n", len(crds))
-	deadline := time.Now().Add(timeout)
-	for _, u := range crds {
-		for {
-			crd := &apiextensionsv1.CustomResourceDefinition{}
-			if err := c.Get(ctx, client.ObjectKey{Name: u.GetName()}, crd); err != nil {
-				return err
-			}
-			if established(crd) {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("CRD %s is not Established after %s", u.GetName(), timeout)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
-	fmt.Fprintln(g.Out, "✔ CRDs Established")
-	for _, u := range rest {
-		if err := apply(u); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(g.Out, "✔ applied %d objects\n", len(rest))
-	fmt.Fprintln(g.Out, "◎ the controllers are starting: see `weir check`")
-	return nil
+	return ""
+}
+
+// progress prints one line of an install's or uninstall's progress.
+func progress(g *Globals, format string, args ...any) {
+	fmt.Fprintf(g.Out, format+"\n", args...)
 }

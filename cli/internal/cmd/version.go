@@ -1,8 +1,10 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -14,16 +16,43 @@ func init() { register(newVersionCmd) }
 var version = ""
 
 func newVersionCmd(g *Globals) *cobra.Command {
-	return &cobra.Command{
-		Use:     "version",
-		Short:   "Print weir's version",
-		Example: "  weir version",
+	var clientOnly bool
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print weir's version and the versions of the controllers in the cluster",
+		Long: "version prints this weir's version, then the version of each Weir controller installed\n" +
+			"in the cluster of your kubeconfig (its version label, else its image's tag), with its\n" +
+			"namespace. With --client, or when no cluster answers, only weir's own.",
+		Example: "  weir version\n  weir version --client",
 		Args:    cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintln(g.Out, "weir", buildVersion())
-			return err
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(g.Out, "weir", buildVersion())
+			if clientOnly {
+				return nil
+			}
+			c, err := g.Client()
+			if err != nil {
+				fmt.Fprintf(g.Err, "controllers: %v\n", err)
+				return nil
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+			defer cancel()
+			found, err := installedControllers(ctx, c)
+			if err != nil {
+				fmt.Fprintf(g.Err, "controllers: %v\n", err)
+				return nil
+			}
+			if len(found) == 0 {
+				fmt.Fprintln(g.Out, "controllers: none installed in the cluster (`weir install`)")
+			}
+			for _, d := range found {
+				fmt.Fprintf(g.Out, "%s %s (namespace %s, image %s)\n", d.Name, versionOf(&d), d.Namespace, imageOf(&d))
+			}
+			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&clientOnly, "client", false, "print only weir's own version")
+	return cmd
 }
 
 func buildVersion() string {

@@ -1,5 +1,5 @@
-// Package install holds Weir's install manifests, the output of `kustomize build deploy/`,
-// embedded so that `weir install` works outside the repository. The Go embed directive cannot
-// reach deploy/ across the module boundary, so `make generate` (go generate in this package)
-// writes manifests.yaml from deploy/; a test fails when it is stale.
+// Package install renders Weir's install manifests from the kustomize bases in deploy/ (the
+// weir.dev/deploy module embeds them): the namespace, the image references, the version label
+// and the optional components a user asks for, exactly as a kustomize overlay over deploy/
+// would. `weir install`, `weir uninstall` and the container tests use it.
 package install

@@ -1,0 +1,3 @@
+module weir.dev/deploy
+
+go 1.26.0
