@@ -37,7 +37,7 @@ export KUBEBUILDER_ASSETS := $(BIN)
 
 GO_TEST_FLAGS ?= -count=1 -timeout=20m
 
-.PHONY: all build run bench bench-ui generate test verify testbin browser screenshots tidy fmt vet clean
+.PHONY: all build run bench bench-ui generate test verify testbin browser podman screenshots tidy fmt vet clean
 
 all: build
 
@@ -75,8 +75,9 @@ generate: $(CONTROLLER_GEN)
 	done
 
 ## test: every module's tests against the real API server (builds bin/ on first use, and
-## installs Debian's Chromium for the UI's browser tests when it is missing)
-test: testbin browser
+## installs Debian's Chromium for the UI's browser tests and podman and runc for the container
+## tests when they are missing)
+test: testbin browser podman
 	@for m in $(MODULES); do \
 		echo "==> go test $$m"; \
 		(cd $$m && go test $(GO_TEST_FLAGS) ./...) || exit 1; \
@@ -104,6 +105,14 @@ browser:
 		echo "==> installing Debian's chromium for the UI's browser tests"; \
 		sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+## podman: Debian's podman and runc, which run the release images as containers in the tests
+## (crun, podman's default runtime, fails on some cgroup layouts: the tests use runc)
+podman:
+	@{ command -v podman && command -v runc; } >/dev/null 2>&1 || { \
+		echo "==> installing Debian's podman and runc for the container tests"; \
+		sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends podman runc >/dev/null; }
 
 ## screenshots: the README's pictures of the web UI (docs/ui/*.png), taken by its browser test
 screenshots: testbin browser

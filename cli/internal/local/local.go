@@ -31,6 +31,9 @@ type Options struct {
 	RepoRoot string
 	// Out receives progress lines and the demo's notifications; nil discards them.
 	Out io.Writer
+	// Containers, when set, runs the controllers as containers of an install's images with
+	// its manifests and RBAC, instead of as processes built from RepoRoot.
+	Containers *Containers
 }
 
 // DefaultDir is the directory `weir local up` and `weir local down` use without --dir.
@@ -103,15 +106,19 @@ func (e *Env) up(ctx context.Context) error {
 	// The API server starts while the controllers build: it needs little CPU.
 	var bins map[string]string
 	built := make(chan error, 1)
-	go func() {
-		t := time.Now()
-		e.printf("  … building the four controllers from %s\n", e.opts.RepoRoot)
-		var err error
-		if bins, err = buildControllers(ctx, e.opts.RepoRoot); err == nil {
-			e.printf("  ✓ controllers built (%s)\n", since(t))
-		}
-		built <- err
-	}()
+	if e.opts.Containers != nil {
+		built <- nil
+	} else {
+		go func() {
+			t := time.Now()
+			e.printf("  … building the four controllers from %s\n", e.opts.RepoRoot)
+			var err error
+			if bins, err = buildControllers(ctx, e.opts.RepoRoot); err == nil {
+				e.printf("  ✓ controllers built (%s)\n", since(t))
+			}
+			built <- err
+		}()
+	}
 	err = e.startControlPlane(ctx, assets)
 	if err == nil {
 		err = e.startClusterComponents(ctx, assets)
@@ -119,7 +126,12 @@ func (e *Env) up(ctx context.Context) error {
 	if err = errors.Join(err, <-built); err != nil {
 		return err
 	}
-	if err := e.startControllers(ctx, bins); err != nil {
+	if e.opts.Containers != nil {
+		err = e.startContainers(ctx)
+	} else {
+		err = e.startControllers(ctx, bins)
+	}
+	if err != nil {
 		return err
 	}
 	if e.opts.Demo {
@@ -131,55 +143,92 @@ func (e *Env) up(ctx context.Context) error {
 	return nil
 }
 
+// wiring are the addresses the four controllers serve and reach each other on, all on
+// 127.0.0.1: where a cluster has Services and DNS, the local mode has ports.
+type wiring struct {
+	storage, events, receiver string
+}
+
+func newWiring() (*wiring, error) {
+	var w wiring
+	for _, a := range []*string{&w.storage, &w.events, &w.receiver} {
+		addr, err := freeport.Addr()
+		if err != nil {
+			return nil, err
+		}
+		*a = addr
+	}
+	return &w, nil
+}
+
+// serves describes controller name's own HTTP server, if any, for the progress lines.
+func (w *wiring) serves(name string) string {
+	switch name {
+	case "source-controller":
+		return "artifacts http://" + w.storage
+	case "notification-controller":
+		return "events http://" + w.events + ", receiver http://" + w.receiver
+	}
+	return ""
+}
+
+// args returns controller name's address flags; source-controller's storage path is the
+// caller's (a directory here, a volume in a container).
+func (w *wiring) args(name string) []string {
+	eventsURL := "--events-addr=http://" + w.events + "/"
+	switch name {
+	case "source-controller":
+		return []string{"--storage-addr=" + w.storage, "--storage-adv-addr=" + w.storage, eventsURL}
+	case "kustomize-controller", "helm-controller":
+		return []string{"--artifact-host=" + w.storage, eventsURL}
+	case "notification-controller":
+		return []string{"--events-listen-addr=" + w.events, "--receiver-addr=" + w.receiver}
+	}
+	return nil
+}
+
+// probeAddrs returns two free addresses for a controller's health and metrics listeners.
+func probeAddrs() (health, metrics string, err error) {
+	if health, err = freeport.Addr(); err != nil {
+		return "", "", err
+	}
+	metrics, err = freeport.Addr()
+	return health, metrics, err
+}
+
 // startControllers starts the four controllers wired to each other on 127.0.0.1 and waits
 // until each answers /readyz.
 func (e *Env) startControllers(ctx context.Context, bins map[string]string) error {
-	addrs := map[string]string{}
-	for _, name := range []string{"storage", "events", "receiver"} {
-		a, err := freeport.Addr()
-		if err != nil {
-			return err
-		}
-		addrs[name] = a
+	w, err := newWiring()
+	if err != nil {
+		return err
 	}
-	eventsURL := "http://" + addrs["events"] + "/"
-	e.receiverAddr = addrs["receiver"]
-	own := map[string]struct {
-		serves string
-		args   []string
-	}{
-		"source-controller": {"artifacts http://" + addrs["storage"], []string{
-			"--storage-path=" + filepath.Join(e.Dir, "artifacts"),
-			"--storage-addr=" + addrs["storage"], "--storage-adv-addr=" + addrs["storage"],
-			"--events-addr=" + eventsURL,
-		}},
-		"kustomize-controller": {"", []string{"--artifact-host=" + addrs["storage"], "--events-addr=" + eventsURL}},
-		"helm-controller":      {"", []string{"--artifact-host=" + addrs["storage"], "--events-addr=" + eventsURL}},
-		"notification-controller": {"events http://" + addrs["events"] + ", receiver http://" + addrs["receiver"], []string{
-			"--events-listen-addr=" + addrs["events"], "--receiver-addr=" + addrs["receiver"],
-		}},
-	}
+	e.receiverAddr = w.receiver
 	for _, name := range controllerNames {
-		health, err := freeport.Addr()
+		health, metrics, err := probeAddrs()
 		if err != nil {
 			return err
 		}
-		metrics, err := freeport.Addr()
-		if err != nil {
-			return err
-		}
-		c := &Controller{Name: name, HealthAddr: health, MetricsAddr: metrics, Serves: own[name].serves,
+		c := &Controller{Name: name, HealthAddr: health, MetricsAddr: metrics, Serves: w.serves(name),
 			LogPath: filepath.Join(e.Dir, name+".log")}
 		args := append([]string{
 			"--kubeconfig=" + e.KubeconfigPath,
 			"--health-addr=" + health, "--metrics-addr=" + metrics,
 			"--log-encoding=console",
-		}, own[name].args...)
+		}, w.args(name)...)
+		if name == "source-controller" {
+			args = append(args, "--storage-path="+filepath.Join(e.Dir, "artifacts"))
+		}
 		if err := c.start(bins[name], args, e.exited); err != nil {
 			return err
 		}
 		e.Controllers = append(e.Controllers, c)
 	}
+	return e.waitControllers(ctx)
+}
+
+// waitControllers waits until every controller answers /readyz.
+func (e *Env) waitControllers(ctx context.Context) error {
 	errs := make(chan error, len(e.Controllers))
 	start := time.Now()
 	for _, c := range e.Controllers {

@@ -27,6 +27,8 @@ type Controller struct {
 	readyURL string
 	// httpClient polls readyURL; http.DefaultClient when nil.
 	httpClient *http.Client
+	// afterStop, if set, runs once the process has ended after stop (e.g. removes a container).
+	afterStop func()
 
 	cmd      *exec.Cmd
 	log      *os.File
@@ -101,6 +103,9 @@ func (c *Controller) stop(grace time.Duration) error {
 		return nil
 	}
 	c.stopping.Store(true)
+	if c.afterStop != nil {
+		defer c.afterStop()
+	}
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-c.done:
