@@ -49,9 +49,8 @@ func actionOptions(sc *hrScope, a actionSpec) release.ActionOptions {
 }
 
 // installOptions maps spec.install; replace reuses the name of a release whose newest revision
-// is uninstalled (kept history) or failed. Helm skips the chart's CRDs with crds Skip and
-// CreateReplace: the latter are applied before the install (see applyCRDs), as Helm only
-// creates CRDs.
+// is uninstalled (kept history) or failed. Helm always skips the chart's CRDs: applyCRDs
+// applies them before the install, after checking them, which Helm does not.
 func installOptions(sc *hrScope, replace bool) release.InstallOptions {
 	in := sc.obj.Spec.Install
 	if in == nil {
@@ -64,7 +63,6 @@ func installOptions(sc *hrScope, replace bool) release.InstallOptions {
 			disableSchemaValidation: in.DisableSchemaValidation, disableTakeOwnership: in.DisableTakeOwnership,
 		}),
 		Replace:         in.Replace || replace,
-		SkipCRDs:        in.SkipCRDs || in.CRDs == helmv1.CRDsSkip || in.CRDs == helmv1.CRDsCreateReplace,
 		CreateNamespace: in.CreateNamespace,
 	}
 }

@@ -249,12 +249,17 @@ func (r *HelmReleaseReconciler) release(ctx context.Context, sc *hrScope, runner
 		action = helmv1.ReleaseActionUpgrade
 	}
 	recordAttempt(obj, sc, runner, action)
+	if err := refuseChart(sc, action); err != nil {
+		return err
+	}
 	var (
 		rel *helmrelease.Release
 		err error
 	)
 	err = applyCRDs(sc, runner, action)
 	switch {
+	case errors.Is(err, release.ErrCRDsRefused):
+		return steps.Stalled(CRDsRefusedReason, fmt.Errorf("chart %s: %w", sc.chartRef(), err))
 	case err != nil:
 	case action == helmv1.ReleaseActionInstall:
 		rel, err = runner.Install(ctx, installOptions(sc, state.Current != nil))
@@ -312,11 +317,11 @@ func (r *HelmReleaseReconciler) failed(ctx context.Context, sc *hrScope, runner 
 	return steps.Failed(reason, err)
 }
 
-// applyCRDs applies the chart's CRDs before action where Helm would not: on every upgrade
-// whose policy is Create or CreateReplace, and on an install with CreateReplace.
+// applyCRDs applies the chart's CRDs before action unless its policy is Skip: Helm never
+// applies them itself (see installOptions), so they are checked in one place.
 func applyCRDs(sc *hrScope, runner *release.Runner, action helmv1.ReleaseAction) error {
 	policy := crdsPolicy(sc.obj, action)
-	if policy == helmv1.CRDsSkip || (action == helmv1.ReleaseActionInstall && policy == helmv1.CRDsCreate) {
+	if policy == helmv1.CRDsSkip {
 		return nil
 	}
 	return runner.ApplyCRDs(sc.chart, policy == helmv1.CRDsCreateReplace, sc.obj.GetTimeout())

@@ -33,18 +33,23 @@ type InstallOptions struct {
 	ActionOptions
 	// Replace reuses the name of a release whose newest revision is uninstalled or failed.
 	Replace         bool
-	SkipCRDs        bool
 	CreateNamespace bool
 }
 
-// Install installs the release. On failure it returns the error and, when Helm got as far as
-// recording it, the failed release.
+// Install installs the release, without the chart's crds/ (see ApplyCRDs), refusing a values
+// schema that CheckSchemas refuses unless schema validation is skipped. On failure it returns
+// the error and, when Helm got as far as recording it, the failed release.
 func (r *Runner) Install(ctx context.Context, o InstallOptions) (*release.Release, error) {
 	done, err := r.begin()
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	if !o.SkipSchemaValidation {
+		if err := CheckSchemas(o.Chart); err != nil {
+			return nil, err
+		}
+	}
 	a := action.NewInstall(r.cfg)
 	a.ReleaseName = r.Target.Name
 	a.Namespace = r.Target.Namespace
@@ -58,7 +63,8 @@ func (r *Runner) Install(ctx context.Context, o InstallOptions) (*release.Releas
 	a.SkipSchemaValidation = o.SkipSchemaValidation
 	a.TakeOwnership = o.TakeOwnership
 	a.Replace = o.Replace
-	a.SkipCRDs = o.SkipCRDs
+	// The chart's crds/ are applied by ApplyCRDs, which checks them; Helm would create any object there.
+	a.SkipCRDs = true
 	a.CreateNamespace = o.CreateNamespace
 	return a.RunWithContext(ctx, o.Chart, o.Values)
 }

@@ -20,13 +20,19 @@ type UpgradeOptions struct {
 
 // Upgrade makes a new revision of the release, which may be deployed, failed or superseded.
 // On failure it returns the error and, when Helm got as far as recording it, the failed
-// revision.
+// revision. Like Install, it refuses a values schema that CheckSchemas refuses unless schema
+// validation is skipped.
 func (r *Runner) Upgrade(ctx context.Context, o UpgradeOptions) (*release.Release, error) {
 	done, err := r.begin()
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	if !o.SkipSchemaValidation {
+		if err := CheckSchemas(o.Chart); err != nil {
+			return nil, err
+		}
+	}
 	a := action.NewUpgrade(r.cfg)
 	a.Namespace = r.Target.Namespace
 	a.MaxHistory = r.Target.MaxHistory
