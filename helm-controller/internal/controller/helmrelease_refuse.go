@@ -25,15 +25,19 @@ const (
 // action skips schema validation. Nothing has been applied or requested then. It sets no
 // condition.
 func refuseChart(sc *hrScope, action helmv1.ReleaseAction) error {
-	skip := installOptions(sc, false).SkipSchemaValidation
-	if action == helmv1.ReleaseActionUpgrade {
-		skip = upgradeOptions(sc).SkipSchemaValidation
-	}
-	if skip {
+	if schemaValidationDisabled(sc.obj, action) {
 		return nil
 	}
 	if err := release.CheckSchemas(sc.chart); err != nil {
 		return steps.Stalled(ValuesSchemaRefusedReason, fmt.Errorf("chart %s: %w", sc.chartRef(), err))
 	}
 	return nil
+}
+
+// schemaValidationDisabled reports spec.install's or spec.upgrade's disableSchemaValidation.
+func schemaValidationDisabled(obj *helmv1.HelmRelease, action helmv1.ReleaseAction) bool {
+	if action == helmv1.ReleaseActionInstall {
+		return obj.Spec.Install != nil && obj.Spec.Install.DisableSchemaValidation
+	}
+	return obj.Spec.Upgrade != nil && obj.Spec.Upgrade.DisableSchemaValidation
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"helm.sh/helm/v3/pkg/chart"
@@ -58,13 +59,13 @@ func checkSchema(b []byte) error {
 	c := jsonschema.NewCompiler()
 	c.UseLoader(refused)
 	if err := c.AddResource(schemaURL, doc); err != nil {
-		return fmt.Errorf("is invalid: %w", err)
+		return fmt.Errorf("is invalid: %s", clip(err.Error()))
 	}
 	if _, err := c.Compile(schemaURL); err != nil {
 		if refused.first != "" {
 			return fmt.Errorf("refers to %q, outside the file: only references within it are followed (or skip schema validation with disableSchemaValidation)", refused.first)
 		}
-		return fmt.Errorf("is invalid: %w", err)
+		return fmt.Errorf("is invalid: %s", clip(err.Error()))
 	}
 	return nil
 }
@@ -85,9 +86,14 @@ func redactURL(s string) string {
 		u.User = nil
 		s = u.String()
 	}
-	const maxLen = 200
+	return clip(s)
+}
+
+// clip bounds a message part taken from the schema.
+func clip(s string) string {
+	const maxLen = 300
 	if len(s) > maxLen {
-		s = s[:maxLen] + "..."
+		return strings.ToValidUTF8(s[:maxLen], "") + "..."
 	}
 	return s
 }
