@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -55,6 +56,23 @@ func TestCRDsNonCRDRefused(t *testing.T) {
 		t.Fatal("the CRD beside a refused object was applied")
 	}
 	wantRevisions(t, ns, "app")
+
+	// A fixed chart installs; an upgrade that applies crds/ refuses a ClusterRole there.
+	publishChart(t, ns, "chart", testChart{version: "1.0.1", files: map[string]string{"crds/widgets.yaml": crdFile(group, "Widget", "widgets", "one")}})
+	waitReleased(t, hr, helmv1.InstallSucceededReason, "1.0.1")
+	updateHelmRelease(t, hr, func(hr *helmv1.HelmRelease) { hr.Spec.Upgrade = &helmv1.Upgrade{CRDs: helmv1.CRDsCreate} })
+	waitReleased(t, hr, helmv1.UpgradeSucceededReason, "1.0.1")
+	publishChart(t, ns, "chart", testChart{version: "1.1.0", files: map[string]string{
+		"crds/widgets.yaml": crdFile(group, "Widget", "widgets", "one"),
+		"crds/role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: " + ns + "-all\n" +
+			"rules:\n  - apiGroups: ['*']\n    resources: ['*']\n    verbs: ['*']\n",
+	}})
+	waitNotReady(t, hr, CRDsRefusedReason, `chart demo@1.1.0: chart CRDs refused: demo/crds/role.yaml holds ClusterRole "`+ns+`-all"`, true)
+	err = env.Client.Get(context.Background(), client.ObjectKey{Name: ns + "-all"}, &rbacv1.ClusterRole{})
+	if !apierrors.IsNotFound(err) {
+		t.Fatalf("the ClusterRole under crds/ was applied (get: %v)", err)
+	}
+	wantRevisions(t, ns, "app", "1:superseded", "2:deployed")
 }
 
 // TestCRDsReplaceDropsStoredVersion: CreateReplace refuses to replace a CRD with one that no

@@ -28,16 +28,16 @@ func schemaServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 
 // TestValuesSchemaRemoteRefRefused: a values.schema.json whose $ref names a URL stalls the
 // release, naming the file and the URL, without a request to it and without installing.
-// Skipping schema validation installs it, still without a request.
+// Skipping schema validation installs it, still without a request; an upgrade that validates
+// is refused again.
 func TestValuesSchemaRemoteRefRefused(t *testing.T) {
 	t.Parallel()
 	ns := env.Namespace(t)
 	srv, hits := schemaServer(t)
 	ref := srv.URL + "/greeting.json"
-	publishChart(t, ns, "chart", testChart{files: map[string]string{
-		"values.schema.json": `{"$schema":"http://json-schema.org/draft-07/schema#","type":"object",` +
-			`"properties":{"greeting":{"$ref":"` + ref + `"}}}`,
-	}})
+	schema := `{"$schema":"http://json-schema.org/draft-07/schema#","type":"object",` +
+		`"properties":{"greeting":{"$ref":"` + ref + `"}}}`
+	publishChart(t, ns, "chart", testChart{files: map[string]string{"values.schema.json": schema}})
 	hr := createHelmRelease(t, ns, "app", func(hr *helmv1.HelmRelease) { hr.Spec.Values = jsonValues(`{"greeting":"hello"}`) })
 	waitNotReady(t, hr, ValuesSchemaRefusedReason, "demo/values.schema.json refers to \""+ref+"\"", true)
 	t.Logf("message: %s", conditionMessage(hr, meta.ReadyCondition))
@@ -53,6 +53,14 @@ func TestValuesSchemaRemoteRefRefused(t *testing.T) {
 
 	updateHelmRelease(t, hr, func(hr *helmv1.HelmRelease) { hr.Spec.Install = &helmv1.Install{DisableSchemaValidation: true} })
 	waitReleased(t, hr, helmv1.InstallSucceededReason, "1.0.0")
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the schema's URL received %d requests", n)
+	}
+
+	// An upgrade validates unless spec.upgrade says otherwise: refused, the release kept.
+	publishChart(t, ns, "chart", testChart{version: "1.1.0", files: map[string]string{"values.schema.json": schema}})
+	waitNotReady(t, hr, ValuesSchemaRefusedReason, "chart demo@1.1.0: values schema refused: demo/values.schema.json refers to \""+ref+"\"", true)
+	wantRevisions(t, ns, "app", "1:deployed")
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the schema's URL received %d requests", n)
 	}
