@@ -49,8 +49,8 @@ func actionOptions(sc *hrScope, a actionSpec) release.ActionOptions {
 }
 
 // installOptions maps spec.install; replace reuses the name of a release whose newest revision
-// is uninstalled (kept history) or failed. Helm always skips the chart's CRDs: applyCRDs
-// applies them before the install, after checking them, which Helm does not.
+// is uninstalled (kept history) or failed. The chart's CRDs are not Helm's to install
+// (release.Install skips them): applyCRDs checks and applies them before the install.
 func installOptions(sc *hrScope, replace bool) release.InstallOptions {
 	in := sc.obj.Spec.Install
 	if in == nil {

@@ -241,7 +241,8 @@ func (r *HelmReleaseReconciler) runnerFor(ctx context.Context, obj *helmv1.HelmR
 // release runs an install or upgrade and records its outcome: the Released condition, the
 // failure counters, the history, and an event on success (failures are announced by the
 // outcome's warning). A failure is remediated (see remediate) and retried while the action's
-// retries last, then stalls.
+// retries last, then stalls. A chart whose values schema or crds/ is refused stalls before
+// anything is applied (ValuesSchemaRefusedReason, CRDsRefusedReason), counting no failure.
 func (r *HelmReleaseReconciler) release(ctx context.Context, sc *hrScope, runner *release.Runner, act nextAction, state release.State) error {
 	obj := sc.obj
 	action := helmv1.ReleaseActionInstall
