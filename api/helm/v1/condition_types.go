@@ -53,4 +53,10 @@ const (
 	ReleaseNotOwnedReason = "ReleaseNotOwned"
 	// RetriesExceededReason: the configured retries are used up; the release waits for a change.
 	RetriesExceededReason = "RetriesExceeded"
+	// ValuesSchemaRefusedReason (stalled): a values.schema.json of the chart refers outside
+	// itself, is too large or invalid; Helm would read files or send requests for it.
+	ValuesSchemaRefusedReason = "ValuesSchemaRefused"
+	// CRDsRefusedReason (stalled): the chart's crds/ holds an object that is not a CRD, or
+	// replacing a CRD would drop a version objects are stored at.
+	CRDsRefusedReason = "CRDsRefused"
 )

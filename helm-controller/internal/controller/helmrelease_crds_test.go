@@ -46,7 +46,7 @@ func TestCRDsNonCRDRefused(t *testing.T) {
 			"---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: planted\n  namespace: " + ns + "\nstringData:\n  k: v\n",
 	}})
 	hr := createHelmRelease(t, ns, "app", nil)
-	waitNotReady(t, hr, CRDsRefusedReason, `demo/crds/widgets.yaml holds Secret "planted", not a CustomResourceDefinition`, true)
+	waitNotReady(t, hr, helmv1.CRDsRefusedReason, `demo/crds/widgets.yaml holds Secret "planted", not a CustomResourceDefinition`, true)
 	t.Logf("message: %s", conditionMessage(hr, meta.ReadyCondition))
 	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "planted"}, &corev1.Secret{})
 	if !apierrors.IsNotFound(err) {
@@ -67,7 +67,7 @@ func TestCRDsNonCRDRefused(t *testing.T) {
 		"crds/role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: " + ns + "-all\n" +
 			"rules:\n  - apiGroups: ['*']\n    resources: ['*']\n    verbs: ['*']\n",
 	}})
-	waitNotReady(t, hr, CRDsRefusedReason, `chart demo@1.1.0: chart CRDs refused: demo/crds/role.yaml holds ClusterRole "`+ns+`-all"`, true)
+	waitNotReady(t, hr, helmv1.CRDsRefusedReason, `chart demo@1.1.0: chart CRDs refused: demo/crds/role.yaml holds ClusterRole "`+ns+`-all"`, true)
 	err = env.Client.Get(context.Background(), client.ObjectKey{Name: ns + "-all"}, &rbacv1.ClusterRole{})
 	if !apierrors.IsNotFound(err) {
 		t.Fatalf("the ClusterRole under crds/ was applied (get: %v)", err)
@@ -95,7 +95,7 @@ func TestCRDsReplaceDropsStoredVersion(t *testing.T) {
 		"crds/a-widgets.yaml": crdFile(group, "Widget", "widgets", "two"),
 		"crds/b-gizmos.yaml":  crdVersionsFile(group, "v2"),
 	}})
-	waitNotReady(t, hr, CRDsRefusedReason, "replacing CRD gizmos."+group+" with demo/crds/b-gizmos.yaml would drop version v1", true)
+	waitNotReady(t, hr, helmv1.CRDsRefusedReason, "replacing CRD gizmos."+group+" with demo/crds/b-gizmos.yaml would drop version v1", true)
 	t.Logf("message: %s", conditionMessage(hr, meta.ReadyCondition))
 	if d := crdDescription(t, "widgets."+group); d != "one" {
 		t.Fatalf("a CRD was replaced before the refusal: description %q", d)

@@ -8,19 +8,7 @@ import (
 	"weir.dev/pkg/steps"
 )
 
-// Reasons of a chart refused before any action (Ready=False, Stalled=True; a new chart
-// artifact or spec retries).
-// TODO(api): move to api/helm/v1/condition_types.go with the other reasons.
-const (
-	// ValuesSchemaRefusedReason: a values.schema.json of the chart refers outside itself, is
-	// too large or invalid; Helm would read files or send requests for it.
-	ValuesSchemaRefusedReason = "ValuesSchemaRefused"
-	// CRDsRefusedReason: the chart's crds/ holds an object that is not a CRD, or replacing a
-	// CRD would drop a version objects are stored at.
-	CRDsRefusedReason = "CRDsRefused"
-)
-
-// refuseChart stalls with ValuesSchemaRefusedReason when the values schemas of the chart
+// refuseChart stalls with helmv1.ValuesSchemaRefusedReason when the values schemas of the chart
 // cannot be validated without loading other documents (see release.CheckSchemas), unless the
 // action skips schema validation. Nothing has been applied or requested then. It sets no
 // condition.
@@ -29,7 +17,7 @@ func refuseChart(sc *hrScope, action helmv1.ReleaseAction) error {
 		return nil
 	}
 	if err := release.CheckSchemas(sc.chart); err != nil {
-		return steps.Stalled(ValuesSchemaRefusedReason, fmt.Errorf("chart %s: %w", sc.chartRef(), err))
+		return steps.Stalled(helmv1.ValuesSchemaRefusedReason, fmt.Errorf("chart %s: %w", sc.chartRef(), err))
 	}
 	return nil
 }

@@ -242,7 +242,7 @@ func (r *HelmReleaseReconciler) runnerFor(ctx context.Context, obj *helmv1.HelmR
 // failure counters, the history, and an event on success (failures are announced by the
 // outcome's warning). A failure is remediated (see remediate) and retried while the action's
 // retries last, then stalls. A chart whose values schema or crds/ is refused stalls before
-// anything is applied (ValuesSchemaRefusedReason, CRDsRefusedReason), counting no failure.
+// anything is applied (helmv1.ValuesSchemaRefusedReason, helmv1.CRDsRefusedReason), counting no failure.
 func (r *HelmReleaseReconciler) release(ctx context.Context, sc *hrScope, runner *release.Runner, act nextAction, state release.State) error {
 	obj := sc.obj
 	action := helmv1.ReleaseActionInstall
@@ -260,7 +260,7 @@ func (r *HelmReleaseReconciler) release(ctx context.Context, sc *hrScope, runner
 	err = applyCRDs(sc, runner, action)
 	switch {
 	case errors.Is(err, release.ErrCRDsRefused):
-		return steps.Stalled(CRDsRefusedReason, fmt.Errorf("chart %s: %w", sc.chartRef(), err))
+		return steps.Stalled(helmv1.CRDsRefusedReason, fmt.Errorf("chart %s: %w", sc.chartRef(), err))
 	case err != nil:
 	case action == helmv1.ReleaseActionInstall:
 		rel, err = runner.Install(ctx, installOptions(sc, state.Current != nil))

@@ -39,10 +39,10 @@ func TestValuesSchemaRemoteRefRefused(t *testing.T) {
 		`"properties":{"greeting":{"$ref":"` + ref + `"}}}`
 	publishChart(t, ns, "chart", testChart{files: map[string]string{"values.schema.json": schema}})
 	hr := createHelmRelease(t, ns, "app", func(hr *helmv1.HelmRelease) { hr.Spec.Values = jsonValues(`{"greeting":"hello"}`) })
-	waitNotReady(t, hr, ValuesSchemaRefusedReason, "demo/values.schema.json refers to \""+ref+"\"", true)
+	waitNotReady(t, hr, helmv1.ValuesSchemaRefusedReason, "demo/values.schema.json refers to \""+ref+"\"", true)
 	t.Logf("message: %s", conditionMessage(hr, meta.ReadyCondition))
 	requestReconcile(t, hr)
-	waitNotReady(t, hr, ValuesSchemaRefusedReason, ref, true)
+	waitNotReady(t, hr, helmv1.ValuesSchemaRefusedReason, ref, true)
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the schema's URL received %d requests", n)
 	}
@@ -59,7 +59,7 @@ func TestValuesSchemaRemoteRefRefused(t *testing.T) {
 
 	// An upgrade validates unless spec.upgrade says otherwise: refused, the release kept.
 	publishChart(t, ns, "chart", testChart{version: "1.1.0", files: map[string]string{"values.schema.json": schema}})
-	waitNotReady(t, hr, ValuesSchemaRefusedReason, "chart demo@1.1.0: values schema refused: demo/values.schema.json refers to \""+ref+"\"", true)
+	waitNotReady(t, hr, helmv1.ValuesSchemaRefusedReason, "chart demo@1.1.0: values schema refused: demo/values.schema.json refers to \""+ref+"\"", true)
 	wantRevisions(t, ns, "app", "1:deployed")
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the schema's URL received %d requests", n)
@@ -79,7 +79,7 @@ func TestValuesSchemaFileRefRefused(t *testing.T) {
 		"values.schema.json": `{"type":"object","allOf":[{"$ref":"file://` + filepath.ToSlash(file) + `"}]}`,
 	}})
 	hr := createHelmRelease(t, ns, "app", nil)
-	waitNotReady(t, hr, ValuesSchemaRefusedReason, "demo/values.schema.json refers to \"file://"+filepath.ToSlash(file)+"\"", true)
+	waitNotReady(t, hr, helmv1.ValuesSchemaRefusedReason, "demo/values.schema.json refers to \"file://"+filepath.ToSlash(file)+"\"", true)
 	if msg := conditionMessage(hr, meta.ReadyCondition); strings.Contains(msg, "fromFile") {
 		t.Fatalf("the referenced file was read: %s", msg)
 	}
