@@ -148,12 +148,11 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 	if changeSet != nil {
 		sc.changeSet = changeSet
 	}
-	newInv := inventoryOf(sc.objects)
 	if err != nil {
-		// What was applied stays tracked, so a later success can prune it.
-		sc.obj.Status.Inventory = mergeInventories(obj.Status.Inventory, newInv)
+		obj.Status.Inventory = mergeInventories(obj.Status.Inventory, inventoryOf(appliedObjects(sc.objects, changeSet, observed)))
 		return applyFailed(kustomizev1.ApplyFailedReason, fmt.Errorf("revision %s: %w", sc.artifact.Revision, err))
 	}
+	newInv := inventoryOf(sc.objects)
 	stale, err := staleObjects(obj.Status.Inventory, newInv)
 	if err != nil {
 		return applyFailed(kustomizev1.ApplyFailedReason, err)
@@ -165,33 +164,6 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 		r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeWarning, kustomizev1.DriftDetectedReason, steps.ActionReconcile, "%s", describeDrift(drift))
 	}
 	conditions.Delete(obj, kustomizev1.ApplyFailedCondition)
-	return nil
-}
-
-// reconcilePrune deletes the objects of the old inventory no longer built, when spec.prune is
-// set: only those whose ownership labels still name this Kustomization, never those annotated
-// kustomize.weir.dev/prune: disabled. Objects that fail to delete stay in the inventory and are
-// retried. It sets PruneFailed.
-func (r *KustomizationReconciler) reconcilePrune(ctx context.Context, sc *ksScope) error {
-	if !sc.obj.Spec.Prune || len(sc.stale) == 0 {
-		conditions.Delete(sc.obj, kustomizev1.PruneFailedCondition)
-		return nil
-	}
-	pruned, err := sc.manager.DeleteAll(ctx, sc.stale, ssa.DeleteOptions{
-		PropagationPolicy: "Background",
-		Inclusions:        sc.manager.GetOwnerLabels(sc.obj.Name, sc.obj.Namespace),
-		Exclusions:        map[string]string{PruneAnnotation: "disabled"},
-	})
-	if err != nil {
-		sc.obj.Status.Inventory = mergeInventories(sc.inventory, inventoryOf(sc.stale))
-		err = fmt.Errorf("pruning: %w", err)
-		conditions.MarkTrue(sc.obj, kustomizev1.PruneFailedCondition, kustomizev1.PruneFailedReason, "%s", err)
-		return steps.Failed(kustomizev1.PruneFailedReason, err)
-	}
-	if pruned != nil {
-		sc.pruned = pruned
-	}
-	conditions.Delete(sc.obj, kustomizev1.PruneFailedCondition)
 	return nil
 }
 
@@ -317,6 +289,10 @@ const ssaWaitInterval = 2 * time.Second
 func describeSet(set object.ObjMetadataSet) string {
 	names := make([]string, 0, min(len(set), 5))
 	for _, id := range set[:min(len(set), 5)] {
+		if id.Namespace == "" {
+			names = append(names, fmt.Sprintf("%s/%s", id.GroupKind.Kind, id.Name))
+			continue
+		}
 		names = append(names, fmt.Sprintf("%s/%s/%s", id.GroupKind.Kind, id.Namespace, id.Name))
 	}
 	if len(set) > 5 {

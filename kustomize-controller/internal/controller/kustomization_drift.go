@@ -36,14 +36,16 @@ const (
 // unknownManager names the writer of a drifted field no manager owns any more (it was removed).
 const unknownManager = "unknown"
 
-// observingClient remembers the objects read while observing is on, and the resourceVersion
-// each had after the last read or write (for skipping unchanged reconciles).
+// observingClient remembers the objects read while observing is on, the resourceVersion
+// each had after the last read or write (for skipping unchanged reconciles), and which ones
+// a write (not a dry run) succeeded on.
 type observingClient struct {
 	client.Client
 	mu       sync.Mutex
 	on       bool
 	reads    map[object.ObjMetadata]*unstructured.Unstructured
 	versions map[object.ObjMetadata]string
+	written  map[object.ObjMetadata]bool
 }
 
 func (c *observingClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
@@ -77,10 +79,22 @@ func (c *observingClient) Patch(ctx context.Context, obj client.Object, patch cl
 	}
 	c.mu.Lock()
 	if c.on {
-		c.setVersion(object.UnstructuredToObjMetadata(u), u.GetResourceVersion())
+		id := object.UnstructuredToObjMetadata(u)
+		c.setVersion(id, u.GetResourceVersion())
+		if c.written == nil {
+			c.written = map[object.ObjMetadata]bool{}
+		}
+		c.written[id] = true
 	}
 	c.mu.Unlock()
 	return nil
+}
+
+// wrote reports whether a write to id succeeded while observing.
+func (c *observingClient) wrote(id object.ObjMetadata) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.written[id]
 }
 
 // setVersion records id's resourceVersion; c.mu is held.
@@ -104,7 +118,7 @@ func (c *observingClient) observe(on bool) {
 	defer c.mu.Unlock()
 	c.on = on
 	if on {
-		c.reads, c.versions = nil, nil
+		c.reads, c.versions, c.written = nil, nil, nil
 	}
 }
 
