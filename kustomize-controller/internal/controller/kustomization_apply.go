@@ -101,7 +101,8 @@ func (r *KustomizationReconciler) decrypter(ctx context.Context, obj *kustomizev
 // reconcileApply validates the whole set with a server-side dry run and applies it in stages
 // (CRDs, Namespaces and cluster-wide classes first), with ownership labels on every object and
 // the per-object policies of kustomize.weir.dev/ssa. It records the new inventory and the
-// objects of the old one no longer built. It sets ApplyFailed.
+// objects of the old one no longer built; after a failure, only the objects it applied join
+// the inventory (see kustomization_inventory.go). It sets ApplyFailed.
 func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScope) error {
 	obj := sc.obj
 	if sc.skipped {

@@ -81,7 +81,7 @@ func (r *KustomizationReconciler) deletionBlocked(ctx context.Context, obj *kust
 	if time.Now().Before(deadline) {
 		msg = fmt.Sprintf("%s; retrying until %s, then leaving them in place", cause, deadline.UTC().Format(time.RFC3339))
 	} else {
-		msg = fmt.Sprintf("%s; left in place, the finalizer is released after spec.timeout (%s)", cause, obj.GetTimeout())
+		msg = fmt.Sprintf("%s; the finalizer is released after spec.timeout (%s), leaving them as they are", cause, obj.GetTimeout())
 	}
 	if r.markDeletion(ctx, obj, msg) {
 		r.EventRecorder.AnnotatedEventf(obj, nil, nil, corev1.EventTypeWarning, kustomizev1.PruneFailedReason, steps.ActionReconcile, "%s", msg)

@@ -34,7 +34,7 @@ func TestWaitForTerminationIsBounded(t *testing.T) {
 	}
 	start := time.Now()
 	waitGone(t, ks)
-	if d := time.Since(start); d < 3*time.Second {
+	if d := time.Since(start); d < 2*time.Second {
 		t.Errorf("the Kustomization went after %s, before its objects terminated or spec.timeout passed", d)
 	}
 	waitEvent(t, ns, "app", kustomizev1.PruneFailedReason, "deleted objects still terminating: ConfigMap/"+ns+"/held",
