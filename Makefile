@@ -37,7 +37,13 @@ export KUBEBUILDER_ASSETS := $(BIN)
 
 GO_TEST_FLAGS ?= -count=1 -timeout=20m
 
-.PHONY: all build run bench bench-ui generate test verify testbin browser podman screenshots tidy fmt vet clean
+# The images: tagged VERSION, for PLATFORMS, labelled and dated from the commit (cli/release).
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+PLATFORMS ?= linux/amd64,linux/arm64
+REGISTRY  ?=
+RELEASE   := cd cli && go run ./release
+
+.PHONY: all build run bench bench-ui generate test verify testbin browser podman screenshots tidy fmt vet clean images push images-tar
 
 all: build
 
@@ -48,6 +54,22 @@ build-weir:
 		-ldflags "-X weir.dev/cli/internal/cmd.version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o $(BIN)/weir .
 build-%:
 	cd $* && go build -o $(BIN)/$* .
+
+## images: the four controller images, built without a container daemon, as an OCI image layout
+## in bin/images/; prints each one's digest (VERSION=git describe, PLATFORMS=linux/amd64,linux/arm64)
+images:
+	$(RELEASE) images --version $(VERSION) --platforms $(PLATFORMS) --out $(BIN)/images
+
+## push: the images to REGISTRY/<controller>:VERSION, with the docker config's credentials
+## (make push REGISTRY=ghcr.io/you VERSION=v0.1.0)
+push:
+	@test -n "$(REGISTRY)" || { echo "push: REGISTRY is empty: make push REGISTRY=ghcr.io/you [VERSION=v0.1.0]"; exit 1; }
+	$(RELEASE) push --registry $(REGISTRY) --version $(VERSION) --platforms $(PLATFORMS)
+
+## images-tar: one OCI archive per image in bin/images-tar/, for air-gapped clusters
+## (podman load -i bin/images-tar/<controller>-VERSION.tar)
+images-tar:
+	$(RELEASE) tar --version $(VERSION) --platforms $(PLATFORMS) --out $(BIN)/images-tar
 
 ## run: bin/weir, then `weir local up`: Weir and its demo on a local control plane until Ctrl-C
 ## (RUN_ARGS adds flags, e.g. make run RUN_ARGS="--keep --no-demo")
