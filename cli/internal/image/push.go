@@ -59,7 +59,10 @@ func tags(registry, version string, controllers []string, insecure bool) ([]name
 	if host == "" || strings.ContainsAny(registry, "@ \t") || strings.Contains(repoPath, ":") || strings.HasSuffix(registry, "/") {
 		return nil, fmt.Errorf("registry %q: want host[:port][/path], without a tag or digest", registry)
 	}
-	if _, err := name.NewTag("weir.invalid/x:"+version, name.StrictValidation); err != nil || version == "" {
+	if _, err := name.NewRepository(registry+"/weir", name.StrictValidation); err != nil {
+		return nil, fmt.Errorf("registry %q: %v", registry, err)
+	}
+	if _, err := name.NewTag("weir.invalid/weir:"+version, name.StrictValidation); err != nil || version == "" || strings.IndexAny(version[:1], ".-") == 0 {
 		return nil, fmt.Errorf("version %q is not a valid image tag: letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-'", version)
 	}
 	var opts []name.Option
@@ -70,7 +73,7 @@ func tags(registry, version string, controllers []string, insecure bool) ([]name
 	for _, c := range controllers {
 		t, err := name.NewTag(registry+"/"+c+":"+version, append(opts, name.StrictValidation)...)
 		if err != nil {
-			return nil, fmt.Errorf("registry %q: %v", registry, err)
+			return nil, fmt.Errorf("%s/%s:%s: %v", registry, c, version, err)
 		}
 		out = append(out, t)
 	}
