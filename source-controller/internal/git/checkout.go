@@ -36,7 +36,7 @@ func Checkout(ctx context.Context, dir string, u *url.URL, auth *Auth, opts Opti
 	if err != nil {
 		return nil, nil, err
 	}
-	commit, method, err := fetch(ctx, repo, u, auth, opts, t, pinned)
+	commit, err := fetch(ctx, repo, u, auth, opts, t, pinned)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -49,7 +49,7 @@ func Checkout(ctx context.Context, dir string, u *url.URL, auth *Auth, opts Opti
 		return nil, nil, fmt.Errorf("checking out %s: %w", t.Commit, err)
 	}
 	if opts.RecurseSubmodules {
-		if err := updateSubmodules(ctx, wt, u, method, 1); err != nil {
+		if err := updateSubmodules(ctx, wt, u, u, auth, 1); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -63,21 +63,21 @@ func Fetch(ctx context.Context, dir string, u *url.URL, auth *Auth, opts Options
 	if err != nil {
 		return nil, nil, err
 	}
-	commit, _, err := fetch(ctx, repo, u, auth, opts, t, pinned)
+	commit, err := fetch(ctx, repo, u, auth, opts, t, pinned)
 	if err != nil {
 		return nil, nil, err
 	}
 	return repo, commit, nil
 }
 
-// fetch fetches t into repo and returns its commit and the transport's auth method.
-func fetch(ctx context.Context, repo *gogit.Repository, u *url.URL, auth *Auth, opts Options, t *Target, pinned bool) (*object.Commit, transport.AuthMethod, error) {
+// fetch fetches t into repo and returns its commit.
+func fetch(ctx context.Context, repo *gogit.Repository, u *url.URL, auth *Auth, opts Options, t *Target, pinned bool) (*object.Commit, error) {
 	method, err := auth.method(u)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{u.String()}}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	fo := &gogit.FetchOptions{RemoteName: "origin", Auth: method, Tags: gogit.NoTags, ProxyOptions: opts.Proxy, Depth: 1}
 	if auth != nil {
@@ -94,13 +94,13 @@ func fetch(ctx context.Context, repo *gogit.Repository, u *url.URL, auth *Auth, 
 		fo.RefSpecs = []config.RefSpec{config.RefSpec(fmt.Sprintf("+%s:%s", t.RefName, t.RefName))}
 	}
 	if err := repo.FetchContext(ctx, fo); err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
-		return nil, nil, classify(u, err)
+		return nil, classify(u, err)
 	}
 
 	if !pinned {
 		ref, err := repo.Reference(t.RefName, true)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %s", ErrReferenceNotFound, t.RefName)
+			return nil, fmt.Errorf("%w: %s", ErrReferenceNotFound, t.RefName)
 		}
 		t.Commit, t.TagObject = ref.Hash().String(), ""
 		if tag, err := repo.TagObject(ref.Hash()); err == nil {
@@ -111,16 +111,19 @@ func fetch(ctx context.Context, repo *gogit.Repository, u *url.URL, auth *Auth, 
 	commit, err := repo.CommitObject(plumbing.NewHash(t.Commit))
 	if err != nil {
 		if t.Short != "" {
-			return nil, nil, fmt.Errorf("%w: commit %s in %s", ErrReferenceNotFound, t.Commit, t.Short)
+			return nil, fmt.Errorf("%w: commit %s in %s", ErrReferenceNotFound, t.Commit, t.Short)
 		}
-		return nil, nil, fmt.Errorf("%w: commit %s", ErrReferenceNotFound, t.Commit)
+		return nil, fmt.Errorf("%w: commit %s", ErrReferenceNotFound, t.Commit)
 	}
-	return commit, method, nil
+	return commit, nil
 }
 
 // updateSubmodules checks out the submodules of wt, refusing any whose URL is not http(s) or
-// ssh (a local path or file:// URL would read the controller's own filesystem).
-func updateSubmodules(ctx context.Context, wt *gogit.Worktree, parent *url.URL, auth transport.AuthMethod, depth int) error {
+// ssh (a local path or file:// URL would read the controller's own filesystem). parent is the
+// URL of wt's repository, against which relative submodule URLs resolve; origin is spec.url:
+// auth is sent only to submodules on origin's scheme, host and port, at any depth, and the
+// others are fetched anonymously.
+func updateSubmodules(ctx context.Context, wt *gogit.Worktree, origin, parent *url.URL, auth *Auth, depth int) error {
 	if depth > maxSubmoduleDepth {
 		return fmt.Errorf("submodules nested deeper than %d", maxSubmoduleDepth)
 	}
@@ -135,8 +138,16 @@ func updateSubmodules(ctx context.Context, wt *gogit.Worktree, parent *url.URL, 
 			return fmt.Errorf("submodule %q: %w", cfg.Path, err)
 		}
 		cfg.URL = resolved.String()
-		if err := s.UpdateContext(ctx, &gogit.SubmoduleUpdateOptions{Init: true, Auth: auth}); err != nil {
-			return fmt.Errorf("submodule %q: %w", cfg.Path, classify(resolved, err))
+		method, err := submoduleAuth(origin, resolved, auth)
+		if err != nil {
+			return fmt.Errorf("submodule %q: %w", cfg.Path, err)
+		}
+		if err := s.UpdateContext(ctx, &gogit.SubmoduleUpdateOptions{Init: true, Auth: method}); err != nil {
+			err = classify(resolved, err)
+			if auth != nil && method == nil && errors.Is(err, ErrAuthentication) {
+				err = fmt.Errorf("%w: spec.secretRef's credentials are sent only to %s, the host of spec.url", err, originOf(origin))
+			}
+			return fmt.Errorf("submodule %q: %w", cfg.Path, err)
 		}
 		subRepo, err := s.Repository()
 		if err != nil {
@@ -146,11 +157,42 @@ func updateSubmodules(ctx context.Context, wt *gogit.Worktree, parent *url.URL, 
 		if err != nil {
 			return err
 		}
-		if err := updateSubmodules(ctx, subWT, resolved, auth, depth+1); err != nil {
+		if err := updateSubmodules(ctx, subWT, origin, resolved, auth, depth+1); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// submoduleAuth returns auth's method for a submodule at u: nil (anonymous) unless u is on
+// origin's scheme, host and port. An ssh submodule elsewhere is refused: ssh has no anonymous
+// access, and the key is origin's.
+func submoduleAuth(origin, u *url.URL, auth *Auth) (transport.AuthMethod, error) {
+	if sameOrigin(origin, u) {
+		return auth.method(u)
+	}
+	if u.Scheme == "ssh" {
+		return nil, fmt.Errorf("ssh URL %s is not on %s, the host of spec.url, and credentials go only there", redact(u.String()), originOf(origin))
+	}
+	return nil, nil
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port (the scheme's
+// default port when none is given).
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	return map[string]string{"http": "80", "https": "443", "ssh": "22"}[strings.ToLower(u.Scheme)]
+}
+
+// originOf is u's scheme://host[:port], for messages.
+func originOf(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
 }
 
 // submoduleURL resolves a submodule URL (possibly relative to the parent's) and allows only

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,6 +41,9 @@ type Server struct {
 	Fetches atomic.Int64
 	// RefListings counts info/refs requests: every ls-remote, clone or fetch makes one.
 	RefListings atomic.Int64
+
+	authMu sync.Mutex
+	auths  []string // the Authorization header of every request, "" when absent
 
 	bearer string
 }
@@ -73,6 +77,9 @@ func NewServer(t testing.TB, o Options) *Server {
 				http.Error(w, "unauthorized", http.StatusUnauthorized)
 				return
 			}
+			s.authMu.Lock()
+			s.auths = append(s.auths, r.Header.Get("Authorization"))
+			s.authMu.Unlock()
 			switch {
 			case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack"):
 				s.Fetches.Add(1)
@@ -101,6 +108,14 @@ func NewServer(t testing.TB, o Options) *Server {
 		t.Cleanup(func() { _ = gs.StopSSH() })
 	}
 	return s
+}
+
+// Authorizations returns the Authorization header of every HTTP request received so far, in
+// order; "" stands for a request without one.
+func (s *Server) Authorizations() []string {
+	s.authMu.Lock()
+	defer s.authMu.Unlock()
+	return append([]string(nil), s.auths...)
 }
 
 // URL is the HTTP(S) URL of the repository at path, without credentials.
