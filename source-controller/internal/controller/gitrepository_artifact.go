@@ -2,9 +2,8 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/fluxcd/pkg/runtime/conditions"
@@ -29,6 +28,11 @@ func (r *GitRepositoryReconciler) reconcileArtifact(ctx context.Context, sc *git
 	}
 	for i, inc := range obj.Spec.Include {
 		if err := r.copyInclude(sc.dir, inc, sc.includes[i]); err != nil {
+			var pe *includePathError
+			if errors.As(err, &pe) {
+				conditions.MarkTrue(obj, sourcev1.IncludeUnavailableCondition, includePathInvalidReason, "%s", err)
+				return steps.Failed(includePathInvalidReason, err)
+			}
 			return storageFailed(err)
 		}
 	}
@@ -83,45 +87,6 @@ func (r *GitRepositoryReconciler) reconcileArtifact(ctx context.Context, sc *git
 			corev1.EventTypeNormal, sourcev1.NewArtifactReason, steps.ActionReconcile, "stored artifact for commit '%s'", firstLine(sc.commit.Message))
 	}
 	return nil
-}
-
-// copyInclude extracts an included artifact from storage and copies its FromPath into the
-// worktree at ToPath (the included object's name by default).
-func (r *GitRepositoryReconciler) copyInclude(dir string, inc sourcev1.GitRepositoryInclude, a *meta.Artifact) error {
-	tmp, err := os.MkdirTemp("", "include-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	f, err := r.Storage.Open(*a)
-	if err != nil {
-		return fmt.Errorf("included GitRepository '%s': %w", inc.GitRepositoryRef.Name, err)
-	}
-	err = artifact.Extract(f, tmp, artifact.Limits{})
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("included GitRepository '%s': %w", inc.GitRepositoryRef.Name, err)
-	}
-	to := inc.ToPath
-	if to == "" {
-		to = inc.GitRepositoryRef.Name
-	}
-	src, dst := filepath.Join(tmp, filepath.FromSlash(inc.FromPath)), filepath.Join(dir, filepath.FromSlash(to))
-	if !within(src, tmp) || !within(dst, dir) {
-		return fmt.Errorf("include of '%s': fromPath and toPath must stay inside their trees", inc.GitRepositoryRef.Name)
-	}
-	if _, err := os.Stat(src); err != nil {
-		return fmt.Errorf("included GitRepository '%s' has no path '%s'", inc.GitRepositoryRef.Name, inc.FromPath)
-	}
-	if err := os.RemoveAll(dst); err != nil {
-		return err
-	}
-	return os.CopyFS(dst, os.DirFS(src))
-}
-
-func within(p, root string) bool {
-	rel, err := filepath.Rel(root, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func firstLine(s string) string {
