@@ -52,7 +52,7 @@ func (r *GitRepositoryReconciler) copyInclude(dir string, inc sourcev1.GitReposi
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	f, err := r.Storage.Open(*a)
+	f, err := r.Storage.OpenVerified(*a)
 	if err != nil {
 		return fmt.Errorf("included GitRepository '%s': %w", name, err)
 	}

@@ -115,8 +115,8 @@ func (r *GitRepositoryReconciler) reconcileInclude(ctx context.Context, sc *gitS
 }
 
 // reconcileRemote resolves the reference with one ls-remote. When the current artifact was
-// built from the same commit with the same spec and includes, and is still in storage, the
-// run stops here: an unchanged repository is never cloned.
+// built from the same commit with the same spec and includes, and is still in storage with the
+// bytes its digest records, the run stops here: an unchanged repository is never cloned.
 func (r *GitRepositoryReconciler) reconcileRemote(ctx context.Context, sc *gitScope) error {
 	ctx, cancel := context.WithTimeout(ctx, gitTimeout(sc.obj))
 	defer cancel()
@@ -126,7 +126,7 @@ func (r *GitRepositoryReconciler) reconcileRemote(ctx context.Context, sc *gitSc
 		return r.fetchFailed(sc, gitFailureReason(err), err)
 	}
 	sc.target = t
-	if artifactUpToDate(sc.obj, t.Revision(), sc.includes) && r.Storage.Exists(*sc.obj.Status.Artifact) {
+	if artifactUpToDate(sc.obj, t.Revision(), sc.includes) && storedArtifactIntact(r.Storage, r.EventRecorder, sc.obj, *sc.obj.Status.Artifact) {
 		conditions.Delete(sc.obj, sourcev1.FetchFailedCondition)
 		return steps.ErrStop
 	}

@@ -53,9 +53,10 @@ func (r *HelmChartReconciler) reconcileBuild(ctx context.Context, sc *helmChartS
 	return nil
 }
 
-// upToDate clears the failure conditions and stops the run when the artifact is current.
+// upToDate clears the failure conditions and stops the run when the artifact is current and
+// intact in storage.
 func (r *HelmChartReconciler) upToDate(sc *helmChartScope, name, version string) bool {
-	if chartUpToDate(sc.obj, name, version) && r.Storage.Exists(*sc.obj.Status.Artifact) {
+	if chartUpToDate(sc.obj, name, version) && storedArtifactIntact(r.Storage, r.EventRecorder, sc.obj, *sc.obj.Status.Artifact) {
 		conditions.Delete(sc.obj, sourcev1.FetchFailedCondition)
 		conditions.Delete(sc.obj, sourcev1.BuildFailedCondition)
 		return true
@@ -198,7 +199,7 @@ func (r *HelmChartReconciler) buildFromArtifact(ctx context.Context, sc *helmCha
 		return storageFailed(sc.obj, err)
 	}
 	defer os.RemoveAll(tmp)
-	f, err := r.Storage.Open(*sc.artifact)
+	f, err := r.Storage.OpenVerified(*sc.artifact)
 	if err != nil {
 		return fetchFailed(sc.obj, meta.ArtifactFailedReason, fmt.Errorf("%s '%s': %w", spec.SourceRef.Kind, spec.SourceRef.Name, err))
 	}

@@ -80,7 +80,7 @@ const storedIndexMaxSize = 256 << 20
 // keyed by digest, so charts of one repository parse its index once per revision.
 func (r *HelmChartReconciler) storedIndex(a *meta.Artifact) (*repo.IndexFile, error) {
 	return r.indexes.get(a.Digest, func() (*repo.IndexFile, error) {
-		f, err := r.Storage.Open(*a)
+		f, err := r.Storage.OpenVerified(*a)
 		if err != nil {
 			return nil, err
 		}

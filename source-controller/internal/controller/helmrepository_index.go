@@ -58,7 +58,8 @@ func (r *HelmRepositoryReconciler) reconcileAuth(ctx context.Context, sc *helmRe
 
 // reconcileIndex downloads index.yaml within spec.timeout and the size limit, parses it
 // strictly and normalises it. When the normal form's digest is the current artifact's, and the
-// artifact is in storage, the run stops here. It sets FetchFailed on failure.
+// artifact is in storage with the bytes its digest records, the run stops here. It sets
+// FetchFailed on failure.
 func (r *HelmRepositoryReconciler) reconcileIndex(ctx context.Context, sc *helmRepositoryScope) error {
 	ctx, cancel := context.WithTimeout(ctx, durationOr(sc.obj.Spec.Timeout, defaultTimeout))
 	defer cancel()
@@ -88,7 +89,7 @@ func (r *HelmRepositoryReconciler) reconcileIndex(ctx context.Context, sc *helmR
 	sc.digest = "sha256:" + hex.EncodeToString(sum[:])
 	sc.charts, sc.dropped = len(idx.Entries), dropped
 	conditions.Delete(sc.obj, sourcev1.FetchFailedCondition)
-	if a := sc.obj.Status.Artifact; a != nil && a.Revision == sc.digest && a.Digest == sc.digest && r.Storage.Exists(*a) {
+	if a := sc.obj.Status.Artifact; a != nil && a.Revision == sc.digest && a.Digest == sc.digest && storedArtifactIntact(r.Storage, r.EventRecorder, sc.obj, *a) {
 		return steps.ErrStop
 	}
 	return nil

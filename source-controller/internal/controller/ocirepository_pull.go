@@ -140,7 +140,7 @@ func (r *OCIRepositoryReconciler) credential(ctx context.Context, sc *ociScope) 
 
 // reconcileRemote resolves spec.ref (digest over semver over tag, `latest` by default) to a
 // manifest digest, within spec.timeout. When the current artifact was built from the same
-// revision with the same ignore rules and layer selector, and is in storage, the run stops
+// revision with the same ignore rules and layer selector, and is in storage intact, the run stops
 // here: nothing is pulled.
 func (r *OCIRepositoryReconciler) reconcileRemote(ctx context.Context, sc *ociScope) error {
 	ctx, cancel := context.WithTimeout(ctx, durationOr(sc.obj.Spec.Timeout, defaultTimeout))
@@ -154,7 +154,7 @@ func (r *OCIRepositoryReconciler) reconcileRemote(ctx context.Context, sc *ociSc
 		return fetchFailed(sc.obj, ociFailureReason(err), err)
 	}
 	sc.desc, sc.revision = desc, ociRevision(tag, desc)
-	if ociArtifactUpToDate(sc.obj, sc.revision) && r.Storage.Exists(*sc.obj.Status.Artifact) {
+	if ociArtifactUpToDate(sc.obj, sc.revision) && storedArtifactIntact(r.Storage, r.EventRecorder, sc.obj, *sc.obj.Status.Artifact) {
 		conditions.Delete(sc.obj, sourcev1.FetchFailedCondition)
 		return steps.ErrStop
 	}

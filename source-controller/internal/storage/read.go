@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,7 +45,8 @@ func (s *Storage) CopyTo(a meta.Artifact, w io.Writer) error {
 	return nil
 }
 
-// Exists reports whether a's path is valid and holds a regular file.
+// Exists reports whether a's path is valid and holds a regular file. It says nothing about
+// the file's content: before reusing a file, Verify it.
 func (s *Storage) Exists(a meta.Artifact) bool {
 	f, err := s.Open(a)
 	if err != nil {
@@ -54,27 +56,53 @@ func (s *Storage) Exists(a meta.Artifact) bool {
 	return true
 }
 
-// Verify re-hashes a's file and compares it with a.Digest (and a.Size when set). An artifact
-// without a digest fails.
+// ErrDigestMismatch is returned when a stored file's bytes differ from its artifact's digest
+// or size.
+var ErrDigestMismatch = errors.New("digest mismatch")
+
+// Verify re-hashes a's file and compares it with a.Digest (and a.Size when set); a mismatch
+// wraps ErrDigestMismatch. An artifact without a digest fails. From then on the artifact
+// server serves the file at a's path only while it hashes to a.Digest.
 func (s *Storage) Verify(a meta.Artifact) error {
-	want, err := artifact.ParseDigest(a.Digest)
-	if err != nil {
-		return fmt.Errorf("verifying artifact %s: %w", a.Path, err)
-	}
-	f, err := s.Open(a)
+	f, err := s.OpenVerified(a)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	got, size, err := artifact.Digest(f)
+	return f.Close()
+}
+
+// OpenVerified is Open, for a file whose bytes hash to a.Digest (and whose size is a.Size
+// when set), as Verify checks; the file is returned at offset 0. It checks the file as it is
+// when opened: callers that build from it hold no lock against a concurrent change, which
+// only a process writing into the storage root behind Storage's back could make.
+func (s *Storage) OpenVerified(a meta.Artifact) (*os.File, error) {
+	want, err := artifact.ParseDigest(a.Digest)
 	if err != nil {
-		return fmt.Errorf("verifying artifact %s: %w", a.Path, err)
+		return nil, fmt.Errorf("verifying artifact %s: %w", a.Path, err)
+	}
+	f, err := s.Open(a)
+	if err != nil {
+		return nil, err
+	}
+	s.etags.expect(a.Path, want)
+	got, size, err := artifact.Digest(f)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("verifying artifact %s: %w", a.Path, err)
 	}
 	if got != want {
-		return fmt.Errorf("verifying artifact %s: digest mismatch: expected %s, got %s", a.Path, want, got)
+		f.Close()
+		return nil, fmt.Errorf("verifying artifact %s: %w: expected %s, got %s", a.Path, ErrDigestMismatch, want, got)
 	}
 	if a.Size != nil && *a.Size != size {
-		return fmt.Errorf("verifying artifact %s: size mismatch: expected %d, got %d", a.Path, *a.Size, size)
+		f.Close()
+		return nil, fmt.Errorf("verifying artifact %s: %w (size mismatch: expected %d, got %d)", a.Path, ErrDigestMismatch, *a.Size, size)
 	}
-	return nil
+	if fi, err := f.Stat(); err == nil {
+		s.etags.put(a.Path, fi, got)
+	}
+	return f, nil
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"weir.dev/pkg/artifact"
 )
@@ -26,6 +25,10 @@ const maxETags = 10_000
 // it matches status.artifact.digest), Last-Modified, Content-Type application/gzip for .tar.gz
 // and .tgz (application/octet-stream otherwise) and X-Content-Type-Options: nosniff;
 // If-None-Match gives 304 and Range requests are honoured (http.ServeContent).
+//
+// A file whose bytes differ from the digest Storage wrote or verified at its path is never
+// served: 500. Files written before this process started are served as they are until Verify
+// is called with their artifact (every reconcile does).
 func (s *Storage) Handler() http.Handler {
 	return http.HandlerFunc(s.serve)
 }
@@ -58,6 +61,10 @@ func (s *Storage) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read artifact", http.StatusInternalServerError)
 		return
 	}
+	if want, ok := s.etags.wanted(p); ok && want != digest {
+		http.Error(w, "artifact does not match its digest", http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("ETag", `"`+digest+`"`)
 	w.Header().Set("Content-Type", contentType(p))
 	http.ServeContent(w, r, "", fi.ModTime(), f)
@@ -71,27 +78,29 @@ func contentType(p string) string {
 }
 
 // etagCache maps an artifact path to the digest of its file, valid while the file keeps the
-// modification time and size it had when hashed. Writes through Storage fill it; the server
-// hashes anything else once.
+// identity it had when hashed: modification and change time, size and inode (the change time
+// moves on every write, even one that restores the modification time). Writes through Storage
+// fill it; the server hashes anything else once. It also holds the digest each path must have,
+// as written or verified through Storage.
 type etagCache struct {
 	mu     sync.Mutex
 	m      map[string]etagEntry
-	hashes atomic.Int64 // files hashed by get, for tests
+	want   map[string]string // digest recorded by writeAtomic or Verify; bounded by the files in storage
+	hashes atomic.Int64      // files hashed by get, for tests
 }
 
 type etagEntry struct {
-	mtime  time.Time
-	size   int64
+	id     fileID
 	digest string
 }
 
 // get returns the digest of f (opened at p, described by fi), hashing it only when the cache
-// has nothing for this mtime and size. f is left at offset 0.
+// has nothing for this file identity. f is left at offset 0.
 func (c *etagCache) get(p string, fi fs.FileInfo, f io.ReadSeeker) (string, error) {
 	c.mu.Lock()
 	e, ok := c.m[p]
 	c.mu.Unlock()
-	if ok && e.mtime.Equal(fi.ModTime()) && e.size == fi.Size() {
+	if ok && e.id == idOf(fi) {
 		return e.digest, nil
 	}
 	c.hashes.Add(1)
@@ -112,13 +121,29 @@ func (c *etagCache) put(p string, fi fs.FileInfo, digest string) {
 	if len(c.m) >= maxETags {
 		clear(c.m)
 	}
-	c.m[p] = etagEntry{mtime: fi.ModTime(), size: fi.Size(), digest: digest}
+	c.m[p] = etagEntry{id: idOf(fi), digest: digest}
+}
+
+// expect records the digest the file at p must have.
+func (c *etagCache) expect(p, digest string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.want[p] = digest
+}
+
+// wanted returns the digest recorded for p, if any.
+func (c *etagCache) wanted(p string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.want[p]
+	return d, ok
 }
 
 func (c *etagCache) forget(p string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, p)
+	delete(c.want, p)
 }
 
 func (c *etagCache) forgetUnder(prefix string) {
@@ -127,6 +152,11 @@ func (c *etagCache) forgetUnder(prefix string) {
 	for p := range c.m {
 		if strings.HasPrefix(p, prefix) {
 			delete(c.m, p)
+		}
+	}
+	for p := range c.want {
+		if strings.HasPrefix(p, prefix) {
+			delete(c.want, p)
 		}
 	}
 }

@@ -63,7 +63,7 @@ func New(root, advertisedHost string, retention int) (*Storage, error) {
 		host:      advertisedHost,
 		retention: retention,
 		locks:     map[string]*objectLock{},
-		etags:     etagCache{m: map[string]etagEntry{}},
+		etags:     etagCache{m: map[string]etagEntry{}, want: map[string]string{}},
 	}, nil
 }
 

@@ -75,10 +75,6 @@ func (s *Storage) writeAtomic(a *meta.Artifact, write func(io.Writer) error) (er
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
-	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
 	}
@@ -91,7 +87,12 @@ func (s *Storage) writeAtomic(a *meta.Artifact, write func(io.Writer) error) (er
 	}
 
 	digest := artifact.DigestAlgorithm + ":" + hex.EncodeToString(h.Sum(nil))
-	s.etags.put(a.Path, fi, digest)
+	s.etags.expect(a.Path, digest)
+	// Stat after the rename, which moves the change time; the object lock keeps other
+	// writers of this path out.
+	if fi, err := s.root.Lstat(a.Path); err == nil {
+		s.etags.put(a.Path, fi, digest)
+	}
 	size := cw.n
 	a.Digest = digest
 	a.Size = &size

@@ -1,0 +1,30 @@
+package controller
+
+import (
+	"errors"
+
+	"github.com/fluxcd/pkg/runtime/events"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"weir.dev/api/meta"
+	"weir.dev/pkg/steps"
+	"weir.dev/source-controller/internal/storage"
+)
+
+// artifactDigestMismatchReason: a stored artifact's bytes no longer match the digest recorded
+// in status; it is built or fetched again. (It belongs with the other reasons in api/source/v1.)
+const artifactDigestMismatchReason = "ArtifactDigestMismatch"
+
+// storedArtifactIntact reports whether a is in storage with the bytes its digest records: the
+// condition for reusing it rather than building it again. A file that is there but differs is
+// announced with a warning event naming it, so the rebuild that follows is explained; until
+// it is rewritten the artifact server refuses it.
+func storedArtifactIntact(st *storage.Storage, rec events.Recorder, obj client.Object, a meta.Artifact) bool {
+	err := st.Verify(a)
+	if errors.Is(err, storage.ErrDigestMismatch) {
+		rec.AnnotatedEventf(obj, nil, map[string]string{meta.RevisionEventKey: a.Revision}, corev1.EventTypeWarning,
+			artifactDigestMismatchReason, steps.ActionReconcile, "%s; storing it again", err)
+	}
+	return err == nil
+}
