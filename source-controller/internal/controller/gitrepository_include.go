@@ -67,9 +67,7 @@ func (r *GitRepositoryReconciler) copyInclude(dir string, inc sourcev1.GitReposi
 		return err
 	}
 	defer src.Close()
-	if link, err := linkLeaving(src, from); err != nil {
-		return err
-	} else if link != "" {
+	if link := linkLeaving(src, from); link != "" {
 		return &includePathError{fmt.Sprintf("include of '%s': fromPath '%s' passes through the symlink '%s', which leads out of the included repository", name, from, link)}
 	}
 	fi, err := src.Lstat(from)
@@ -82,9 +80,7 @@ func (r *GitRepositoryReconciler) copyInclude(dir string, inc sourcev1.GitReposi
 		return err
 	}
 	defer dst.Close()
-	if link, err := linkLeaving(dst, to); err != nil {
-		return err
-	} else if link != "" {
+	if link := linkLeaving(dst, to); link != "" {
 		return &includePathError{fmt.Sprintf("include of '%s': toPath '%s' passes through the symlink '%s', which leads out of the repository", name, to, link)}
 	}
 	if err := dst.RemoveAll(to); err != nil {
@@ -116,29 +112,27 @@ func localPath(p string) (string, error) {
 
 // linkLeaving returns the first symlink along p (p itself included) in root that does not
 // resolve inside root: leading out, dangling or looping. It returns "" when there is none or
-// when p stops existing before one.
-func linkLeaving(root *os.Root, p string) (string, error) {
+// when p stops existing before one. Links are checked from the top down, so a link leading out
+// is found before root refuses to look through it.
+func linkLeaving(root *os.Root, p string) string {
 	if p == "." {
-		return "", nil
+		return ""
 	}
 	parts := strings.Split(p, "/")
 	for i := range parts {
 		prefix := path.Join(parts[:i+1]...)
 		fi, err := root.Lstat(prefix)
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", nil
-		}
 		if err != nil {
-			return prefix, nil // an escape through a link of a parent shows up here
+			return "" // missing, or under a file: the operations on p fail with that
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
 			continue
 		}
 		if _, err := root.Stat(prefix); err != nil {
-			return prefix, nil
+			return prefix
 		}
 	}
-	return "", nil
+	return ""
 }
 
 // copyRootTree copies the directory from in src to the existing directory to in dst: regular
