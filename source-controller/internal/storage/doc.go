@@ -15,6 +15,12 @@
 // synced, and renamed into place, so readers (including the HTTP server) see the old file or
 // the new one, never a partial one.
 //
+// Integrity: a file is trusted only while it hashes to its artifact's digest. Reconcilers
+// Verify their artifact before reusing it, and read other objects' artifacts through
+// OpenVerified; the server refuses a path whose bytes differ from the digest last written or
+// Verified there. Its hash cache keys on modification and change time, size and inode, so a
+// rewrite that restores the modification time is hashed again.
+//
 // Concurrency: one process owns a storage root. Lock serialises the writers of one object
 // within that process (the reconciler takes it around write and garbage collection); it is an
 // in-process mutex, not a file lock, so two processes must never share a root.

@@ -61,10 +61,11 @@ func (s *Storage) Exists(a meta.Artifact) bool {
 var ErrDigestMismatch = errors.New("digest mismatch")
 
 // Verify re-hashes a's file and compares it with a.Digest (and a.Size when set); a mismatch
-// wraps ErrDigestMismatch. An artifact without a digest fails. From then on the artifact
-// server serves the file at a's path only while it hashes to a.Digest.
+// wraps ErrDigestMismatch. An artifact without a digest fails. It is the owner's check before
+// reusing its artifact: from then on the artifact server serves the file at a's path only
+// while it hashes to a.Digest (until the next write there).
 func (s *Storage) Verify(a meta.Artifact) error {
-	f, err := s.OpenVerified(a)
+	f, err := s.openVerified(a, true)
 	if err != nil {
 		return err
 	}
@@ -72,10 +73,18 @@ func (s *Storage) Verify(a meta.Artifact) error {
 }
 
 // OpenVerified is Open, for a file whose bytes hash to a.Digest (and whose size is a.Size
-// when set), as Verify checks; the file is returned at offset 0. It checks the file as it is
-// when opened: callers that build from it hold no lock against a concurrent change, which
-// only a process writing into the storage root behind Storage's back could make.
+// when set), as Verify checks; the file is returned at offset 0. It is for readers of other
+// objects' artifacts, whose view of a may be stale: unlike Verify, it does not change what the
+// server accepts. It checks the file as it is when opened: callers that build from it hold no
+// lock against a concurrent change, which only a process writing into the storage root behind
+// Storage's back could make.
 func (s *Storage) OpenVerified(a meta.Artifact) (*os.File, error) {
+	return s.openVerified(a, false)
+}
+
+// openVerified opens and checks a's file; record makes a.Digest the digest the server
+// requires at a's path.
+func (s *Storage) openVerified(a meta.Artifact, record bool) (*os.File, error) {
 	want, err := artifact.ParseDigest(a.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("verifying artifact %s: %w", a.Path, err)
@@ -84,7 +93,9 @@ func (s *Storage) OpenVerified(a meta.Artifact) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.etags.expect(a.Path, want)
+	if record {
+		s.etags.expect(a.Path, want)
+	}
 	got, size, err := artifact.Digest(f)
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)

@@ -43,6 +43,16 @@ func TestTamperedFileIsNeverServed(t *testing.T) {
 		t.Errorf("rewritten: %s %q", resp.Status, body)
 	}
 
+	// A reader with a stale digest is refused, and does not make the server refuse the file.
+	stale := b
+	stale.Digest = digestOf(t, []byte("older chart bytes"))
+	if _, err := s.OpenVerified(stale); !errors.Is(err, ErrDigestMismatch) {
+		t.Errorf("OpenVerified with a stale digest: %v, want ErrDigestMismatch", err)
+	}
+	if resp, body := rawRequest(t, srv, "GET", "/"+a.Path); resp.StatusCode != http.StatusOK || string(body) != "good chart bytes" {
+		t.Errorf("after a stale read: %s %q", resp.Status, body)
+	}
+
 	// A storage opened afresh over the tampered file serves it until Verify says otherwise.
 	must(t, os.WriteFile(p, []byte("evil chart bytes"), 0o644))
 	s2, err := New(s.dir, "storage", 2)
