@@ -55,4 +55,10 @@ const (
 	ChartPackageSucceededReason = "ChartPackageSucceeded"
 	// NewArtifactReason: a new artifact was stored.
 	NewArtifactReason = "NewArtifact"
+	// IncludePathInvalidReason: an include's fromPath or toPath does not name a path inside its
+	// tree: it is absolute, has "..", is missing, or passes through a symlink that leads out.
+	IncludePathInvalidReason = "IncludePathInvalid"
+	// ArtifactDigestMismatchReason (event): a stored artifact's bytes no longer match the digest
+	// recorded in status; it is built or fetched again.
+	ArtifactDigestMismatchReason = "ArtifactDigestMismatch"
 )

@@ -60,7 +60,9 @@ type GitRepositorySpec struct {
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
 
-	// RecurseSubmodules also clones the submodules (http(s) and ssh URLs only) with the same credentials.
+	// RecurseSubmodules also clones the submodules (http(s) and ssh URLs only). spec.secretRef's
+	// credentials go only to submodules on spec.url's scheme, host and port; others are fetched
+	// without credentials (ssh ones on another host are refused).
 	// +optional
 	RecurseSubmodules bool `json:"recurseSubmodules,omitempty"`
 

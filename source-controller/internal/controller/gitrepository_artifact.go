@@ -30,8 +30,8 @@ func (r *GitRepositoryReconciler) reconcileArtifact(ctx context.Context, sc *git
 		if err := r.copyInclude(sc.dir, inc, sc.includes[i]); err != nil {
 			var pe *includePathError
 			if errors.As(err, &pe) {
-				conditions.MarkTrue(obj, sourcev1.IncludeUnavailableCondition, includePathInvalidReason, "%s", err)
-				return steps.Failed(includePathInvalidReason, err)
+				conditions.MarkTrue(obj, sourcev1.IncludeUnavailableCondition, sourcev1.IncludePathInvalidReason, "%s", err)
+				return steps.Failed(sourcev1.IncludePathInvalidReason, err)
 			}
 			return storageFailed(err)
 		}

@@ -14,11 +14,6 @@ import (
 	"weir.dev/pkg/artifact"
 )
 
-// includePathInvalidReason: an include's fromPath or toPath does not name a path inside its
-// tree: it is absolute, has "..", is missing, or passes through a symlink that leads out.
-// (It belongs with the other reasons in api/source/v1.)
-const includePathInvalidReason = "IncludePathInvalid"
-
 // includePathError is a fromPath or toPath that cannot be used; its message names the path
 // and, for a symlink, the link.
 type includePathError struct{ msg string }

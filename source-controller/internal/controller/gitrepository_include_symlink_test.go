@@ -53,8 +53,8 @@ func TestGitRepositoryIncludeThroughSymlink(t *testing.T) {
 			obj := createGitRepository(t, ns, "app-"+tc.name, srv.URL("org/app.git"), func(o *sourcev1.GitRepository) {
 				o.Spec.Include = []sourcev1.GitRepositoryInclude{{GitRepositoryRef: meta.LocalObjectReference{Name: "shared"}, FromPath: tc.from, ToPath: tc.to}}
 			})
-			waitFailure(t, obj, includePathInvalidReason, tc.msg, false)
-			if err := testenv.CheckCondition(obj, sourcev1.IncludeUnavailableCondition, metav1.ConditionTrue, includePathInvalidReason, tc.msg); err != nil {
+			waitFailure(t, obj, sourcev1.IncludePathInvalidReason, tc.msg, false)
+			if err := testenv.CheckCondition(obj, sourcev1.IncludeUnavailableCondition, metav1.ConditionTrue, sourcev1.IncludePathInvalidReason, tc.msg); err != nil {
 				t.Error(err)
 			}
 			if obj.Status.Artifact != nil {

@@ -8,13 +8,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/api/meta"
+	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/steps"
 	"weir.dev/source-controller/internal/storage"
 )
-
-// artifactDigestMismatchReason: a stored artifact's bytes no longer match the digest recorded
-// in status; it is built or fetched again. (It belongs with the other reasons in api/source/v1.)
-const artifactDigestMismatchReason = "ArtifactDigestMismatch"
 
 // storedArtifactIntact reports whether a is in storage with the bytes its digest records: the
 // condition for reusing it rather than building it again. A file that is there but differs is
@@ -24,7 +21,7 @@ func storedArtifactIntact(st *storage.Storage, rec events.Recorder, obj client.O
 	err := st.Verify(a)
 	if errors.Is(err, storage.ErrDigestMismatch) {
 		rec.AnnotatedEventf(obj, nil, map[string]string{meta.RevisionEventKey: a.Revision}, corev1.EventTypeWarning,
-			artifactDigestMismatchReason, steps.ActionReconcile, "%s; storing it again", err)
+			sourcev1.ArtifactDigestMismatchReason, steps.ActionReconcile, "%s; storing it again", err)
 	}
 	return err == nil
 }

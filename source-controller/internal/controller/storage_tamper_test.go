@@ -56,11 +56,11 @@ func waitDigestMismatchEvent(t *testing.T, obj client.Object, path string) {
 	t.Helper()
 	testenv.Eventually(t, timeout, func() error {
 		for _, ev := range env.Events(t, obj.GetNamespace(), obj.GetName()) {
-			if ev.Type == corev1.EventTypeWarning && ev.Reason == artifactDigestMismatchReason && strings.Contains(ev.Message, path) {
+			if ev.Type == corev1.EventTypeWarning && ev.Reason == sourcev1.ArtifactDigestMismatchReason && strings.Contains(ev.Message, path) {
 				return nil
 			}
 		}
-		return fmt.Errorf("no %s event naming %s", artifactDigestMismatchReason, path)
+		return fmt.Errorf("no %s event naming %s", sourcev1.ArtifactDigestMismatchReason, path)
 	})
 }
 
