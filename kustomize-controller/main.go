@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -25,12 +26,24 @@ const controllerName = "kustomize-controller"
 // options are kustomize-controller's own flags.
 type options struct {
 	app.ApplierOptions
-	noRemoteBases bool
+	allowRemoteBases bool
+	noRemoteBases    bool // deprecated: refusing is the default
 }
 
 func (o *options) bindFlags(fs *pflag.FlagSet) {
 	o.ApplierOptions.BindFlags(fs, "Kustomization")
-	fs.BoolVar(&o.noRemoteBases, "no-remote-bases", false, "Refuse remote kustomize bases; builds use only the source artifact.")
+	fs.BoolVar(&o.allowRemoteBases, "allow-remote-bases", false,
+		"Let builds fetch remote kustomize resources (http(s) files, Git bases over http(s)), bounded in time and size; off, a remote reference fails the build.")
+	fs.BoolVar(&o.noRemoteBases, "no-remote-bases", false, "Refuse remote kustomize bases (the default).")
+	_ = fs.MarkDeprecated("no-remote-bases", "remote bases are refused by default; --allow-remote-bases enables them")
+}
+
+// validate checks the flags: --no-remote-bases contradicts --allow-remote-bases.
+func (o *options) validate() error {
+	if o.allowRemoteBases && o.noRemoteBases {
+		return errors.New("--allow-remote-bases and --no-remote-bases cannot be combined")
+	}
+	return o.ApplierOptions.Validate()
 }
 
 func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) error {
@@ -49,7 +62,7 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) erro
 		ControllerName:       controllerName,
 		Fetcher:              &artifact.Fetcher{AllowedHost: o.ArtifactHost, Retries: 3},
 		NoCrossNamespaceRefs: o.NoCrossNamespaceRefs,
-		NoRemoteBases:        o.noRemoteBases,
+		AllowRemoteBases:     o.allowRemoteBases,
 		Identities:           o.Identities(mgr),
 		DependencyRequeue:    10 * time.Second,
 	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
@@ -70,7 +83,7 @@ func main() {
 		Scheme:    newScheme(),
 		Watched:   []client.Object{&kustomizev1.Kustomization{}},
 		BindFlags: o.bindFlags,
-		Validate:  o.Validate,
+		Validate:  o.validate,
 		Setup:     o.setup,
 		// A reconcile mostly waits on the API server (reads, dry runs, applies), and one that
 		// changes nothing costs about a millisecond of CPU: ten at once keep a fan-out moving

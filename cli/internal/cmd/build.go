@@ -19,9 +19,10 @@ func init() { register(newBuildCmd) }
 
 // buildFlags are the flags of `weir build kustomization` and `weir diff kustomization`.
 type buildFlags struct {
-	path   string
-	file   string
-	dryRun bool
+	path             string
+	file             string
+	dryRun           bool
+	allowRemoteBases bool
 }
 
 func newBuildCmd(g *Globals) *cobra.Command {
@@ -51,7 +52,7 @@ substituteFrom is then skipped. Secret values are printed masked.`,
 			if err != nil {
 				return err
 			}
-			objects, err := preview.Build(cmd.Context(), c, ks, f.path)
+			objects, err := preview.Build(cmd.Context(), c, ks, f.path, f.allowRemoteBases)
 			if err != nil {
 				return err
 			}
@@ -67,6 +68,8 @@ func (f *buildFlags) addFlags(cmd *cobra.Command, dryRun bool) {
 	cmd.Flags().StringVar(&f.path, "path", "", "local directory standing for the Kustomization's spec.path")
 	_ = cmd.MarkFlagRequired("path")
 	cmd.Flags().StringVar(&f.file, "kustomization-file", "", "a file holding the Kustomization, whose spec is used instead of the cluster's")
+	cmd.Flags().BoolVar(&f.allowRemoteBases, "allow-remote-bases", false,
+		"fetch remote kustomize resources (http(s) files, Git bases over http(s)), as kustomize-controller --allow-remote-bases does; off, they fail the build")
 	if dryRun {
 		cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "build without a cluster, from --kustomization-file")
 	}

@@ -42,7 +42,7 @@ Exit status: 0 when nothing would change, 1 when something would, 2 on errors.`,
 			if err != nil {
 				return &ExitError{Code: diffFailed, Err: err}
 			}
-			objects, err := preview.Build(cmd.Context(), c, ks, f.path)
+			objects, err := preview.Build(cmd.Context(), c, ks, f.path, f.allowRemoteBases)
 			if err != nil {
 				return &ExitError{Code: diffFailed, Err: err}
 			}

@@ -25,9 +25,11 @@ var Owner = ssa.Owner{Field: "kustomize-controller", Group: "kustomize.weir.dev"
 // spec.path in the source; dir itself is never written. When dir is inside a Git working tree,
 // the copy is of the whole tree, as in the controller's artifact, so overlays may refer to
 // bases outside dir (`../base`); otherwise it is of dir alone. c reads postBuild.substituteFrom; nil
-// skips it, as a build without a cluster must. The objects carry the ownership labels the
-// controller sets, and Secret values in clear.
-func Build(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, dir string) ([]*unstructured.Unstructured, error) {
+// skips it, as a build without a cluster must. allowRemoteBases lets the build fetch remote
+// kustomize resources (the controller's --allow-remote-bases); off, as the controller's default,
+// a remote reference fails the build before anything is fetched. The objects carry the ownership
+// labels the controller sets, and Secret values in clear.
+func Build(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, dir string, allowRemoteBases bool) ([]*unstructured.Unstructured, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, err
@@ -49,8 +51,7 @@ func Build(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, 
 	}
 	local := ks.DeepCopy()
 	local.Spec.Path = path
-	// The controller's default: remote bases are allowed unless it runs with --no-remote-bases.
-	objects, err := build.Build(ctx, root, local, build.Options{AllowRemoteBases: true, Client: c})
+	objects, err := build.Build(ctx, root, local, build.Options{AllowRemoteBases: allowRemoteBases, Client: c})
 	if err != nil {
 		return nil, err
 	}

@@ -176,7 +176,7 @@ func TestDiffKustomization(t *testing.T) {
 	}
 
 	// Apply as the controller would, and drop the old object: nothing left to change.
-	objects, err := preview.Build(ctx, env.Client, ks, dir)
+	objects, err := preview.Build(ctx, env.Client, ks, dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ const (
 
 // reconcileBuild builds the objects from the artifact. It sets BuildFailed.
 func (r *KustomizationReconciler) reconcileBuild(ctx context.Context, sc *ksScope) error {
-	opts := build.Options{AllowRemoteBases: !r.NoRemoteBases, Client: r.SecretReader}
+	opts := build.Options{AllowRemoteBases: r.AllowRemoteBases, Client: r.SecretReader}
 	if sc.tree != nil {
 		if err := sc.tree.CheckErr; err != nil {
 			err = fmt.Errorf("revision %s: %w", sc.artifact.Revision, err)

@@ -47,8 +47,9 @@ type KustomizationReconciler struct {
 	Artifacts *artifact.Cache
 	// NoCrossNamespaceRefs refuses sources and dependencies in other namespaces.
 	NoCrossNamespaceRefs bool
-	// NoRemoteBases refuses remote kustomize bases.
-	NoRemoteBases bool
+	// AllowRemoteBases lets builds fetch remote kustomize resources (http(s) files, Git bases
+	// over http(s)), bounded; false refuses them before anything is fetched.
+	AllowRemoteBases bool
 	// SecretReader reads ConfigMaps and Secrets (substituteFrom, decryption keys) straight from
 	// the API server, so the controller caches none of them.
 	SecretReader client.Client

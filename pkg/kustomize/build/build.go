@@ -23,7 +23,10 @@ const SubstituteAnnotation = "kustomize.weir.dev/substitute"
 
 // Options shape a build.
 type Options struct {
-	// AllowRemoteBases permits remote kustomize bases; off with --no-remote-bases.
+	// AllowRemoteBases lets the build fetch remote kustomize resources (http(s) files and Git
+	// bases over http(s)). Build fetches them itself, before kustomize runs and outside its
+	// lock, bounded in time and size, and points the entries at the local copies. Off, the
+	// first remote reference fails the build before anything is fetched.
 	AllowRemoteBases bool
 	// Client reads postBuild.substituteFrom ConfigMaps and Secrets; nil skips them.
 	Client client.Client
@@ -82,14 +85,24 @@ func Build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 			return nil, &Error{kustomizev1.DecryptionFailedReason, relativize(root, err)}
 		}
 	}
-	fs, err := newFS(root, opts.AllowRemoteBases, kfile, manifest)
+	var fetch *fetcher
+	if opts.AllowRemoteBases {
+		if fetch, err = newFetcher(); err != nil {
+			return nil, err
+		}
+		defer fetch.close()
+	}
+	fs, err := newFS(root, fetch, kfile, manifest)
 	if err != nil {
+		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, err)}
+	}
+	if err := resolveRemote(ctx, fs, root, dir, fetch); err != nil {
 		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, err)}
 	}
 	tfs := &tracingFS{FileSystem: fs, roots: rootsOf(root), trace: opts.Trace}
 	if opts.Trace != nil {
 		opts.Trace.start(tfs.manifestSum(kfile, manifest))
-		if opts.Decrypter != nil {
+		if opts.Decrypter != nil || (fetch != nil && fetch.count > 0) {
 			opts.Trace.replayable = false
 		}
 	}

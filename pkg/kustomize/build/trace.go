@@ -77,7 +77,7 @@ func (t *Trace) Matches(ctx context.Context, root string, ks *kustomizev1.Kustom
 	if err != nil {
 		return false
 	}
-	fs, err := newFS(root, opts.AllowRemoteBases, kfile, manifest)
+	fs, err := newFS(root, nil, kfile, manifest)
 	if err != nil {
 		return false
 	}
@@ -201,17 +201,16 @@ func rootsOf(root string) []string {
 	return roots
 }
 
-// newFS is a build's filesystem: the tree under root, read-only and confined to it (remote
-// bases may also clone into the temporary directory), under an in-memory layer holding the
-// kustomization.yaml the build uses at kfile. Nothing is ever written to the tree.
-func newFS(root string, allowRemoteBases bool, kfile string, manifest []byte) (filesys.FileSystem, error) {
-	var disk filesys.FileSystem
-	var err error
-	if allowRemoteBases {
-		disk, err = securefs.MakeFsOnDiskSecureBuild(root)
-	} else {
-		disk, err = securefs.MakeFsOnDiskSecure(root)
+// newFS is a build's filesystem: the tree under root, read-only and confined to it (and to the
+// copies of fetch, when set), under an in-memory layer holding the kustomization.yaml the
+// build uses at kfile and the entries rewritten to point at the copies. Nothing is ever written
+// to the tree.
+func newFS(root string, fetch *fetcher, kfile string, manifest []byte) (filesys.FileSystem, error) {
+	var allowed []string
+	if fetch != nil {
+		allowed = append(allowed, fetch.dir+string(filepath.Separator))
 	}
+	disk, err := securefs.MakeFsOnDiskSecure(root, allowed...)
 	if err != nil {
 		return nil, err
 	}
