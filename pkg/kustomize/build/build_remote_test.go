@@ -143,12 +143,11 @@ func TestRemoteRefusedByDefault(t *testing.T) {
 	}
 }
 
-// TestRemoteSlowAndLarge: with remote bases on, a server that never answers is cut off by the
-// time bound and an oversized file by the size bound; while the slow fetch hangs, another build
-// in the process completes.
-func TestRemoteSlowAndLarge(t *testing.T) {
-	remoteTimeout, remoteMaxBytes = 2*time.Second, 1<<20
-	t.Cleanup(func() { remoteTimeout, remoteMaxBytes = 60*time.Second, 64<<20 })
+// TestRemoteSlowCutOff: with remote bases on, a server that never answers is cut off by the
+// time bound, and while the fetch hangs another build in the process completes.
+func TestRemoteSlowCutOff(t *testing.T) {
+	remoteTimeout = 2 * time.Second
+	t.Cleanup(func() { remoteTimeout = 60 * time.Second })
 	hanging := make(chan struct{}, 1)
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -159,9 +158,6 @@ func TestRemoteSlowAndLarge(t *testing.T) {
 			case <-r.Context().Done():
 			case <-release:
 			}
-		case "/large.yaml":
-			fmt.Fprint(w, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: large\ndata:\n  a: ")
-			fmt.Fprint(w, strings.Repeat("x", 2<<20)+"\n")
 		}
 	}))
 	defer srv.Close()
@@ -196,7 +192,17 @@ func TestRemoteSlowAndLarge(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the slow fetch was not cut off")
 	}
+}
 
+// TestRemoteLargeCutOff: with remote bases on, a file over the size bound fails the build.
+func TestRemoteLargeCutOff(t *testing.T) {
+	remoteMaxBytes = 1 << 20
+	t.Cleanup(func() { remoteMaxBytes = 64 << 20 })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: large\ndata:\n  a: ")
+		fmt.Fprint(w, strings.Repeat("x", 2<<20)+"\n")
+	}))
+	defer srv.Close()
 	err := buildApp(t, "resources: ["+srv.URL+"/large.yaml]\n", true)
 	if err == nil || !strings.Contains(err.Error(), "exceed the limit") {
 		t.Errorf("large file: %v, want the size limit", err)
