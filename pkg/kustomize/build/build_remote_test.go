@@ -143,6 +143,25 @@ func TestRemoteRefusedByDefault(t *testing.T) {
 	}
 }
 
+// TestRemoteLookalikesBuild: URLs that kustomize only copies into objects (annotations,
+// literals, inline patches) are not remote references: the build succeeds with remote bases off.
+func TestRemoteLookalikesBuild(t *testing.T) {
+	err := buildApp(t, `resources: [cm.yaml]
+commonAnnotations: {docs: "https://example.com/docs"}
+generatorOptions: {annotations: {source: "https://example.com/src"}}
+configMapGenerator:
+- name: urls
+  literals: ["HOME=https://example.com/"]
+patches:
+- patch: |
+    [{"op": "add", "path": "/metadata/annotations/link", "value": "https://example.com/x"}]
+  target: {kind: ConfigMap, name: local}
+`, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestRemoteSlowCutOff: with remote bases on, a server that never answers is cut off by the
 // time bound, and while the fetch hangs another build in the process completes.
 func TestRemoteSlowCutOff(t *testing.T) {
@@ -280,10 +299,10 @@ func TestIsRemote(t *testing.T) {
 
 func TestParseGit(t *testing.T) {
 	for raw, want := range map[string]gitSpec{
-		"https://host/org/repo//base?ref=v1.2":   {url: "https://host/org/repo", host: "host", ref: "v1.2", dir: "base"},
-		"github.com/org/repo/apps/web?version=x": {url: "https://github.com/org/repo", host: "github.com", ref: "x", dir: "apps/web"},
-		"http://h:8080/r.git/base":               {url: "http://h:8080/r.git", host: "h:8080", dir: "base"},
-		"https://dev.azure.com/o/p/_git/r/d":     {url: "https://dev.azure.com/o/p/_git/r", host: "dev.azure.com", dir: "d"},
+		"https://host/org/repo//base?ref=v1.2":   {url: "https://host/org/repo", host: "host", ref: "v1.2", dir: "base", marked: true},
+		"github.com/org/repo/apps/web?version=x": {url: "https://github.com/org/repo", host: "github.com", ref: "x", dir: "apps/web", marked: true},
+		"http://h:8080/r.git/base":               {url: "http://h:8080/r.git", host: "h:8080", dir: "base", marked: true},
+		"https://dev.azure.com/o/p/_git/r/d":     {url: "https://dev.azure.com/o/p/_git/r", host: "dev.azure.com", dir: "d", marked: true},
 		"https://host/org/repo":                  {url: "https://host/org/repo", host: "host", dir: "."},
 	} {
 		got, err := parseGit(raw)

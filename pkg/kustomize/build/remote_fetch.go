@@ -90,8 +90,9 @@ func (f *fetcher) name(p string) string {
 }
 
 // get fetches ref and returns the local copy's path and whether it is a directory. asBase says
-// kustomize would accept a Git base there; otherwise only an http(s) file is. As kustomize does,
-// an http(s) base is first tried as a file, then as a Git repository.
+// kustomize would accept a Git base there; otherwise only an http(s) file is. An http(s) entry
+// that can only be a Git base (gitSpec.marked) is cloned; any other is first tried as a file,
+// then, on a status other than 2xx, as a Git repository, as kustomize does.
 func (f *fetcher) get(ctx context.Context, ref string, asBase bool) (string, bool, error) {
 	if c, ok := f.cache[ref]; ok {
 		return c.path, c.dir, nil
@@ -114,6 +115,8 @@ func (f *fetcher) get(ctx context.Context, ref string, asBase bool) (string, boo
 	lower := strings.ToLower(ref)
 	isHTTP := strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://")
 	switch {
+	case isHTTP && asBase && gitErr == nil && spec.marked:
+		got.path, got.dir, err = f.gitBase(ctx, spec, n)
 	case isHTTP && (!asBase || gitErr != nil):
 		got.path, err = f.file(ctx, ref, n)
 	case isHTTP:

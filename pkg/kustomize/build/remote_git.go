@@ -29,6 +29,9 @@ type gitSpec struct {
 	host string
 	ref  string // branch, tag or full commit hash; empty for the remote's HEAD
 	dir  string // the kustomization's directory in the repository, "." for its root
+	// marked says the URL can only mean a Git base: it has a ref or version, or marks where
+	// the repository ends ("//", ".git", "_git/").
+	marked bool
 }
 
 // errBadRef is returned for a ?ref= or ?version= value that is not a plain reference name.
@@ -86,10 +89,11 @@ func parseGit(raw string) (gitSpec, error) {
 	if host == "" || strings.Contains(host, "@") {
 		return gitSpec{}, errors.New("a Git base needs a host and no credentials in its URL")
 	}
-	repo, dir, ok := splitRepo(p)
+	repo, dir, marked, ok := splitRepo(p)
 	if !ok {
 		return gitSpec{}, errors.New("no repository path in the Git base")
 	}
+	spec.marked = marked || spec.ref != ""
 	dir = filepath.Clean("/" + dir)[1:]
 	if dir == "" {
 		dir = "."
@@ -98,26 +102,27 @@ func parseGit(raw string) (gitSpec, error) {
 	return spec, nil
 }
 
-// splitRepo splits a path into the repository and the directory in it, as kustomize does.
-func splitRepo(p string) (string, string, bool) {
+// splitRepo splits a path into the repository and the directory in it, as kustomize does;
+// marked says a marker, not the two-segment default, decided it.
+func splitRepo(p string) (repo, dir string, marked, ok bool) {
 	if i := strings.Index(p, "_git/"); i >= 0 {
 		repo, dir, _ := strings.Cut(p[i+len("_git/"):], "/")
-		return p[:i+len("_git/")] + repo, dir, repo != ""
+		return p[:i+len("_git/")] + repo, dir, true, repo != ""
 	}
 	if repo, dir, ok := strings.Cut(p, "//"); ok {
-		return repo, dir, repo != ""
+		return repo, dir, true, repo != ""
 	}
 	if i := strings.Index(p, ".git"); i >= 0 {
-		return p[:i+len(".git")], p[i+len(".git"):], true
+		return p[:i+len(".git")], p[i+len(".git"):], true, true
 	}
 	parts := strings.SplitN(p, "/", 3)
 	if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
-		return "", "", false
+		return "", "", false, false
 	}
 	if len(parts) == 2 {
-		return p, "", true
+		return p, "", false, true
 	}
-	return parts[0] + "/" + parts[1], parts[2], true
+	return parts[0] + "/" + parts[1], parts[2], false, true
 }
 
 // gitBase clones spec in-process (go-git: no git program runs, so no value can become an

@@ -24,8 +24,9 @@ var dataFields = map[string]bool{
 	"images": true, "replicas": true, "vars": true, "patch": true, "target": true,
 	"literals": true, "options": true, "sortOptions": true, "buildMetadata": true,
 	"source": true, "targets": true, "fieldSpecs": true, "name": true, "behavior": true,
+	"annotations": true, "generatorOptions": true,
 	// Helm is disabled: kustomize refuses these before loading anything.
-	"helmCharts": true, "helmGlobals": true,
+	"helmCharts": true, "helmGlobals": true, "repo": true,
 }
 
 // Fields whose entries kustomize may open as a kustomization directory (loader.New), which is
