@@ -245,7 +245,8 @@ func gitHTTPServer(t *testing.T, root string) *httptest.Server {
 }
 
 // TestRemoteGitBase: with remote bases on, a Git base over HTTP builds, at a branch, a tag, and
-// the default branch, including a remote file its kustomization names, without any git program.
+// the default branch and a commit, including a remote file its kustomization names, without any
+// git program.
 func TestRemoteGitBase(t *testing.T) {
 	repos := t.TempDir()
 	srv := gitHTTPServer(t, repos)
@@ -253,14 +254,18 @@ func TestRemoteGitBase(t *testing.T) {
 		fmt.Fprint(w, configMapNamed("nested"))
 	}))
 	defer files.Close()
-	bareRepo(t, repos, "repo", map[string]string{
+	bare := bareRepo(t, repos, "repo", map[string]string{
 		"base/kustomization.yaml":   "resources: [cm.yaml, ../shared, " + files.URL + "/nested.yaml]\n",
 		"base/cm.yaml":              configMapNamed("remote"),
 		"shared/kustomization.yaml": "resources: [cm.yaml]\n",
 		"shared/cm.yaml":            configMapNamed("shared"),
 	})
+	sha, err := exec.Command("git", "-C", bare, "rev-parse", "main").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("PATH", t.TempDir()) // no git program: the clone must be in-process
-	for i, q := range []string{"?ref=main", "?version=v1", ""} {
+	for i, q := range []string{"?ref=main", "?version=v1", "", "?ref=" + strings.TrimSpace(string(sha))} {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			root := tree(t, map[string]string{"apps/kustomization.yaml": "resources:\n- cm.yaml\n- '" + srv.URL + "/repo.git//base" + q + "'\n", "apps/cm.yaml": configMapNamed("local")})
 			objs, err := Build(context.Background(), root, &kustomizev1.Kustomization{Spec: kustomizev1.KustomizationSpec{Path: "./apps"}}, Options{AllowRemoteBases: true})
@@ -276,7 +281,7 @@ func TestRemoteGitBase(t *testing.T) {
 			}
 		})
 	}
-	err := buildApp(t, "resources:\n- '"+srv.URL+"/repo.git//base?ref=nope'\n", true)
+	err = buildApp(t, "resources:\n- '"+srv.URL+"/repo.git//base?ref=nope'\n", true)
 	if err == nil || !strings.Contains(err.Error(), `no branch or tag "nope"`) {
 		t.Errorf("unknown ref: %v", err)
 	}
