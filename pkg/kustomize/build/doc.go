@@ -5,5 +5,9 @@
 // KRM functions, and substitutes postBuild variables. Errors name files by their path in the
 // repository, never the temporary directory.
 //
+// Before kustomize runs, every remote reference the build would follow is refused (the
+// default) or, with Options.AllowRemoteBases, fetched by this package within time and size
+// bounds and outside kustomize's lock, so kustomize itself never fetches nor runs git.
+//
 // It is the one build both kustomize-controller and `weir build` run.
 package build
