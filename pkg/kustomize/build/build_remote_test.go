@@ -2,6 +2,8 @@ package build
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -284,6 +286,23 @@ func TestRemoteGitBase(t *testing.T) {
 	err = buildApp(t, "resources:\n- '"+srv.URL+"/repo.git//base?ref=nope'\n", true)
 	if err == nil || !strings.Contains(err.Error(), `no branch or tag "nope"`) {
 		t.Errorf("unknown ref: %v", err)
+	}
+}
+
+// TestRemoteGitBaseTooLarge: a Git base over the size bound fails the build.
+func TestRemoteGitBaseTooLarge(t *testing.T) {
+	remoteMaxBytes = 64 << 10
+	t.Cleanup(func() { remoteMaxBytes = 64 << 20 })
+	repos := t.TempDir()
+	srv := gitHTTPServer(t, repos)
+	noise := make([]byte, 256<<10)
+	if _, err := rand.Read(noise); err != nil {
+		t.Fatal(err)
+	}
+	bareRepo(t, repos, "big", map[string]string{"base/kustomization.yaml": "resources: []\n", "base/noise.bin": hex.EncodeToString(noise)})
+	err := buildApp(t, "resources:\n- '"+srv.URL+"/big.git//base?ref=main'\n", true)
+	if err == nil || !strings.Contains(err.Error(), "exceed the limit") {
+		t.Errorf("large Git base: %v, want the size limit", err)
 	}
 }
 
