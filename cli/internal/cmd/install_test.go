@@ -8,6 +8,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -168,6 +169,7 @@ func TestInstallLifecycle(t *testing.T) {
 			t.Errorf("upgrade output lacks %q:\n%s", want, out)
 		}
 	}
+	checkUserRoles(ctx, t, e)
 	code, out, _ = weirAt(t, kc, "version")
 	if code != 0 || !strings.Contains(out, "helm-controller v0.2.0 (namespace gitops, image weir/helm-controller:v0.2.0)") {
 		t.Errorf("version: code %d\n%s", code, out)
@@ -217,6 +219,44 @@ func TestInstallLifecycle(t *testing.T) {
 	for _, name := range []string{"kustomize-controller", "weir-view"} {
 		if err := e.Client.Get(ctx, client.ObjectKey{Name: name}, &rbacv1.ClusterRole{}); !apierrors.IsNotFound(err) {
 			t.Errorf("ClusterRole %s survived: %v", name, err)
+		}
+	}
+}
+
+// checkUserRoles binds weir-view and weir-edit to two users and checks what each may do with
+// Weir's kinds (the aggregation into view, edit and admin is kube-controller-manager's).
+func checkUserRoles(ctx context.Context, t *testing.T, e *testenv.Environment) {
+	t.Helper()
+	for user, role := range map[string]string{"viewer": "weir-view", "editor": "weir-edit"} {
+		crb := &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "test-" + user},
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role},
+			Subjects:   []rbacv1.Subject{{APIGroup: "rbac.authorization.k8s.io", Kind: "User", Name: user}},
+		}
+		if err := e.Client.Create(ctx, crb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	can := func(user, verb, resource string) bool {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User:               user,
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Group: "kustomize.weir.dev", Resource: resource, Namespace: "apps"},
+		}}
+		if err := e.Client.Create(ctx, sar); err != nil {
+			t.Fatal(err)
+		}
+		return sar.Status.Allowed
+	}
+	for _, c := range []struct {
+		user, verb, resource string
+		want                 bool
+	}{
+		{"viewer", "list", "kustomizations", true}, {"viewer", "watch", "kustomizations", true},
+		{"viewer", "patch", "kustomizations", false}, {"editor", "patch", "kustomizations", true},
+		{"editor", "delete", "kustomizations", true}, {"editor", "patch", "kustomizations/status", false},
+	} {
+		if got := can(c.user, c.verb, c.resource); got != c.want {
+			t.Errorf("%s may %s %s: %v, want %v", c.user, c.verb, c.resource, got, c.want)
 		}
 	}
 }

@@ -1,0 +1,208 @@
+package containers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	helmv1 "weir.dev/api/helm/v1"
+	kustomizev1 "weir.dev/api/kustomize/v1"
+	"weir.dev/api/meta"
+	"weir.dev/cli/internal/local"
+)
+
+// TestControllersRunAsTheirDeployments checks each controller runs from the pushed image as
+// its Deployment says (uid 65532, read-only root) and acts as its own ServiceAccount: its
+// leader-election Lease in the install's namespace is held.
+func TestControllersRunAsTheirDeployments(t *testing.T) {
+	out, err := exec.Command("podman", "ps", "--format", "{{.Names}} {{.Image}}").CombinedOutput()
+	if err != nil {
+		t.Fatalf("podman ps: %v: %s", err, out)
+	}
+	for name, image := range images {
+		var container string
+		for _, line := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(line); len(f) == 2 && strings.HasPrefix(f[0], "weir-"+name+"-") && f[1] == image {
+				container = f[0]
+			}
+		}
+		if container == "" {
+			t.Errorf("no running container of %s (%s):\n%s", name, image, out)
+			continue
+		}
+		inspect, err := exec.Command("podman", "inspect", "--format", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}", container).CombinedOutput()
+		if err != nil {
+			t.Fatalf("podman inspect: %v: %s", err, inspect)
+		}
+		if got := strings.TrimSpace(string(inspect)); got != "65532:65532 true" {
+			t.Errorf("%s runs with user and read-only root %q", name, got)
+		}
+	}
+	for name := range images {
+		lease := &coordinationv1.Lease{}
+		key := client.ObjectKey{Namespace: namespace, Name: name + "-leader-election"}
+		eventually(t, 30*time.Second, "the Lease of "+name, func() error {
+			if err := env.Client.Get(context.Background(), key, lease); err != nil {
+				return err
+			}
+			if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+				return fmt.Errorf("no holder")
+			}
+			return nil
+		})
+	}
+}
+
+// TestDemoThroughContainers follows the demo through the containers: the sample repository
+// applied, the HelmRelease installed and their notifications delivered; then a push, posted to
+// the Receiver, applied and notified.
+func TestDemoThroughContainers(t *testing.T) {
+	ctx := context.Background()
+	d := env.Demo
+	for _, name := range d.Kustomizations {
+		ks := &kustomizev1.Kustomization{}
+		if err := env.Client.Get(ctx, demoKey(name), ks); err != nil {
+			t.Fatal(err)
+		}
+		if ks.Status.LastAppliedRevision != d.Revision {
+			t.Errorf("Kustomization %s applied %q, want %q", name, ks.Status.LastAppliedRevision, d.Revision)
+		}
+	}
+	hr := &helmv1.HelmRelease{}
+	eventually(t, time.Minute, "HelmRelease "+d.HelmRelease+" installed", func() error {
+		if err := env.Client.Get(ctx, demoKey(d.HelmRelease), hr); err != nil {
+			return err
+		}
+		if err := readyErr(hr.Status.Conditions, hr.Generation); err != nil {
+			return err
+		}
+		if len(hr.Status.History) == 0 || hr.Status.History[0].Status != "deployed" {
+			return fmt.Errorf("history %+v", hr.Status.History)
+		}
+		return nil
+	})
+	notification(t, 0, kustomizev1.KustomizationKind, d.Kustomizations[0], d.Revision)
+	notification(t, 0, helmv1.HelmReleaseKind, d.HelmRelease, "")
+
+	// A push, announced to the Receiver as a CI job would, reaches the cluster and Slack's stand-in.
+	before := len(d.Notifications())
+	writeFile(t, "app/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo-config\ndata:\n  message: \"Hello from a container\"\n")
+	git(t, "add", "--all")
+	git(t, "commit", "--quiet", "--message", "Greet from a container")
+	git(t, "push", "--quiet", "origin", "main")
+	revision := "main@sha1:" + git(t, "rev-parse", "HEAD")
+	resp, err := http.Post(d.ReceiverURL, "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the Receiver answered HTTP %d", resp.StatusCode)
+	}
+	eventually(t, 45*time.Second, "the pushed ConfigMap applied", func() error {
+		cm := &corev1.ConfigMap{}
+		if err := env.Client.Get(ctx, demoKey("podinfo-config"), cm); err != nil {
+			return err
+		}
+		if cm.Data["message"] != "Hello from a container" {
+			return fmt.Errorf("message %q", cm.Data["message"])
+		}
+		return nil
+	})
+	notification(t, before, kustomizev1.KustomizationKind, d.Kustomizations[0], revision)
+}
+
+// TestNoRequestForbidden fails, naming each refusal, when a controller was refused anything
+// by the RBAC of deploy/ during the tests above.
+func TestNoRequestForbidden(t *testing.T) {
+	if r := forbiddenReport(); r != "" {
+		t.Error(r)
+	}
+}
+
+// forbiddenReport returns the lines of the controllers' logs in which the API server refused
+// a request (they name the ServiceAccount, verb and resource), or "".
+func forbiddenReport() string {
+	var lines []string
+	for _, c := range env.Controllers {
+		b, err := os.ReadFile(c.LogPath)
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, "forbidden") {
+				lines = append(lines, c.Name+": "+l)
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "\nthe API server refused these controllers' requests: deploy/'s RBAC is short:\n" + strings.Join(lines, "\n")
+}
+
+// notification waits until the demo's webhook received, after the first skip, an event about
+// kind/name, with revision when it is set.
+func notification(t *testing.T, skip int, kind, name, revision string) {
+	t.Helper()
+	eventually(t, 30*time.Second, "a notification about "+kind+"/"+name, func() error {
+		all := env.Demo.Notifications()
+		for _, n := range all[min(skip, len(all)):] {
+			if n.Kind == kind && n.Name == name && (revision == "" || strings.Contains(n.Revision, revision)) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d notifications, none about it", len(all))
+	})
+}
+
+func demoKey(name string) client.ObjectKey {
+	return client.ObjectKey{Namespace: local.DemoNamespace, Name: name}
+}
+
+func readyErr(conditions []metav1.Condition, generation int64) error {
+	ready := apimeta.FindStatusCondition(conditions, meta.ReadyCondition)
+	switch {
+	case ready == nil:
+		return fmt.Errorf("no Ready condition")
+	case ready.ObservedGeneration != generation:
+		return fmt.Errorf("Ready is for generation %d, not %d", ready.ObservedGeneration, generation)
+	case ready.Status != metav1.ConditionTrue:
+		return fmt.Errorf("not Ready: %s: %s", ready.Reason, ready.Message)
+	}
+	return nil
+}
+
+// git runs git in the demo's working copy and returns its output.
+func git(t *testing.T, args ...string) string {
+	t.Helper()
+	c := exec.Command("git", args...)
+	c.Dir = env.Demo.WorkDir
+	c.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0",
+		"GIT_AUTHOR_NAME=Weir test", "GIT_AUTHOR_EMAIL=test@weir.dev", "GIT_COMMITTER_NAME=Weir test", "GIT_COMMITTER_EMAIL=test@weir.dev")
+	out, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	full := filepath.Join(env.Demo.WorkDir, filepath.FromSlash(path))
+	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
