@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/fluxcd/pkg/runtime/events"
@@ -23,6 +26,7 @@ import (
 	notificationv1 "weir.dev/api/notification/v1"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/notification-controller/internal/controller"
+	"weir.dev/notification-controller/internal/egress"
 	"weir.dev/notification-controller/internal/provider"
 	"weir.dev/notification-controller/internal/server"
 	"weir.dev/pkg/app"
@@ -48,6 +52,9 @@ type flags struct {
 	noCrossNamespaceRefs bool
 	dedupWindow          time.Duration
 	eventsRateLimit      float64
+	// allowInternal and internalCIDRs make the egress policy of notifications.
+	allowInternal bool
+	internalCIDRs []string
 }
 
 func (f *flags) bind(fs *pflag.FlagSet) {
@@ -59,6 +66,22 @@ func (f *flags) bind(fs *pflag.FlagSet) {
 		"Events equal to one received within this window are dropped as duplicates; 0 keeps them all.")
 	fs.Float64Var(&f.eventsRateLimit, "events-rate-limit", 200,
 		"The most events a second the events endpoint takes (bursts of twice that); 0 for no limit.")
+	fs.BoolVar(&f.allowInternal, strings.TrimPrefix(egress.AllowInternalFlag, "--"), false,
+		"Let notifications reach cluster-internal addresses: loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7), "+
+			"shared (100.64/10) and --internal-cidrs. Link-local and cloud metadata addresses are refused regardless.")
+	fs.StringSliceVar(&f.internalCIDRs, "internal-cidrs", nil,
+		"More CIDRs to treat as cluster-internal, e.g. the cluster's service and pod CIDRs when outside the private ranges.")
+}
+
+// egressPolicy is where notifications may connect, from the flags and the environment's proxies.
+func (f *flags) egressPolicy() *egress.Policy {
+	p := &egress.Policy{AllowInternal: f.allowInternal, TrustedProxies: egress.EnvironmentProxies(os.Getenv)}
+	for _, c := range f.internalCIDRs {
+		if pr, err := netip.ParsePrefix(c); err == nil {
+			p.InternalPrefixes = append(p.InternalPrefixes, pr.Masked())
+		}
+	}
+	return p
 }
 
 func (f *flags) validate() error {
@@ -70,6 +93,11 @@ func (f *flags) validate() error {
 	}
 	if f.dedupWindow < 0 {
 		errs = append(errs, fmt.Errorf("--events-dedup-window: must not be negative"))
+	}
+	for _, c := range f.internalCIDRs {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			errs = append(errs, fmt.Errorf("--internal-cidrs: %q is not a CIDR", c))
+		}
 	}
 	if f.eventsRateLimit < 0 {
 		errs = append(errs, fmt.Errorf("--events-rate-limit: must not be negative"))
@@ -83,7 +111,7 @@ func (f *flags) setup(mgr ctrl.Manager, opts *app.Options, log logr.Logger) erro
 	if err != nil {
 		return err
 	}
-	clients := provider.NewClients()
+	clients := provider.NewClients(f.egressPolicy())
 	copts := ctrlcontroller.Options{MaxConcurrentReconciles: opts.Concurrent}
 	if err := (&controller.ProviderReconciler{Client: mgr.GetClient(), EventRecorder: recorder, Clients: clients}).
 		SetupWithManager(mgr, copts); err != nil {

@@ -43,7 +43,9 @@ func TestBinaryRoutesEventsAndWebhooks(t *testing.T) {
 	bin := testenv.BuildBinary(t, ".")
 	p := testenv.StartProcess(t, bin, "--kubeconfig="+env.KubeconfigPath, "--metrics-addr=0",
 		fmt.Sprintf("--health-addr=127.0.0.1:%d", testenv.FreePort(t)), "--log-encoding=console",
-		fmt.Sprintf("--events-listen-addr=127.0.0.1:%d", events), fmt.Sprintf("--receiver-addr=127.0.0.1:%d", receiver))
+		fmt.Sprintf("--events-listen-addr=127.0.0.1:%d", events), fmt.Sprintf("--receiver-addr=127.0.0.1:%d", receiver),
+		// The webhook listens on 127.0.0.1, a cluster-internal address.
+		"--allow-internal-addresses")
 
 	objs := []client.Object{
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "token"}, StringData: map[string]string{"token": "e2e-token"}},

@@ -15,6 +15,7 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 
+	"weir.dev/notification-controller/internal/egress"
 	"weir.dev/notification-controller/internal/notifier"
 )
 
@@ -51,10 +52,13 @@ func harness(t *testing.T, opts Options) (*Dispatcher, chan result) {
 	return d, done
 }
 
+// loopback allows the test webhooks' 127.0.0.1, as --allow-internal-addresses does.
+var loopback = notifier.NewClient(nil, &egress.Policy{AllowInternal: true})
+
 func webhook(t *testing.T, h http.HandlerFunc) notifier.Notifier {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	n, err := notifier.New(notifier.Config{Type: "generic", Address: srv.URL})
+	n, err := notifier.New(notifier.Config{Type: "generic", Address: srv.URL, Client: loopback})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ import (
 	"weir.dev/api/meta"
 	notificationv1 "weir.dev/api/notification/v1"
 	"weir.dev/notification-controller/internal/controller"
+	"weir.dev/notification-controller/internal/egress"
 	"weir.dev/notification-controller/internal/provider"
 	"weir.dev/notification-controller/internal/server"
 	"weir.dev/pkg/testenv"
@@ -42,7 +43,9 @@ type Manager struct {
 	// Client is the manager's cached client, as the servers use it.
 	Client client.Client
 	// Reader is the manager's API reader.
-	Reader  client.Reader
+	Reader client.Reader
+	// Clients allow cluster-internal addresses, as --allow-internal-addresses does, since the
+	// tests' destinations listen on 127.0.0.1.
 	Clients *provider.Clients
 	// Log is the logger of the reconcilers and the servers; Logs holds everything it wrote.
 	Log  logr.Logger
@@ -109,7 +112,7 @@ func Start(env *testenv.Environment) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{Env: env, Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Clients: provider.NewClients(), Log: log, Logs: logs}
+	m := &Manager{Env: env, Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Clients: provider.NewClients(&egress.Policy{AllowInternal: true}), Log: log, Logs: logs}
 	opts := ctrlcontroller.Options{MaxConcurrentReconciles: 4}
 	for _, setup := range []func() error{
 		func() error {

@@ -14,7 +14,7 @@ import (
 
 func TestGenericHMACSignsTheExactBody(t *testing.T) {
 	srv := newFakeServer(t, http.StatusAccepted, "")
-	n, err := New(Config{Type: "generic-hmac", Address: srv.URL + "/in", Token: testToken})
+	n, err := New(onLoopback(Config{Type: "generic-hmac", Address: srv.URL + "/in", Token: testToken}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestCommitStatusTypesSkipEventsWithoutACommitAndMarkProgressingPending(t *t
 			if typ == "bitbucketserver" {
 				addr = srv.URL + "/scm/org/app.git"
 			}
-			n, err := New(Config{Type: typ, Address: addr, Token: testToken})
+			n, err := New(onLoopback(Config{Type: typ, Address: addr, Token: testToken}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +88,7 @@ func TestCommitStatusTypesSkipEventsWithoutACommitAndMarkProgressingPending(t *t
 
 func TestGitLabTreatsAnUnchangedStatusAsDelivered(t *testing.T) {
 	srv := newFakeServer(t, http.StatusBadRequest, `{"message":"Cannot transition status via :run from :running"}`)
-	n, _ := New(Config{Type: "gitlab", Address: srv.URL + "/g/app", Token: testToken})
+	n, _ := New(onLoopback(Config{Type: "gitlab", Address: srv.URL + "/g/app", Token: testToken}))
 	if err := n.Post(context.Background(), testEvent("info")); err != nil {
 		t.Fatalf("want success, got %v", err)
 	}
@@ -101,7 +101,7 @@ func TestAPIFailuresInA200AreErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		srv := newFakeServer(t, http.StatusOK, tc.answer)
-		n, err := New(Config{Type: tc.typ, Address: srv.URL + tc.path, Token: testToken, Channel: "c"})
+		n, err := New(onLoopback(Config{Type: tc.typ, Address: srv.URL + tc.path, Token: testToken, Channel: "c"}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +133,7 @@ func TestErrorsNeverContainSecrets(t *testing.T) {
 		{Type: "discord", Address: "http://user:" + testToken + "@" + strings.TrimPrefix(closedURL, "http://") + "/x"},
 	}
 	for _, c := range cases {
-		n, err := New(c)
+		n, err := New(onLoopback(c))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,12 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"weir.dev/notification-controller/internal/egress"
 )
 
 // userAgent identifies Weir to the destinations.
@@ -22,15 +23,24 @@ const userAgent = "weir-notification-controller"
 const maxResponseBytes = 64 << 10
 
 // DefaultClient is the client of Configs without one: proxies from the environment, keep-alive
-// connections shared by every notifier.
-var DefaultClient = &http.Client{Transport: NewTransport(nil)}
+// connections shared by every notifier, and the strictest egress policy (no cluster-internal
+// addresses).
+var DefaultClient = NewClient(nil, &egress.Policy{})
 
-// NewTransport returns a transport with Weir's connection limits and, when proxy is not nil,
-// that proxy; with a nil proxy it uses the environment's (HTTPS_PROXY, NO_PROXY).
-func NewTransport(proxy *url.URL) *http.Transport {
+// NewClient returns a client whose every connection, redirects included, passes policy; see
+// NewTransport.
+func NewClient(proxy *url.URL, policy *egress.Policy) *http.Client {
+	return &http.Client{Transport: NewTransport(proxy, policy), CheckRedirect: egress.CheckRedirect}
+}
+
+// NewTransport returns a transport with Weir's connection limits that dials only addresses
+// policy allows and, when proxy is not nil, goes through that proxy; with a nil proxy it uses the
+// environment's (HTTPS_PROXY, NO_PROXY). Either way policy checks the destinations sent through
+// a proxy.
+func NewTransport(proxy *url.URL, policy *egress.Policy) *http.Transport {
 	t := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy:                 policy.Proxy(http.ProxyFromEnvironment),
+		DialContext:           policy.DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
 		MaxIdleConnsPerHost:   16,
@@ -39,7 +49,7 @@ func NewTransport(proxy *url.URL) *http.Transport {
 		ExpectContinueTimeout: time.Second,
 	}
 	if proxy != nil {
-		t.Proxy = http.ProxyURL(proxy)
+		t.Proxy = policy.Proxy(http.ProxyURL(proxy))
 	}
 	return t
 }
@@ -55,7 +65,10 @@ func newPoster(c *Config) *poster {
 	if client == nil {
 		client = DefaultClient
 	}
-	return &poster{client: client, secrets: c.secrets()}
+	// Whatever client the Config brings, credentials stay on their origin across redirects.
+	bounded := *client
+	bounded.CheckRedirect = egress.CheckRedirect
+	return &poster{client: &bounded, secrets: c.secrets()}
 }
 
 // request describes one HTTP call.
@@ -117,6 +130,11 @@ func (p *poster) do(ctx context.Context, r request) ([]byte, error) {
 func (p *poster) transportError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("no answer: %w", ctx.Err())
+	}
+	var refused *egress.RefusedError
+	if errors.As(err, &refused) {
+		// Asking again reaches the same address: not retryable.
+		return permanentf("refused to connect: %s", p.scrub(refused.Error()))
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

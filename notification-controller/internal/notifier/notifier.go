@@ -48,8 +48,10 @@ type Config struct {
 	Channel string
 	// Sender is the user name to post as (spec.username).
 	Sender string
-	// Client sends the requests; New uses a shared default client when nil. Its Timeout, if
-	// any, is ignored: Post callers bound each delivery with their context.
+	// Client sends the requests; New uses DefaultClient when nil. Its transport decides which
+	// addresses are reached (NewClient's applies an egress policy). Its Timeout, if any, is
+	// ignored: Post callers bound each delivery with their context. Its CheckRedirect is replaced
+	// by egress.CheckRedirect.
 	Client *http.Client
 }
 

@@ -257,7 +257,7 @@ func TestEveryTypeSendsItsRequestFormat(t *testing.T) {
 			t.Run(tc.name+"/"+severity, func(t *testing.T) {
 				answer := tc.answer
 				srv := newFakeServer(t, http.StatusOK, answer)
-				n, err := New(tc.config(srv.URL))
+				n, err := New(onLoopback(tc.config(srv.URL)))
 				if err != nil {
 					t.Fatalf("New: %v", err)
 				}

@@ -13,6 +13,7 @@ import (
 
 	"weir.dev/api/meta"
 	notificationv1 "weir.dev/api/notification/v1"
+	"weir.dev/notification-controller/internal/egress"
 	"weir.dev/notification-controller/internal/notifier"
 	"weir.dev/pkg/steps"
 )
@@ -27,8 +28,8 @@ const (
 )
 
 // Build resolves p's Secrets and returns its notifier. Errors are steps.Stalled with
-// TokenNotFound, SecretNotFound or InvalidSpec (the user must fix the Secret or the spec), or
-// transient errors from the API server.
+// TokenNotFound, SecretNotFound, AddressRefused or InvalidSpec (the user must fix the Secret or
+// the spec), or transient errors from the API server.
 func Build(ctx context.Context, c client.Reader, clients *Clients, p *notificationv1.Provider) (notifier.Notifier, error) {
 	cfg, err := Resolve(ctx, c, clients, p)
 	if err != nil {
@@ -84,6 +85,9 @@ func Resolve(ctx context.Context, c client.Reader, clients *Clients, p *notifica
 		}
 		return cfg, steps.Stalled(notificationv1.SecretNotFoundReason, fmt.Errorf("%s", msg))
 	}
+	if err := checkAddress(clients.Policy(), addressField(p, cfg.Address), cfg.Address); err != nil {
+		return cfg, err
+	}
 	if needsToken(p, cfg.Address) && cfg.Token == "" {
 		if p.Spec.SecretRef == nil {
 			return cfg, steps.Stalled(notificationv1.TokenNotFoundReason, fmt.Errorf("type %s needs spec.secretRef with a '%s' key", p.Spec.Type, TokenKey))
@@ -94,12 +98,33 @@ func Resolve(ctx context.Context, c client.Reader, clients *Clients, p *notifica
 		return cfg, steps.Stalled(notificationv1.TokenNotFoundReason,
 			fmt.Errorf("secret '%s' has neither a '%s' key nor '%s' and '%s'", secretName(p), TokenKey, UsernameKey, PasswordKey))
 	}
-	transport, err := resolveTransport(ctx, c, p)
+	transport, err := resolveTransport(ctx, c, clients.Policy(), p)
 	if err != nil {
 		return cfg, err
 	}
 	cfg.Client = clients.Get(transport)
 	return cfg, nil
+}
+
+// addressField names where address came from, for messages.
+func addressField(p *notificationv1.Provider, address string) string {
+	if address != p.Spec.Address {
+		return fmt.Sprintf("secret '%s' key '%s'", secretName(p), AddressKey)
+	}
+	return "spec.address"
+}
+
+// checkAddress stalls with AddressRefused when address's host is a literal address (or
+// localhost) that policy refuses; names are checked when dialled. The message names field and
+// the host, never the rest of the URL, which may hold a token.
+func checkAddress(policy *egress.Policy, field, address string) error {
+	if address == "" {
+		return nil
+	}
+	if err := policy.CheckURL(address); err != nil {
+		return steps.Stalled(notificationv1.AddressRefusedReason, fmt.Errorf("%s: %w", field, err))
+	}
+	return nil
 }
 
 func secretName(p *notificationv1.Provider) string {

@@ -17,6 +17,7 @@ import (
 
 	"weir.dev/api/meta"
 	notificationv1 "weir.dev/api/notification/v1"
+	"weir.dev/notification-controller/internal/egress"
 	"weir.dev/notification-controller/internal/notifier"
 	"weir.dev/pkg/steps"
 )
@@ -40,13 +41,17 @@ func (t Transport) isDefault() bool {
 	return t.Proxy == nil && len(t.CA) == 0 && len(t.Cert) == 0
 }
 
-// resolveTransport reads spec.proxy, proxySecretRef and certSecretRef.
-func resolveTransport(ctx context.Context, c client.Reader, p *notificationv1.Provider) (Transport, error) {
+// resolveTransport reads spec.proxy, proxySecretRef and certSecretRef, and refuses a proxy at
+// an address policy refuses.
+func resolveTransport(ctx context.Context, c client.Reader, policy *egress.Policy, p *notificationv1.Provider) (Transport, error) {
 	var t Transport
 	if p.Spec.Proxy != "" {
 		u, err := url.Parse(p.Spec.Proxy)
 		if err != nil || u.Host == "" {
 			return t, steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("spec.proxy is not an http(s) URL"))
+		}
+		if err := checkAddress(policy, "spec.proxy", p.Spec.Proxy); err != nil {
+			return t, err
 		}
 		t.Proxy = u
 	}
@@ -65,6 +70,9 @@ func resolveTransport(ctx context.Context, c client.Reader, p *notificationv1.Pr
 		u, err := url.Parse(addr)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return t, steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("secret '%s' key '%s' is not an http(s) proxy URL", ref.Name, AddressKey))
+		}
+		if err := checkAddress(policy, fmt.Sprintf("secret '%s' key '%s'", ref.Name, AddressKey), addr); err != nil {
+			return t, err
 		}
 		if user := string(s.Data[UsernameKey]); user != "" {
 			u.User = url.UserPassword(user, string(s.Data[PasswordKey]))
@@ -117,19 +125,27 @@ func (t Transport) tlsConfig(secretName string) (*tls.Config, error) {
 const maxClients = 256
 
 // Clients shares one HTTP client, and so its keep-alive connections, among all Providers with
-// the same proxy and TLS settings. The zero value is not usable; use NewClients.
+// the same proxy and TLS settings. Every client applies one egress policy. The zero value is not
+// usable; use NewClients.
 type Clients struct {
-	mu sync.Mutex
-	m  map[string]*http.Client
+	policy *egress.Policy
+	def    *http.Client
+	mu     sync.Mutex
+	m      map[string]*http.Client
 }
 
-// NewClients returns an empty cache.
-func NewClients() *Clients { return &Clients{m: map[string]*http.Client{}} }
+// NewClients returns an empty cache of clients that connect only where policy allows.
+func NewClients(policy *egress.Policy) *Clients {
+	return &Clients{policy: policy, def: notifier.NewClient(nil, policy), m: map[string]*http.Client{}}
+}
+
+// Policy returns the egress policy of the clients.
+func (c *Clients) Policy() *egress.Policy { return c.policy }
 
 // Get returns the client for t, building it on first use. t must have passed resolveTransport.
 func (c *Clients) Get(t Transport) *http.Client {
 	if t.isDefault() {
-		return notifier.DefaultClient
+		return c.def
 	}
 	h := sha256.New()
 	for _, part := range [][]byte{[]byte(proxyString(t.Proxy)), t.CA, t.Cert, t.Key} {
@@ -148,9 +164,8 @@ func (c *Clients) Get(t Transport) *http.Client {
 		}
 		c.m = map[string]*http.Client{}
 	}
-	tr := notifier.NewTransport(t.Proxy)
-	tr.TLSClientConfig, _ = t.tlsConfig("")
-	client := &http.Client{Transport: tr}
+	client := notifier.NewClient(t.Proxy, c.policy)
+	client.Transport.(*http.Transport).TLSClientConfig, _ = t.tlsConfig("")
 	c.m[key] = client
 	return client
 }
