@@ -78,6 +78,20 @@ func TestProviderReadiness(t *testing.T) {
 			p: newProvider(ns, "gl-bad", "gitlab", func(s *notificationv1.ProviderSpec) {
 				s.Address, s.SecretRef = "https://gitlab.com/group", secretRef("gl")
 			}), status: "False", reason: meta.InvalidSpecReason, msg: "gitlab provider: the address must name a repository"},
+		// The manager runs as with --allow-internal-addresses: metadata stays refused.
+		{name: "a metadata address", p: newProvider(ns, "imds", "generic", func(s *notificationv1.ProviderSpec) {
+			s.Address = "http://169.254.169.254/latest/meta-data/"
+		}), status: "False", reason: notificationv1.AddressRefusedReason,
+			msg: "spec.address: 169.254.169.254 is a link-local address, which notifications never reach"},
+		{name: "a metadata address in the secret", secrets: map[string]map[string]string{"imds6": {"address": "http://u:" + providerToken + "@[fd00:ec2::254]/" + providerToken}},
+			p:      newProvider(ns, "imds6", "slack", func(s *notificationv1.ProviderSpec) { s.SecretRef = secretRef("imds6") }),
+			status: "False", reason: notificationv1.AddressRefusedReason, msg: "secret 'imds6' key 'address': [fd00:ec2::254] is a cloud metadata address"},
+		{name: "a metadata proxy", p: newProvider(ns, "imds-proxy", "generic", func(s *notificationv1.ProviderSpec) {
+			s.Address, s.Proxy = "https://example.com", "http://169.254.169.254:3128"
+		}), status: "False", reason: notificationv1.AddressRefusedReason, msg: "spec.proxy: 169.254.169.254:3128 is a link-local address"},
+		{name: "a loopback address, allowed", p: newProvider(ns, "loopback", "generic", func(s *notificationv1.ProviderSpec) {
+			s.Address = "http://127.0.0.1:9/hook"
+		}), status: "True", reason: meta.SucceededReason},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
