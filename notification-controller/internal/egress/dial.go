@@ -88,23 +88,17 @@ func (p *Policy) lookup(ctx context.Context, network, host string) ([]netip.Addr
 }
 
 // Proxy wraps an http.Transport Proxy function. When a request goes through a proxy, the dial
-// only checks the proxy, so Proxy checks the destination here: a literal address, or the
-// addresses its name resolves to here. A name that does not resolve here is left to the proxy.
+// only checks the proxy, so Proxy checks the destination with CheckURL. Names are not resolved
+// here: the proxy resolves them, with its own view of DNS, and it is the proxy's operator (or,
+// for a Provider's own proxy, the Provider's author) who decides where it may connect.
 func (p *Policy) Proxy(next func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
 	return func(req *http.Request) (*url.URL, error) {
 		proxy, err := next(req)
 		if err != nil || proxy == nil {
 			return proxy, err
 		}
-		host := req.URL.Hostname()
-		ips, resolved, err := p.lookup(req.Context(), "tcp", host)
-		if err != nil {
-			return proxy, nil
-		}
-		for _, ip := range ips {
-			if err := p.check(host, ip, resolved); err != nil {
-				return nil, err
-			}
+		if err := p.checkURL(req.URL); err != nil {
+			return nil, err
 		}
 		return proxy, nil
 	}
@@ -118,6 +112,10 @@ func (p *Policy) CheckURL(raw string) error {
 	if err != nil {
 		return nil
 	}
+	return p.checkURL(u)
+}
+
+func (p *Policy) checkURL(u *url.URL) error {
 	host := strings.ToLower(u.Hostname())
 	ip, err := netip.ParseAddr(host)
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {

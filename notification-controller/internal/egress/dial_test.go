@@ -109,13 +109,15 @@ func TestDialTrustsTheOperatorsProxiesOnly(t *testing.T) {
 
 func TestProxyChecksTheDestination(t *testing.T) {
 	proxyURL, _ := url.Parse("http://internal.test:3128")
-	p := &Policy{AllowInternal: true, Resolver: testHosts}
+	p := &Policy{Resolver: hosts{}} // any lookup would fail
 	proxy := p.Proxy(http.ProxyURL(proxyURL))
 	for dest, refused := range map[string]bool{
 		"http://169.254.169.254/latest/meta-data/": true,
-		"http://metadata.test/":                    true,
-		"https://public.test/hook":                 false,
-		"https://unknown.test/hook":                false, // left to the proxy
+		"http://[fd00:ec2::254]/":                  true,
+		"http://10.0.0.5/":                         true,
+		"http://localhost:8080/":                   true,
+		"https://198.51.100.7/hook":                false,
+		"https://metadata.test/hook":               false, // names are the proxy's to resolve
 	} {
 		req, _ := http.NewRequest(http.MethodPost, dest, nil)
 		got, err := proxy(req)
