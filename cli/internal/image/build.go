@@ -41,11 +41,12 @@ func Build(ctx context.Context, o Options) (Set, error) {
 
 	adds := map[string][]mutate.IndexAddendum{}
 	for _, p := range o.Platforms {
-		fmt.Fprintf(o.Out, "go build %s: %v\n", p, o.Controllers)
+		start := time.Now()
 		bin, err := compile(ctx, o, p, dir)
 		if err != nil {
 			return nil, err
 		}
+		fmt.Fprintf(o.Out, "go build %s %v: %s\n", p, o.Controllers, time.Since(start).Round(time.Millisecond))
 		images := make([]v1.Image, len(o.Controllers))
 		// Compressing a binary takes longer than anything else here: one per CPU.
 		g, gctx := errgroup.WithContext(ctx)

@@ -23,9 +23,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// TestPushedImages pushes every controller's image for the host's platform, and
-// notification-controller's for linux/amd64 and linux/arm64, to a registry on 127.0.0.1, pulls
-// them back and checks what a cluster would run.
+// TestPushedImages pushes every controller's image for the host's platform, and the stand-in
+// controller's for linux/amd64 and linux/arm64, to a registry on 127.0.0.1, pulls them back and
+// checks what a cluster would run.
 func TestPushedImages(t *testing.T) {
 	host := startRegistry(t, "", "")
 	ctx := context.Background()
@@ -45,31 +45,35 @@ func TestPushedImages(t *testing.T) {
 
 	// Every controller, for the host.
 	for _, c := range Controllers {
-		idx := pull(t, host+"/all/"+c+":"+testVersion)
-		imgs := platforms(t, idx)
+		imgs := platforms(t, pull(t, host+"/all/"+c+":"+testVersion))
 		if len(imgs) != 1 || imgs[hostPlatform] == nil {
 			t.Fatalf("%s: index holds %v, want %s only", c, slices.Collect(maps.Keys(imgs)), hostPlatform)
 		}
-		files := checkImage(t, c, hostPlatform, imgs[hostPlatform])
-		runHelp(t, c, files["/"+c].data)
+		bin := checkImage(t, c, hostPlatform, imgs[hostPlatform])["/"+c].data
+		if !bytes.Contains(bin, []byte(testVersion)) {
+			t.Errorf("%s: the binary does not hold its version %s", c, testVersion)
+		}
+		runHelp(t, c, bin, "--metrics-addr")
 	}
 
 	// One controller for two platforms.
-	c := "notification-controller"
-	imgs := platforms(t, pull(t, host+"/two/"+c+":"+testVersion))
+	imgs := platforms(t, pull(t, host+"/two/"+tiny+":"+testVersion))
 	amd, arm := Platform{"linux", "amd64"}, Platform{"linux", "arm64"}
 	if len(imgs) != 2 || imgs[amd] == nil || imgs[arm] == nil {
-		t.Fatalf("%s: index holds %v, want linux/amd64 and linux/arm64", c, slices.Collect(maps.Keys(imgs)))
+		t.Fatalf("%s: index holds %v, want linux/amd64 and linux/arm64", tiny, slices.Collect(maps.Keys(imgs)))
 	}
 	for p, img := range imgs {
-		files := checkImage(t, c, p, img)
-		f, err := elf.NewFile(bytes.NewReader(files["/"+c].data))
+		bin := checkImage(t, tiny, p, img)["/"+tiny].data
+		f, err := elf.NewFile(bytes.NewReader(bin))
 		if err != nil {
-			t.Fatalf("%s %s: binary is no ELF: %v", c, p, err)
+			t.Fatalf("%s %s: binary is no ELF: %v", tiny, p, err)
 		}
 		want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[p.Arch]
 		if f.Machine != want {
-			t.Errorf("%s %s: ELF machine %s, want %s", c, p, f.Machine, want)
+			t.Errorf("%s %s: ELF machine %s, want %s", tiny, p, f.Machine, want)
+		}
+		if p == hostPlatform {
+			runHelp(t, tiny, bin, "usage: tiny-controller")
 		}
 	}
 }
@@ -198,9 +202,6 @@ func checkImage(t *testing.T, c string, p Platform, img v1.Image) map[string]fil
 	if n := countCerts(t, files["/etc/ssl/certs/ca-certificates.crt"].data); n < 100 {
 		t.Errorf("%s %s: CA bundle holds %d certificates, want the ~100 of NSS", c, p, n)
 	}
-	if !bytes.Contains(files["/"+c].data, []byte(testVersion)) {
-		t.Errorf("%s %s: the binary does not hold its version %s", c, p, testVersion)
-	}
 	return files
 }
 
@@ -225,15 +226,16 @@ func countCerts(t *testing.T, bundle []byte) int {
 	return n
 }
 
-// runHelp runs the host's binary of controller c, as extracted from its image, with --help.
-func runHelp(t *testing.T, c string, binary []byte) {
+// runHelp runs the host's binary of controller c, as extracted from its image, with --help,
+// and expects it to say want.
+func runHelp(t *testing.T, c string, binary []byte, want string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), c)
 	if err := os.WriteFile(path, binary, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(path, "--help").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--metrics-addr") {
+	if err != nil || !strings.Contains(string(out), want) {
 		t.Errorf("%s --help: %v\n%s", c, err, out)
 	}
 }

@@ -32,7 +32,7 @@ func TestPushCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pushed) != 1 || pushed[0].Ref.String() != host+"/weir/notification-controller:"+testVersion {
+	if len(pushed) != 1 || pushed[0].Ref.String() != host+"/weir/"+tiny+":"+testVersion {
 		t.Errorf("pushed %v", pushed)
 	}
 }

@@ -6,28 +6,38 @@ import (
 	"testing"
 )
 
-// TestBuildIsReproducible builds notification-controller for two platforms a second time, with
-// its binaries in another temp dir, and expects the same index digest and archive bytes.
+// TestBuildIsReproducible builds a real controller, and the stand-in for two platforms, a
+// second time with their binaries in another temp dir, and expects the same index digests and
+// the same archive bytes.
 func TestBuildIsReproducible(t *testing.T) {
-	first := twoPlatforms(t)
+	first := Set{"notification-controller": builtAll(t)["notification-controller"], tiny: twoPlatforms(t)[tiny]}
 	t.Setenv("TMPDIR", t.TempDir())
-	second, err := timedBuild(t, testOptions(t, DefaultPlatforms, "notification-controller"))
-	if err != nil {
-		t.Fatal(err)
+	second := Set{}
+	for root, c := range map[string]string{repoRoot: "notification-controller", tinyRoot: tiny} {
+		platforms := DefaultPlatforms
+		if root == repoRoot {
+			platforms = []Platform{hostPlatform}
+		}
+		set, err := timedBuild(t, testOptions(t, root, platforms, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		second[c] = set[c]
 	}
-	c := "notification-controller"
-	d1, err := first[c].Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d2, err := second[c].Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d1 != d2 {
-		m1, _ := first[c].RawManifest()
-		m2, _ := second[c].RawManifest()
-		t.Fatalf("two builds of one commit differ: %s and %s\n%s\n%s", d1, d2, m1, m2)
+	for _, c := range first.Names() {
+		d1, err := first[c].Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d2, err := second[c].Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d1 != d2 {
+			m1, _ := first[c].RawManifest()
+			m2, _ := second[c].RawManifest()
+			t.Errorf("%s: two builds of one commit differ: %s and %s\n%s\n%s", c, d1, d2, m1, m2)
+		}
 	}
 
 	a1, err := WriteArchive(t.TempDir(), first, testVersion)
@@ -38,10 +48,11 @@ func TestBuildIsReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b1, _ := os.ReadFile(a1[0])
-	b2, _ := os.ReadFile(a2[0])
-	if len(b1) == 0 || !bytes.Equal(b1, b2) {
-		t.Errorf("two archives of one commit differ (%d and %d bytes)", len(b1), len(b2))
+	for i := range a1 {
+		b1, _ := os.ReadFile(a1[i])
+		b2, _ := os.ReadFile(a2[i])
+		if len(b1) == 0 || !bytes.Equal(b1, b2) {
+			t.Errorf("two archives of one commit differ: %s (%d and %d bytes)", a1[i], len(b1), len(b2))
+		}
 	}
-	t.Logf("index %s; archive %s: %d bytes", d1, a1[0], len(b1))
 }

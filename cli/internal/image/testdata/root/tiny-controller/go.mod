@@ -1,0 +1,3 @@
+module weir.test/tiny-controller
+
+go 1.26.0
