@@ -144,12 +144,13 @@ func pushError(ref name.Tag, keys authn.Keychain, err error) error {
 		return fmt.Errorf("push %s: %s refused the credentials of the docker config ($DOCKER_CONFIG or ~/.docker/config.json): authentication failed", ref, host)
 	case errors.As(err, &terr) && terr.StatusCode == http.StatusForbidden:
 		return fmt.Errorf("push %s: %s denied the push: the account may not write to %s", ref, host, ref.RepositoryStr())
-	case errors.Is(err, errPlainHTTP):
-		return fmt.Errorf("push %s: %s does not speak HTTPS; pass --insecure (Insecure()) only for a test registry", ref, host)
 	case errors.As(err, &dnsErr):
 		return fmt.Errorf("push %s: unknown registry host %s: %v", ref, host, dnsErr.Err)
 	case errors.As(err, &opErr):
 		return fmt.Errorf("push %s: cannot reach registry %s: %v", ref, host, opErr.Err)
+	case errors.Is(err, errPlainHTTP):
+		// Checked after the network errors: a closed port fails both schemes.
+		return fmt.Errorf("push %s: %s does not speak HTTPS; pass --insecure (Insecure()) only for a test registry", ref, host)
 	}
 	return fmt.Errorf("push %s: %s", ref, strings.Join(strings.Fields(err.Error()), " "))
 }

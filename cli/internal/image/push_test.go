@@ -50,8 +50,10 @@ func TestPushRefusals(t *testing.T) {
 	}
 	closed := l.Addr().String()
 	l.Close()
-	_, err = Push(ctx, set, closed, testVersion, Insecure())
-	checkOneLine(t, err, "cannot reach registry "+closed, "connection refused")
+	for _, opts := range [][]PushOption{{Insecure()}, nil} {
+		_, err = Push(ctx, set, closed, testVersion, opts...)
+		checkOneLine(t, err, "cannot reach registry "+closed, "connection refused")
+	}
 
 	host := startRegistry(t, "", "")
 	_, err = Push(ctx, set, host+"/weir", testVersion)
@@ -102,6 +104,7 @@ func checkOneLine(t *testing.T, err error, want ...string) {
 		return
 	}
 	msg := err.Error()
+	t.Log(msg)
 	if strings.Contains(msg, "\n") {
 		t.Errorf("error of several lines:\n%s", msg)
 	}
