@@ -31,7 +31,8 @@ import (
 // What differs from a cluster, which has a kubelet, Services and DNS where this has none:
 // podman (with runc) runs the containers on the host network; every address flag
 // (--metrics-addr, --health-addr, --storage-addr, --storage-adv-addr, --artifact-host,
-// --events-addr, --events-listen-addr, --receiver-addr) is replaced by a 127.0.0.1 port; the
+// --events-addr, --events-listen-addr, --receiver-addr) is replaced by a 127.0.0.1 port, and
+// notification-controller may notify 127.0.0.1 (--allow-internal-addresses); the
 // API server is reached at its 127.0.0.1 address through KUBERNETES_SERVICE_HOST and _PORT;
 // emptyDir volumes are tmpfs mounts; CPU and memory limits are not enforced (GOMEMLIMIT is
 // still set from the memory limit). The Deployments themselves are applied too, and their

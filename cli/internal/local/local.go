@@ -172,8 +172,8 @@ func (w *wiring) serves(name string) string {
 	return ""
 }
 
-// args returns controller name's address flags; source-controller's storage path is the
-// caller's (a directory here, a volume in a container).
+// args returns controller name's address flags, and the permission to notify 127.0.0.1;
+// source-controller's storage path is the caller's (a directory here, a volume in a container).
 func (w *wiring) args(name string) []string {
 	eventsURL := "--events-addr=http://" + w.events + "/"
 	switch name {
@@ -182,7 +182,9 @@ func (w *wiring) args(name string) []string {
 	case "kustomize-controller", "helm-controller":
 		return []string{"--artifact-host=" + w.storage, eventsURL}
 	case "notification-controller":
-		return []string{"--events-listen-addr=" + w.events, "--receiver-addr=" + w.receiver}
+		// The local mode's webhooks (the demo's printer, a developer's test server) are on
+		// 127.0.0.1, which a cluster's notification-controller refuses by default.
+		return []string{"--events-listen-addr=" + w.events, "--receiver-addr=" + w.receiver, "--allow-internal-addresses"}
 	}
 	return nil
 }

@@ -136,14 +136,14 @@ func TestNoRequestForbidden(t *testing.T) {
 // a request (they name the ServiceAccount, verb and resource), or "".
 func forbiddenReport() string {
 	var lines []string
-	for _, c := range env.Controllers {
-		b, err := os.ReadFile(c.LogPath)
+	for name := range images {
+		b, err := os.ReadFile(filepath.Join(logs, name+".log"))
 		if err != nil {
 			continue
 		}
 		for _, l := range strings.Split(string(b), "\n") {
 			if strings.Contains(l, "forbidden") {
-				lines = append(lines, c.Name+": "+l)
+				lines = append(lines, name+": "+l)
 			}
 		}
 	}

@@ -37,6 +37,8 @@ const (
 
 var (
 	env *local.Env
+	// logs is the directory of the controllers' logs.
+	logs string
 	// images are the references the install runs, by controller.
 	images = map[string]string{}
 )
@@ -112,12 +114,14 @@ func run(m *testing.M) int {
 	}
 
 	start = time.Now()
+	logs = filepath.Join(dir, "local")
 	env, err = local.Up(ctx, local.Options{
-		Dir: filepath.Join(dir, "local"), Demo: true, Out: out, RepoRoot: root,
+		// Keep: the controllers' logs outlive a failed start, for forbiddenReport.
+		Dir: logs, Keep: true, Demo: true, Out: out, RepoRoot: root,
 		Containers: &local.Containers{Manifests: manifests.Bytes(), Insecure: true},
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "weir local up with containers: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "weir local up with containers: %v\n%s%s\n", err, out, forbiddenReport())
 		return 1
 	}
 	fmt.Printf("Weir up in containers in %s\n", time.Since(start).Round(time.Millisecond))
