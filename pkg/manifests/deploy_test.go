@@ -266,7 +266,7 @@ func checkContainer(t *testing.T, name string, pod corev1.PodSpec) {
 
 	want := []string{"--enable-leader-election", "--log-encoding=json", "--metrics-addr=:8080", "--health-addr=:9440"}
 	if name != "notification-controller" {
-		want = append(want, "--events-addr=http://notification-controller.weir-system.svc.cluster.local./")
+		want = append(want, "--events-addr=http://notification-controller.$(RUNTIME_NAMESPACE).svc.cluster.local./")
 	}
 	if name == "source-controller" {
 		want = append(want, "--storage-path=/data", "--storage-addr=:9090",
