@@ -258,18 +258,7 @@ func (e *Env) exited(c *Controller, err error) {
 // kube-controller-manager, the demo's servers, the API server and etcd; it removes Dir unless Options.Keep. It is safe to call more than once.
 func (e *Env) Stop() error {
 	e.stopOnce.Do(func() {
-		var errs []error
-		var wg sync.WaitGroup
-		errc := make(chan error, len(e.Controllers))
-		for _, c := range e.Controllers {
-			wg.Add(1)
-			go func() { defer wg.Done(); errc <- c.stop(30 * time.Second) }()
-		}
-		wg.Wait()
-		close(errc)
-		for err := range errc {
-			errs = append(errs, err)
-		}
+		errs := []error{e.StopControllers()}
 		for i := len(e.cluster) - 1; i >= 0; i-- {
 			errs = append(errs, e.cluster[i].stop(10*time.Second))
 		}
@@ -286,6 +275,24 @@ func (e *Env) Stop() error {
 		e.stopErr = errors.Join(errs...)
 	})
 	return e.stopErr
+}
+
+// StopControllers stops Weir's four controllers and leaves the rest running, as a cluster
+// whose controllers were scaled down. Stopping a stopped controller does nothing.
+func (e *Env) StopControllers() error {
+	var wg sync.WaitGroup
+	errc := make(chan error, len(e.Controllers))
+	for _, c := range e.Controllers {
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- c.stop(30 * time.Second) }()
+	}
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // printf writes a progress line to Options.Out.

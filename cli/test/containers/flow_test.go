@@ -1,6 +1,7 @@
 package containers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -11,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,6 +24,7 @@ import (
 	helmv1 "weir.dev/api/helm/v1"
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
+	"weir.dev/cli/internal/cmd"
 	"weir.dev/cli/internal/local"
 )
 
@@ -129,6 +134,45 @@ func TestDemoThroughContainers(t *testing.T) {
 func TestNoRequestForbidden(t *testing.T) {
 	if r := forbiddenReport(); r != "" {
 		t.Error(r)
+	}
+}
+
+// TestUninstallKeepsTheDemo stops the controllers, as a cluster does once their Deployments
+// are gone, then runs weir uninstall: Weir's CRDs and namespace go, and everything the demo's
+// Kustomizations and HelmRelease applied stays. It runs last: Weir is gone after it.
+func TestUninstallKeepsTheDemo(t *testing.T) {
+	ctx := context.Background()
+	if err := env.StopControllers(); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := cmd.Execute([]string{"--kubeconfig", env.KubeconfigPath, "uninstall", "--namespace", namespace}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "what it applied is still there") {
+		t.Fatalf("weir uninstall: code %d, %s\n%s", code, errOut.String(), out.String())
+	}
+	for _, o := range []client.Object{
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "podinfo-config"}},
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo"}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: env.Demo.HelmRelease + "-config"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sh.helm.release.v1." + env.Demo.HelmRelease + ".v1"}},
+	} {
+		if err := env.Client.Get(ctx, demoKey(o.GetName()), o); err != nil {
+			t.Errorf("after uninstall, %T %s: %v", o, o.GetName(), err)
+		} else if o.GetDeletionTimestamp() != nil {
+			t.Errorf("after uninstall, %T %s is being deleted", o, o.GetName())
+		}
+	}
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	eventually(t, 30*time.Second, "the Kustomization CRD removed", func() error {
+		err := env.Client.Get(ctx, client.ObjectKey{Name: "kustomizations.kustomize.weir.dev"}, crd)
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there: %v", err)
+	})
+	ns := &corev1.Namespace{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: namespace}, ns); err == nil && ns.DeletionTimestamp == nil {
+		t.Errorf("namespace %s is not being deleted", namespace)
 	}
 }
 
