@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 
@@ -30,8 +31,11 @@ type Controller struct {
 }
 
 // Main runs the controller: it parses os.Args, exits 2 with a message naming each bad flag,
-// builds the manager, runs Setup and blocks until SIGTERM or SIGINT. It exits 1 when the manager
-// cannot start or stops with an error.
+// builds the manager, runs Setup and blocks until SIGTERM or SIGINT. When the manager loses the
+// leader election (the API server did not answer renewals within the renew deadline), Main
+// builds a fresh manager, runs Setup on it again and runs for election again, with a growing
+// delay; Setup must therefore be callable more than once. It exits 1 when the first manager
+// cannot start or stops with any other error, or when fresh managers keep failing.
 func Main(c Controller) {
 	var opts Options
 	fs := pflag.NewFlagSet(c.Name, pflag.ContinueOnError)
@@ -54,19 +58,20 @@ func Main(c Controller) {
 	}
 
 	log := opts.Logger().WithName(c.Name)
-	mgr, err := opts.NewManager(c.Name, c.Scheme, c.Watched...)
-	if err != nil {
-		log.Error(err, "unable to create the manager")
-		os.Exit(1)
-	}
-	if c.Setup != nil {
-		if err := c.Setup(mgr, &opts, log); err != nil {
-			log.Error(err, "unable to set up the controller")
-			os.Exit(1)
+	build := func(again bool) (ctrl.Manager, error) {
+		mgr, err := opts.newManager(c.Name, c.Scheme, again, c.Watched...)
+		if err != nil {
+			return nil, err
 		}
+		if c.Setup != nil {
+			if err := c.Setup(mgr, &opts, log); err != nil {
+				return nil, fmt.Errorf("setting up the controller: %w", err)
+			}
+		}
+		return mgr, nil
 	}
 	log.Info("starting", "version", Version, "metrics", opts.MetricsAddr, "health", opts.HealthAddr, "leaderElection", opts.LeaderElection)
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := defaultRestarter.run(ctrl.SetupSignalHandler(), log, build); err != nil {
 		log.Error(err, "manager stopped with an error")
 		os.Exit(1)
 	}

@@ -12,6 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 )
@@ -55,6 +56,12 @@ func (o *Options) Logger() logr.Logger {
 // metrics, health and leader-election settings of o. The --watch-label-selector applies to
 // the objects in watched; other kinds are cached unfiltered.
 func (o *Options) NewManager(name string, scheme *runtime.Scheme, watched ...client.Object) (ctrl.Manager, error) {
+	return o.newManager(name, scheme, false, watched...)
+}
+
+// newManager is NewManager; again is true for a manager that replaces one of this process, whose
+// controllers keep their names (controller-runtime otherwise refuses a name it has seen).
+func (o *Options) newManager(name string, scheme *runtime.Scheme, again bool, watched ...client.Object) (ctrl.Manager, error) {
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
@@ -81,6 +88,10 @@ func (o *Options) NewManager(name string, scheme *runtime.Scheme, watched ...cli
 		LeaderElectionID:              leaderElectionID(name, o.WatchLabelSelector),
 		LeaderElectionNamespace:       os.Getenv("RUNTIME_NAMESPACE"),
 		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &o.LeaseDuration,
+		RenewDeadline:                 &o.RenewDeadline,
+		RetryPeriod:                   &o.RetryPeriod,
+		Controller:                    config.Controller{SkipNameValidation: &again},
 		Cache:                         cache.Options{ByObject: byObject},
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/labels"
@@ -25,6 +26,16 @@ type Options struct {
 	PprofAddr string
 	// LeaderElection enables leader election (--enable-leader-election).
 	LeaderElection bool
+	// LeaseDuration is how long a standby waits after the leader's last renewal before it takes
+	// the lease (--leader-election-lease-duration); a whole number of seconds, as the Lease
+	// stores it.
+	LeaseDuration time.Duration
+	// RenewDeadline is how long the leader keeps retrying to renew before it gives up leading
+	// (--leader-election-renew-deadline); shorter than LeaseDuration.
+	RenewDeadline time.Duration
+	// RetryPeriod is the interval between attempts to acquire or renew the lease
+	// (--leader-election-retry-period); RenewDeadline exceeds 1.2 times it (client-go's jitter).
+	RetryPeriod time.Duration
 	// Concurrent is the number of objects of each kind reconciled at once (--concurrent).
 	Concurrent int
 	// LogLevel is one of trace, debug, info, error (--log-level).
@@ -51,6 +62,9 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.HealthAddr, "health-addr", ":9440", "The address the /healthz and /readyz endpoints bind to.")
 	fs.StringVar(&o.PprofAddr, "pprof-addr", "", "The address Go's profiling endpoints (/debug/pprof/) bind to, e.g. 127.0.0.1:6060; empty disables them.")
 	fs.BoolVar(&o.LeaderElection, "enable-leader-election", false, "Elect a leader so that only one replica reconciles at a time.")
+	fs.DurationVar(&o.LeaseDuration, "leader-election-lease-duration", DefaultLeaseDuration, "How long a standby waits after the leader's last renewal before it takes over; whole seconds.")
+	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", DefaultRenewDeadline, "How long the leader retries renewing its lease, e.g. through an API server stall, before it stops leading and runs for election again.")
+	fs.DurationVar(&o.RetryPeriod, "leader-election-retry-period", DefaultRetryPeriod, "The interval between attempts to acquire or renew the leader lease.")
 	fs.IntVar(&o.Concurrent, "concurrent", 4, "The number of objects of each kind reconciled concurrently.")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "Log verbosity: trace, debug, info or error.")
 	fs.StringVar(&o.LogEncoding, "log-encoding", "json", "Log encoding: json or console.")
@@ -83,6 +97,7 @@ func (o *Options) Validate() error {
 			bad("pprof-addr", "%v", err)
 		}
 	}
+	o.validateLeaderElection(bad)
 	if o.Concurrent < 1 {
 		bad("concurrent", "must be at least 1, got %d", o.Concurrent)
 	}

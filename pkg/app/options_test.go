@@ -24,6 +24,12 @@ func TestValidate(t *testing.T) {
 		{name: "events URL with credentials", args: []string{"--events-addr=http://u:p@nc/"}, want: []string{"--events-addr", "credentials"}},
 		{name: "events URL without host", args: []string{"--events-addr=http://"}, want: []string{"--events-addr"}},
 		{name: "burst with a limit", args: []string{"--kube-api-burst=0"}, want: []string{"--kube-api-burst"}},
+		{name: "short leader election", args: []string{"--leader-election-lease-duration=4s", "--leader-election-renew-deadline=3s", "--leader-election-retry-period=1s"}},
+		{name: "renew deadline past the lease", args: []string{"--leader-election-renew-deadline=60s"}, want: []string{"--leader-election-renew-deadline", "shorter than --leader-election-lease-duration"}},
+		{name: "retry period near the renew deadline", args: []string{"--leader-election-retry-period=35s"}, want: []string{"--leader-election-retry-period", "divided by 1.2"}},
+		{name: "lease in fractions of a second", args: []string{"--leader-election-lease-duration=61500ms"}, want: []string{"--leader-election-lease-duration", "whole number of seconds"}},
+		{name: "zero durations", args: []string{"--leader-election-lease-duration=0", "--leader-election-renew-deadline=0", "--leader-election-retry-period=0"},
+			want: []string{"--leader-election-lease-duration: must be at least 1s", "--leader-election-renew-deadline: must be positive", "--leader-election-retry-period: must be positive"}},
 		{name: "several at once", args: []string{"--log-level=x", "--concurrent=-1"}, want: []string{"--log-level", "--concurrent"}},
 	}
 	for _, tc := range cases {
