@@ -9,4 +9,9 @@
 //	fs := pflag.NewFlagSet("source-controller", pflag.ContinueOnError)
 //	opts.BindFlags(fs)
 //	if err := app.Parse(fs, os.Args[1:], opts.Validate); err != nil { ... }
+//
+// Leader election rides through API-server stalls shorter than --leader-election-renew-deadline
+// (40 s by default; see DefaultRenewDeadline). A longer stall loses the lease: Main then runs a
+// fresh manager, which waits for the lease and reconciles every object again from the cluster's
+// state, instead of exiting.
 package app

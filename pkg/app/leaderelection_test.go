@@ -74,11 +74,12 @@ func TestControllerRidesThroughAnAPIServerStall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	// Registered first, so it runs last: after the controller and the namespace are gone.
+	t.Cleanup(func() {
 		if err := env.Stop(); err != nil {
 			t.Error(err)
 		}
-	}()
+	})
 	ns := env.Namespace(t)
 	self, err := os.Executable()
 	if err != nil {

@@ -26,7 +26,9 @@ type Controller struct {
 	Validate func() error
 	// DefaultConcurrent, if set, replaces the default of --concurrent (4).
 	DefaultConcurrent int
-	// Setup, if set, registers the reconcilers and servers with the manager.
+	// Setup, if set, registers the reconcilers and servers with the manager. It runs again for
+	// each fresh manager after a lost leader election, so whatever it starts must be a runnable
+	// of mgr (stopped with it) and whatever it registers must be per manager.
 	Setup func(mgr ctrl.Manager, opts *Options, log logr.Logger) error
 }
 
