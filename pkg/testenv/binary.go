@@ -93,7 +93,7 @@ func CheckControllerBinary(t *testing.T, e *Environment, dir string, controllers
 		{"--health-addr=nowhere", "--health-addr"},
 		{"--events-addr=ftp://x", "--events-addr"},
 		{"--watch-label-selector=a in (", "--watch-label-selector"},
-		{"--leader-election-renew-deadline=90s", "--leader-election-renew-deadline"},
+		{"--leader-election-renew-deadline=90s", "--leader-election-renew-deadline: must be shorter"},
 		{"--no-such-flag", "no-such-flag"},
 	}
 	for _, tc := range bad {
