@@ -48,7 +48,7 @@ data:
 
 // masterKey returns the SOPS master key for an age identity or an OpenPGP entity, as
 // `sops --encrypt --age …` or `--pgp …` records it.
-func masterKey(t *testing.T, recipient any) keys.MasterKey {
+func masterKey(t testing.TB, recipient any) keys.MasterKey {
 	t.Helper()
 	switch r := recipient.(type) {
 	case *age.X25519Identity:
@@ -85,7 +85,7 @@ func encrypt(t *testing.T, plaintext string, recipients ...any) []byte {
 // encryptAs encrypts plaintext in format f with SOPS's own stores, cipher and key sources, as
 // `sops --encrypt` does: rule sets an encryption rule (encrypted_regex, …) on the metadata,
 // and each recipient list is a key group (several groups share the data key by Shamir).
-func encryptAs(t *testing.T, f format, plaintext string, rule func(*sops.Metadata), groups ...[]any) []byte {
+func encryptAs(t testing.TB, f format, plaintext string, rule func(*sops.Metadata), groups ...[]any) []byte {
 	t.Helper()
 	s := f.store()
 	branches, err := s.LoadPlainFile([]byte(plaintext))
@@ -188,7 +188,7 @@ func keySecret(entries map[string][]byte) *corev1.Secret {
 	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "sops-keys"}, Data: entries}
 }
 
-func decryptor(t *testing.T, entries map[string][]byte) *Decryptor {
+func decryptor(t testing.TB, entries map[string][]byte) *Decryptor {
 	t.Helper()
 	d, err := KeysFromSecret(keySecret(entries))
 	if err != nil {
