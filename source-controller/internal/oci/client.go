@@ -242,6 +242,11 @@ func (c *Client) CopyBlob(ctx context.Context, desc ocispec.Descriptor, maxSize 
 	if maxSize <= 0 {
 		maxSize = DefaultMaxLayerSize
 	}
+	// The digest comes from the manifest and becomes part of the request's path: one that is
+	// not a digest ("sha256:../../other/blobs/x") would reach another path of the registry.
+	if err := desc.Digest.Validate(); err != nil {
+		return fmt.Errorf("the manifest's layer has an invalid digest: %w", ErrUnsupported)
+	}
 	if desc.Size > maxSize || desc.Size < 0 {
 		return fmt.Errorf("layer %s is %d bytes, %w of %d bytes", desc.Digest, desc.Size, ErrTooLarge, maxSize)
 	}
