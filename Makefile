@@ -43,7 +43,7 @@ PLATFORMS ?= linux/amd64,linux/arm64
 REGISTRY  ?=
 RELEASE   := cd cli && go run ./release
 
-.PHONY: all build run bench bench-ui generate test verify testbin browser podman screenshots tidy fmt vet clean images push images-tar
+.PHONY: all build run bench bench-ui fuzz generate test verify testbin browser podman screenshots tidy fmt vet clean images push images-tar
 
 all: build
 
@@ -86,6 +86,29 @@ bench: testbin $(LOCALBIN)
 ## bench-ui: the web UI's list view over 2,000 objects, served and rendered in headless Chromium
 bench-ui: testbin browser
 	cd cli && go test -run '^$$' -bench BenchmarkListView2000 -benchtime 20x -benchmem ./internal/ui
+
+# Every fuzz target, as module:package:target (go test -fuzz takes one package and one target).
+FUZZ_TARGETS := \
+	pkg:./artifact:FuzzExtract \
+	pkg:./kustomize/build:FuzzGuard \
+	pkg:./identity:FuzzParseKubeConfig \
+	source-controller:./internal/helmrepo:FuzzParseIndex \
+	source-controller:./internal/chart:FuzzLoadArchive \
+	source-controller:./internal/oci:FuzzManifest \
+	notification-controller:./internal/receiver:FuzzVerify \
+	cli:./internal/migrate:FuzzRewrite \
+	kustomize-controller:./internal/decrypt:FuzzDecrypt
+FUZZTIME ?= 1m
+
+## fuzz: each fuzz target in turn for FUZZTIME (make fuzz FUZZTIME=10m); a failing input is saved
+## under the package's testdata/fuzz/ and `make test` replays it. FUZZ_TARGETS picks a subset
+## (pkg/identity's target starts the test control plane, so this builds it first)
+fuzz: testbin
+	@for t in $(FUZZ_TARGETS); do \
+		IFS=: read -r mod pkg name <<< "$$t"; \
+		echo "==> $$mod $$pkg $$name ($(FUZZTIME))"; \
+		(cd $$mod && go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg) || exit 1; \
+	done
 
 ## generate: deepcopy, CRDs (deploy/crds) and RBAC (deploy/<controller>/role.yaml) from markers
 ## (`weir install` embeds deploy/ itself, through the weir.dev/deploy module)
