@@ -17,7 +17,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -26,6 +25,7 @@ import (
 	"weir.dev/api/meta"
 	"weir.dev/cli/internal/cmd"
 	"weir.dev/cli/internal/local"
+	"weir.dev/pkg/testenv"
 )
 
 // TestControllersRunAsTheirDeployments checks each controller runs from the pushed image as
@@ -90,7 +90,7 @@ func TestDemoThroughContainers(t *testing.T) {
 		if err := env.Client.Get(ctx, demoKey(d.HelmRelease), hr); err != nil {
 			return err
 		}
-		if err := readyErr(hr.Status.Conditions, hr.Generation); err != nil {
+		if err := testenv.CheckCondition(hr, meta.ReadyCondition, metav1.ConditionTrue, "", ""); err != nil {
 			return err
 		}
 		if len(hr.Status.History) == 0 || hr.Status.History[0].Status != "deployed" {
@@ -214,19 +214,6 @@ func notification(t *testing.T, skip int, kind, name, revision string) {
 
 func demoKey(name string) client.ObjectKey {
 	return client.ObjectKey{Namespace: local.DemoNamespace, Name: name}
-}
-
-func readyErr(conditions []metav1.Condition, generation int64) error {
-	ready := apimeta.FindStatusCondition(conditions, meta.ReadyCondition)
-	switch {
-	case ready == nil:
-		return fmt.Errorf("no Ready condition")
-	case ready.ObservedGeneration != generation:
-		return fmt.Errorf("Ready is for generation %d, not %d", ready.ObservedGeneration, generation)
-	case ready.Status != metav1.ConditionTrue:
-		return fmt.Errorf("not Ready: %s: %s", ready.Reason, ready.Message)
-	}
-	return nil
 }
 
 // git runs git in the demo's working copy and returns its output.

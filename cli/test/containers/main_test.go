@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"weir.dev/cli/internal/cmd"
 	"weir.dev/cli/internal/image"
 	"weir.dev/cli/internal/local"
+	"weir.dev/pkg/testenv"
 )
 
 const (
@@ -43,24 +43,6 @@ var (
 	images = map[string]string{}
 )
 
-// progress collects Up's output, shown when something fails.
-type progress struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (p *progress) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.Write(b)
-}
-
-func (p *progress) String() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.String()
-}
-
 func TestMain(m *testing.M) {
 	ctrllog.SetLogger(logr.Discard())
 	os.Exit(run(m))
@@ -73,7 +55,7 @@ func run(m *testing.M) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	out := &progress{}
+	out := &testenv.SyncBuffer{} // Up's output, shown when something fails
 	dir, err := os.MkdirTemp("", "weir-containers-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
