@@ -66,6 +66,7 @@ func newLocalUpCmd(g *Globals) *cobra.Command {
 	c.Flags().StringVar(&opts.Dir, "dir", local.DefaultDir(), "The directory for the kubeconfig, logs, artifacts and demo repository.")
 	c.Flags().BoolVar(&opts.Keep, "keep", false, "Keep --dir after stopping.")
 	c.Flags().BoolVar(&noDemo, "no-demo", false, "Start no demo: no Git server, sample app or notification objects.")
+	c.Flags().BoolVar(&opts.Lockdown, "lockdown", false, "Run the controllers as a multi-tenant install does: objects without a ServiceAccount act as their namespace's default one, no cross-namespace references.")
 	return c
 }
 

@@ -88,6 +88,11 @@ func (e *Env) startDemo(ctx context.Context) error {
 	if err := c.Create(ctx, ns); err != nil {
 		return err
 	}
+	if e.opts.Lockdown {
+		if err := onboardTenant(ctx, c, DemoNamespace); err != nil {
+			return err
+		}
+	}
 	receiverToken := make([]byte, 16)
 	_, _ = rand.Read(receiverToken)
 

@@ -31,6 +31,12 @@ type Options struct {
 	RepoRoot string
 	// Out receives progress lines and the demo's notifications; nil discards them.
 	Out io.Writer
+	// Lockdown runs the controllers as a multi-tenant install does (deploy/components/lockdown):
+	// --no-cross-namespace-refs, and --default-service-account=default, so that an object without
+	// spec.serviceAccountName acts as its namespace's default ServiceAccount and may do only what
+	// that is granted. The demo's namespace is then onboarded as a tenant with rights in it alone.
+	// (With Containers, the manifests' components decide instead.)
+	Lockdown bool
 	// Containers, when set, runs the controllers as containers of an install's images with
 	// its manifests and RBAC, instead of as processes built from RepoRoot.
 	Containers *Containers
@@ -189,6 +195,17 @@ func (w *wiring) args(name string) []string {
 	return nil
 }
 
+// lockdownArgs are the flags deploy/components/lockdown adds to controller name.
+func lockdownArgs(name string) []string {
+	switch name {
+	case "kustomize-controller", "helm-controller":
+		return []string{"--no-cross-namespace-refs", "--default-service-account=default"}
+	case "notification-controller":
+		return []string{"--no-cross-namespace-refs"}
+	}
+	return nil
+}
+
 // probeAddrs returns two free addresses for a controller's health and metrics listeners.
 func probeAddrs() (health, metrics string, err error) {
 	if health, err = freeport.Addr(); err != nil {
@@ -218,6 +235,9 @@ func (e *Env) startControllers(ctx context.Context, bins map[string]string) erro
 			"--health-addr=" + health, "--metrics-addr=" + metrics,
 			"--log-encoding=console",
 		}, w.args(name)...)
+		if e.opts.Lockdown {
+			args = append(args, lockdownArgs(name)...)
+		}
 		if name == "source-controller" {
 			args = append(args, "--storage-path="+filepath.Join(e.Dir, "artifacts"))
 		}
