@@ -59,4 +59,7 @@ const (
 	// CRDsRefusedReason (stalled): the chart's crds/ holds an object that is not a CRD, or
 	// replacing a CRD would drop a version objects are stored at.
 	CRDsRefusedReason = "CRDsRefused"
+	// TooManyObjectsReason (stalled): the rendered manifest holds more objects than the
+	// controller's --max-objects-per-unit allows; nothing was installed or upgraded.
+	TooManyObjectsReason = "TooManyObjects"
 )

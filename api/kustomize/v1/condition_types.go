@@ -52,4 +52,9 @@ const (
 	DriftDetectedReason = "DriftDetected"
 	// ArtifactNotFoundReason: the source has no artifact yet.
 	ArtifactNotFoundReason = "ArtifactNotFound"
+	// TooManyObjectsReason (stalled): the build yields, or reads, more objects than the
+	// controller's --max-objects-per-unit allows; nothing was applied.
+	TooManyObjectsReason = "TooManyObjects"
+	// BuildTimeoutReason: the build did not finish within spec.timeout; nothing was applied.
+	BuildTimeoutReason = "BuildTimeout"
 )

@@ -2,11 +2,13 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/fluxcd/pkg/kustomize"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -38,6 +40,13 @@ type Options struct {
 	Guarded bool
 	// Trace, when set, records what the build read (see Trace).
 	Trace *Trace
+	// MaxObjects, when positive, refuses (TooManyObjectsReason) a build of more objects, and
+	// stops kustomize as soon as the files it read hold twice as many: kustomize's work grows
+	// with the square of the objects, so what it is given must be bounded before it runs.
+	MaxObjects int
+	// Timeout, when positive, bounds the build (BuildTimeoutReason). Build returns by then even
+	// if kustomize does not; a unit's next build is refused until its kustomize run ends.
+	Timeout time.Duration
 }
 
 // Decrypter decrypts SOPS-encrypted content of a build.
@@ -60,6 +69,19 @@ func (e *Error) Unwrap() error { return e.Err }
 // Build builds ks's spec.path inside root (an extracted artifact, which it never modifies) and
 // returns the objects.
 func Build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts Options) ([]*unstructured.Unstructured, error) {
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	objects, err := build(ctx, root, ks, opts)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && opts.Timeout > 0 {
+		return nil, &Error{kustomizev1.BuildTimeoutReason, fmt.Errorf("the build did not finish within spec.timeout (%s)", opts.Timeout)}
+	}
+	return objects, err
+}
+
+func build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts Options) ([]*unstructured.Unstructured, error) {
 	dir, err := securePath(root, cleanPath(ks.Spec.Path))
 	if err != nil {
 		return nil, &Error{kustomizev1.BuildFailedReason, err}
@@ -99,16 +121,24 @@ func Build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 	if err := resolveRemote(ctx, fs, root, dir, fetch); err != nil {
 		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, err)}
 	}
-	tfs := &tracingFS{FileSystem: fs, roots: rootsOf(root), trace: opts.Trace}
+	tfs := &tracingFS{FileSystem: fs, ctx: ctx, roots: rootsOf(root), trace: opts.Trace, readCap: 2 * opts.MaxObjects, objectCap: opts.MaxObjects}
 	if opts.Trace != nil {
 		opts.Trace.start(tfs.manifestSum(kfile, manifest))
 		if opts.Decrypter != nil || (fetch != nil && fetch.count > 0) {
 			opts.Trace.replayable = false
 		}
 	}
-	resMap, err := runKustomize(tfs, dir)
+	resMap, err := runKustomize(ctx, tfs, dir, unitKey(ks))
+	var refused *Error
+	if errors.As(err, &refused) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, err)}
+	}
+	if opts.MaxObjects > 0 && resMap.Size() > opts.MaxObjects {
+		return nil, &Error{kustomizev1.TooManyObjectsReason, fmt.Errorf(
+			"the build yields %d objects, more than the %d allowed per Kustomization (kustomize-controller --max-objects-per-unit)", resMap.Size(), opts.MaxObjects)}
 	}
 
 	vars, err := variables(ctx, opts.Client, ks, spec)
@@ -147,6 +177,14 @@ func Build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 		objects = append(objects, obj)
 	}
 	return objects, nil
+}
+
+// unitKey names ks among concurrent builds; empty when ks has no name.
+func unitKey(ks *kustomizev1.Kustomization) string {
+	if ks.Name == "" {
+		return ""
+	}
+	return ks.Namespace + "/" + ks.Name
 }
 
 // cleanPath is spec.path as a path relative to the source root.
