@@ -28,6 +28,7 @@ type options struct {
 	app.ApplierOptions
 	allowRemoteBases bool
 	noRemoteBases    bool // deprecated: refusing is the default
+	maxObjects       int
 }
 
 func (o *options) bindFlags(fs *pflag.FlagSet) {
@@ -35,6 +36,8 @@ func (o *options) bindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.allowRemoteBases, "allow-remote-bases", false,
 		"Let builds fetch remote kustomize resources (http(s) files, Git bases over http(s)), bounded in time and size; off, a remote reference fails the build.")
 	fs.BoolVar(&o.noRemoteBases, "no-remote-bases", false, "Refuse remote kustomize bases (the default).")
+	fs.IntVar(&o.maxObjects, "max-objects-per-unit", controller.DefaultMaxObjects,
+		"The most objects one Kustomization may build; a larger build is refused (TooManyObjects) before anything is applied.")
 	_ = fs.MarkDeprecated("no-remote-bases", "remote bases are refused by default; --allow-remote-bases enables them")
 }
 
@@ -42,6 +45,9 @@ func (o *options) bindFlags(fs *pflag.FlagSet) {
 func (o *options) validate() error {
 	if o.allowRemoteBases && o.noRemoteBases {
 		return errors.New("--allow-remote-bases and --no-remote-bases cannot be combined")
+	}
+	if o.maxObjects < 1 {
+		return errors.New("--max-objects-per-unit must be at least 1")
 	}
 	return o.ApplierOptions.Validate()
 }
@@ -63,6 +69,7 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) erro
 		Fetcher:              &artifact.Fetcher{AllowedHost: o.ArtifactHost, Retries: 3},
 		NoCrossNamespaceRefs: o.NoCrossNamespaceRefs,
 		AllowRemoteBases:     o.allowRemoteBases,
+		MaxObjects:           o.maxObjects,
 		Identities:           o.Identities(mgr),
 		DependencyRequeue:    10 * time.Second,
 	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)

@@ -34,9 +34,11 @@ const (
 	SSAAnnotation = "kustomize.weir.dev/ssa"
 )
 
-// reconcileBuild builds the objects from the artifact. It sets BuildFailed.
+// reconcileBuild builds the objects from the artifact, within spec.timeout, refusing more
+// than MaxObjects (stalled: nothing is applied). It sets BuildFailed.
 func (r *KustomizationReconciler) reconcileBuild(ctx context.Context, sc *ksScope) error {
-	opts := build.Options{AllowRemoteBases: r.AllowRemoteBases, Client: r.SecretReader}
+	opts := build.Options{AllowRemoteBases: r.AllowRemoteBases, Client: r.SecretReader,
+		MaxObjects: r.maxObjects(), Timeout: sc.obj.GetTimeout()}
 	if sc.tree != nil {
 		if err := sc.tree.CheckErr; err != nil {
 			err = fmt.Errorf("revision %s: %w", sc.artifact.Revision, err)
@@ -69,11 +71,21 @@ func (r *KustomizationReconciler) reconcileBuild(ctx context.Context, sc *ksScop
 		}
 		err = fmt.Errorf("revision %s: %w", sc.artifact.Revision, err)
 		conditions.MarkTrue(sc.obj, kustomizev1.BuildFailedCondition, reason, "%s", err)
+		if reason == kustomizev1.TooManyObjectsReason {
+			return steps.Stalled(reason, err)
+		}
 		return steps.Failed(reason, err)
 	}
 	conditions.Delete(sc.obj, kustomizev1.BuildFailedCondition)
 	sc.objects, sc.trace = objects, opts.Trace
 	return nil
+}
+
+func (r *KustomizationReconciler) maxObjects() int {
+	if r.MaxObjects > 0 {
+		return r.MaxObjects
+	}
+	return DefaultMaxObjects
 }
 
 // decrypter reads the SOPS keys of spec.decryption.secretRef, from obj's namespace. A missing
