@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -34,9 +35,22 @@ const (
 // options are helm-controller's own flags.
 type options struct {
 	app.ApplierOptions
+	maxObjects int
 }
 
-func (o *options) bindFlags(fs *pflag.FlagSet) { o.ApplierOptions.BindFlags(fs, "HelmRelease") }
+func (o *options) bindFlags(fs *pflag.FlagSet) {
+	o.ApplierOptions.BindFlags(fs, "HelmRelease")
+	fs.IntVar(&o.maxObjects, "max-objects-per-unit", controller.DefaultMaxObjects,
+		"The most objects one HelmRelease's rendered manifest may hold; a larger one is refused (TooManyObjects) before install or upgrade.")
+}
+
+// validate checks the flags.
+func (o *options) validate() error {
+	if o.maxObjects < 1 {
+		return errors.New("--max-objects-per-unit must be at least 1")
+	}
+	return o.ApplierOptions.Validate()
+}
 
 func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) error {
 	recorder, err := opts.EventRecorder(mgr, controllerName)
@@ -57,6 +71,7 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) erro
 		Identities:           o.Identities(mgr),
 		NoCrossNamespaceRefs: o.NoCrossNamespaceRefs,
 		DependencyRequeue:    10 * time.Second,
+		MaxObjects:           o.maxObjects,
 	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
 }
 
@@ -76,7 +91,7 @@ func main() {
 		Scheme:    newScheme(),
 		Watched:   []client.Object{&helmv1.HelmRelease{}},
 		BindFlags: o.bindFlags,
-		Validate:  o.Validate,
+		Validate:  o.validate,
 		Setup:     o.setup,
 		// An install or upgrade mostly waits: on the chart download, the API server and, by
 		// default, the release's resources becoming ready. Ten at once keep a fleet of

@@ -30,13 +30,25 @@ type actionSpec struct {
 	disableTakeOwnership                   bool
 }
 
+// DefaultMaxObjects is the default cap on the objects of one release's manifest: as for a
+// Kustomization, a set that kustomize post-renders in about a minute and whose inventory fits
+// in a status.
+const DefaultMaxObjects = 5000
+
+func (r *HelmReleaseReconciler) maxObjects() int {
+	if r.MaxObjects > 0 {
+		return r.MaxObjects
+	}
+	return DefaultMaxObjects
+}
+
 // actionOptions maps the part of spec.install or spec.upgrade both actions share.
 func actionOptions(sc *hrScope, a actionSpec) release.ActionOptions {
 	obj := sc.obj
 	return release.ActionOptions{
 		Chart:                    sc.chart,
 		Values:                   sc.values,
-		PostRenderer:             postrender.New(obj.Spec.PostRenderers, obj.Spec.CommonMetadata),
+		PostRenderer:             postrender.Limit{Max: sc.maxObjects, Next: postrender.New(obj.Spec.PostRenderers, obj.Spec.CommonMetadata)},
 		Labels:                   ownerLabels(obj),
 		Timeout:                  durationOr(a.timeout, obj.GetTimeout()),
 		Wait:                     !a.disableWait,

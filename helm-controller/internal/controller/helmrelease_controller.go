@@ -52,6 +52,8 @@ type HelmReleaseReconciler struct {
 	NoCrossNamespaceRefs bool
 	// DependencyRequeue is how long to wait for a chart or dependency that is not ready.
 	DependencyRequeue time.Duration
+	// MaxObjects is the most objects a release's manifest may hold; 0 means DefaultMaxObjects.
+	MaxObjects int
 
 	getters      release.Getters
 	dependencies *dependency.Checker
@@ -146,7 +148,7 @@ func (r *HelmReleaseReconciler) requestsFor(ctx context.Context, index, key stri
 // Reconcile makes one HelmRelease's Helm release match its chart and values.
 func (r *HelmReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &helmv1.HelmRelease{}
-	sc := &hrScope{obj: obj}
+	sc := &hrScope{obj: obj, maxObjects: r.maxObjects()}
 	defer sc.cleanup()
 	frame := steps.Frame[*helmv1.HelmRelease]{
 		// Read past the cache: whether the desired state changed since the last attempt is

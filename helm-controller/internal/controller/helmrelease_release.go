@@ -12,6 +12,7 @@ import (
 
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
+	"weir.dev/helm-controller/internal/postrender"
 	"weir.dev/helm-controller/internal/release"
 	"weir.dev/pkg/identity"
 	"weir.dev/pkg/steps"
@@ -242,7 +243,9 @@ func (r *HelmReleaseReconciler) runnerFor(ctx context.Context, obj *helmv1.HelmR
 // failure counters, the history, and an event on success (failures are announced by the
 // outcome's warning). A failure is remediated (see remediate) and retried while the action's
 // retries last, then stalls. A chart whose values schema or crds/ is refused stalls before
-// anything is applied (helmv1.ValuesSchemaRefusedReason, helmv1.CRDsRefusedReason), counting no failure.
+// anything is applied (helmv1.ValuesSchemaRefusedReason, helmv1.CRDsRefusedReason), as does a
+// manifest of more than --max-objects-per-unit objects (helmv1.TooManyObjectsReason), counting
+// no failure.
 func (r *HelmReleaseReconciler) release(ctx context.Context, sc *hrScope, runner *release.Runner, act nextAction, state release.State) error {
 	obj := sc.obj
 	action := helmv1.ReleaseActionInstall
@@ -266,6 +269,13 @@ func (r *HelmReleaseReconciler) release(ctx context.Context, sc *hrScope, runner
 		rel, err = runner.Install(ctx, installOptions(sc, state.Current != nil))
 	default:
 		rel, err = runner.Upgrade(ctx, upgradeOptions(sc))
+	}
+	var tooMany *postrender.TooManyObjectsError
+	if errors.As(err, &tooMany) {
+		// Helm stopped before recording or applying anything: no failure to count or remediate.
+		err = fmt.Errorf("chart %s: %w", sc.chartRef(), tooMany)
+		conditions.MarkFalse(obj, helmv1.ReleasedCondition, helmv1.TooManyObjectsReason, "%s", err)
+		return steps.Stalled(helmv1.TooManyObjectsReason, err)
 	}
 	r.refreshHistory(ctx, obj, runner, sc, err == nil)
 	if err != nil {

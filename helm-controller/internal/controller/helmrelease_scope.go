@@ -17,7 +17,8 @@ func ownerLabels(obj *helmv1.HelmRelease) map[string]string {
 
 // hrScope is what the HelmRelease steps share. Each field names the step that fills it.
 type hrScope struct {
-	obj *helmv1.HelmRelease
+	obj        *helmv1.HelmRelease
+	maxObjects int // Reconcile: the most objects the release's manifest may hold
 
 	releaseName string // reconcileSpec: validated spec.releaseName or its default
 
