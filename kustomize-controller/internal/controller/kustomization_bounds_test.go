@@ -53,12 +53,12 @@ func TestTooManyObjectsRefusedBeforeApply(t *testing.T) {
 }
 
 // TestSlowBuildCutOffWithoutBlockingOthers: a commit whose build would take minutes (a
-// strategic merge of two 8,000-item lists) fails with BuildTimeout at its spec.timeout of 2s,
+// strategic merge of two 6,000-item lists) fails with BuildTimeout at its spec.timeout of 2s,
 // and another tenant's Kustomization, committed meanwhile, is applied within seconds.
 func TestSlowBuildCutOffWithoutBlockingOthers(t *testing.T) {
 	slowNS, fastNS := env.Namespace(t), env.Namespace(t)
 	var env1, env2 strings.Builder
-	for i := range 8000 {
+	for i := range 6000 {
 		fmt.Fprintf(&env1, "        - {name: E%d, value: v}\n", i)
 		fmt.Fprintf(&env2, "        - {name: E%d, value: w}\n", i)
 	}
