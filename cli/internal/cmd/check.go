@@ -13,13 +13,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"weir.dev/cli/internal/install"
 	"weir.dev/cli/internal/objects"
 )
 
 func init() { register(newCheckCmd) }
 
 // controllers are the Deployments `weir install` creates, in the namespace weirNamespace.
-var controllers = []string{"source-controller", "kustomize-controller", "helm-controller", "notification-controller"}
+var controllers = install.Controllers
 
 // weirNamespace is the namespace `weir install` puts the controllers in.
 const weirNamespace = "weir-system"

@@ -7,10 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"weir.dev/cli/internal/install"
 )
 
 // controllerNames are the four controllers, each a module of the same name in the repository.
-var controllerNames = []string{"source-controller", "kustomize-controller", "helm-controller", "notification-controller"}
+var controllerNames = install.Controllers
 
 // FindRepoRoot returns the nearest directory at or above dir that holds go.work, or "" when
 // there is none.

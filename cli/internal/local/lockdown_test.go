@@ -18,6 +18,7 @@ import (
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/testenv"
 )
 
 // TestLockdownConfinesTenants runs the local mode as a multi-tenant install: the demo, whose
@@ -56,7 +57,7 @@ func TestLockdownConfinesTenants(t *testing.T) {
 	requestReconcile(t, env, &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: DemoNamespace, Name: "demo"}})
 
 	ks := &kustomizev1.Kustomization{}
-	waitFor(t, time.Minute, "the ClusterRole refused", func() error {
+	testenv.Eventually(t, time.Minute, func() error {
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: DemoNamespace, Name: d.Kustomizations[0]}, ks); err != nil {
 			return err
 		}
@@ -83,7 +84,7 @@ func TestLockdownConfinesTenants(t *testing.T) {
 	if err := env.Client.Create(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Minute, "the cross-namespace reference refused", func() error {
+	testenv.Eventually(t, time.Minute, func() error {
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(other), other); err != nil {
 			return err
 		}
@@ -113,20 +114,5 @@ func requestReconcile(t *testing.T, env *Env, o client.Object) {
 	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, meta.ReconcileRequestAnnotation, time.Now().Format(time.RFC3339Nano)))
 	if err := env.Client.Patch(context.Background(), o, client.RawPatch("application/merge-patch+json", patch)); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }

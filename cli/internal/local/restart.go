@@ -6,13 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"weir.dev/pkg/proc"
 )
 
 // KillController ends the controller name with SIGKILL, as a crash or an OOM kill would, and
@@ -79,7 +80,7 @@ func (e *Env) RestartAPIServer(ctx context.Context) error {
 		_ = c.cmd.Process.Kill()
 		<-c.done
 	} else {
-		pid, err := childRunning(bin)
+		pid, err := proc.ChildRunning(bin)
 		if err != nil {
 			return err
 		}
@@ -144,32 +145,4 @@ func (e *Env) RestartAPIServer(ctx context.Context) error {
 func running(pid int) bool {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	return err == nil && !strings.Contains(string(status), "\nState:\tZ")
-}
-
-// childRunning returns the pid of this process's child that runs the executable bin.
-func childRunning(bin string) (int, error) {
-	if resolved, err := filepath.EvalSymlinks(bin); err == nil {
-		bin = resolved
-	}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, err
-	}
-	me := strconv.Itoa(os.Getpid())
-	for _, ent := range entries {
-		pid, err := strconv.Atoi(ent.Name())
-		if err != nil {
-			continue
-		}
-		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe != bin {
-			continue
-		}
-		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-		for _, line := range strings.Split(string(status), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && k == "PPid" && strings.TrimSpace(v) == me {
-				return pid, nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("no child process runs %s", bin)
 }
