@@ -22,16 +22,9 @@ type gitServer struct {
 }
 
 func startGitServer(root string) (*gitServer, error) {
-	execPath, err := runGit(context.Background(), "", "--exec-path")
+	backend, err := GitHTTPHandler(root)
 	if err != nil {
-		return nil, fmt.Errorf("the demo needs the git command: %w", err)
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
-	}
-	backend := &cgi.Handler{
-		Path: filepath.Join(execPath, "git-http-backend"),
-		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1"},
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -87,6 +80,24 @@ func (s *gitServer) createRepo(ctx context.Context, name, work string, files map
 		return "", "", err
 	}
 	return url, "main@sha1:" + head, nil
+}
+
+// GitHTTPHandler serves the bare repositories under root (created if missing) over smart HTTP
+// with `git http-backend`, without authentication; a repository takes pushes once its
+// http.receivepack is true. It is the demo's Git server, for tests that put it behind an
+// address of their own.
+func GitHTTPHandler(root string) (http.Handler, error) {
+	execPath, err := runGit(context.Background(), "", "--exec-path")
+	if err != nil {
+		return nil, fmt.Errorf("the demo needs the git command: %w", err)
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, err
+	}
+	return &cgi.Handler{
+		Path: filepath.Join(execPath, "git-http-backend"),
+		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1"},
+	}, nil
 }
 
 func (s *gitServer) close() { _ = s.srv.Close() }

@@ -315,6 +315,10 @@ func (e *Env) StopControllers() error {
 	return errors.Join(errs...)
 }
 
+// ReceiverAddr is the host:port on 127.0.0.1 where notification-controller takes Receivers'
+// webhooks: a Receiver's URL is "http://" + ReceiverAddr() + its status.webhookPath.
+func (e *Env) ReceiverAddr() string { return e.receiverAddr }
+
 // printf writes a progress line to Options.Out.
 func (e *Env) printf(format string, args ...any) {
 	e.outMu.Lock()
