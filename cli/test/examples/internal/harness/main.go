@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"weir.dev/cli/internal/local"
 )
@@ -28,6 +30,8 @@ func Main(m *testing.M, opts local.Options, env **local.Env) {
 }
 
 func run(m *testing.M, opts local.Options, envp **local.Env) int {
+	// envtest logs through controller-runtime; Up's progress and the controllers' logs say enough.
+	ctrllog.SetLogger(logr.Discard())
 	dir, err := os.MkdirTemp("", "weir-examples-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
