@@ -64,6 +64,8 @@ func TestConfigRepo(t *testing.T) {
 
 	first := config.Head(t)
 	waitApplied(t, "frontend", first)
+	// The entry point's own Kustomization took over what kubectl applied.
+	waitApplied(t, "frontend-config", first)
 	waitImage(t, frontendImage+":1.0.0")
 	receiver := &notificationv1.Receiver{ObjectMeta: metav1.ObjectMeta{Namespace: harness.WeirNamespace, Name: "github"}}
 	harness.WaitReady(t, c, receiver, time.Minute, func() error {

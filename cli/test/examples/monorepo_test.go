@@ -98,6 +98,8 @@ func TestMonorepo(t *testing.T) {
 	if ns.CreationTimestamp.Before(&infraReady) {
 		t.Errorf("apps created namespace podinfo at %s, before infrastructure was Ready at %s", ns.CreationTimestamp, infraReady)
 	}
+	// The entry point's own Kustomization took over what kubectl applied.
+	harness.WaitReady(t, c, kustomization("monorepo"), time.Minute, nil)
 	hr := &helmv1.HelmRelease{ObjectMeta: metav1.ObjectMeta{Namespace: "podinfo", Name: "podinfo"}}
 	harness.WaitReady(t, c, hr, time.Minute, nil)
 
