@@ -49,6 +49,13 @@ const (
 	ChartFailedReason = "ChartFailed"
 	// UnlockedReason: a release left pending by an interrupted action was marked failed.
 	UnlockedReason = "Unlocked"
+	// AdoptedReason: a HelmRelease that had not released yet found its release deployed with
+	// the desired chart and values (made by Flux, helm or a HelmRelease deleted with its
+	// release kept) and took it over without an upgrade: no new revision, no hook ran.
+	AdoptedReason = "Adopted"
+	// AdoptFailedReason: the record of a release to adopt could not be labelled as the
+	// HelmRelease's.
+	AdoptFailedReason = "AdoptFailed"
 	// ReleaseNotOwnedReason: the release's records belong to another HelmRelease.
 	ReleaseNotOwnedReason = "ReleaseNotOwned"
 	// RetriesExceededReason: the configured retries are used up; the release waits for a change.

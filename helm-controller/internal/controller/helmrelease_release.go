@@ -98,10 +98,12 @@ func desiredChanged(obj *helmv1.HelmRelease, sc *hrScope) bool {
 // controller. A release whose records belong to another HelmRelease is never touched. An
 // in-sync release is checked for drift (see reconcileDrift). With
 // spec.test.enable, the tests run after each install and upgrade, and on an in-sync release
-// whose selected tests have not run. A reconcile.weir.dev/resetAt request clears the failure
-// counters; a reconcile.weir.dev/forceAt request runs an install or upgrade even when the
-// release is in sync or out of retries. It sets Released (True after a successful install or
-// upgrade, False with the failure) and TestSuccess (removed when tests are disabled).
+// whose selected tests have not run. A HelmRelease that never attempted a release adopts one
+// it finds in sync instead of upgrading it (see adoptRelease). A reconcile.weir.dev/resetAt
+// request clears the failure counters; a reconcile.weir.dev/forceAt request runs an install or
+// upgrade even when the release is in sync or out of retries. It sets Released (True after a
+// successful install, upgrade or adoption, False with the failure) and TestSuccess (removed
+// when tests are disabled).
 func (r *HelmReleaseReconciler) reconcileRelease(ctx context.Context, sc *hrScope) error {
 	obj := sc.obj
 	target := release.Target{
@@ -123,7 +125,11 @@ func (r *HelmReleaseReconciler) reconcileRelease(ctx context.Context, sc *hrScop
 		obj.Status.ClearFailures()
 	}
 	// A forced release is a new desired state: it runs even if in sync or out of retries.
-	changed := handleRequest(obj, helmv1.ForceRequestAnnotation, &obj.Status.LastHandledForceAt) || desiredChanged(obj, sc)
+	forced := handleRequest(obj, helmv1.ForceRequestAnnotation, &obj.Status.LastHandledForceAt)
+	changed := forced || desiredChanged(obj, sc)
+	// Before its first attempt every HelmRelease's desired state is "changed"; a release it
+	// finds in sync then is adopted, not upgraded (no new revision, no hooks, no rollout).
+	adopting := !forced && neverAttempted(obj)
 	if changed {
 		obj.Status.ClearFailures()
 	}
@@ -135,10 +141,18 @@ func (r *HelmReleaseReconciler) reconcileRelease(ctx context.Context, sc *hrScop
 		if err != nil {
 			return steps.Failed(helmv1.GetLastReleaseFailedReason, err)
 		}
+		if adopting && state.Kind == release.InSync {
+			changed = false
+		}
 		act := decide(obj, state, changed)
 		switch act {
 		case actNone:
 			recordAttempt(obj, sc, runner, "")
+			if adopting {
+				if err := r.adoptRelease(ctx, sc, runner, state.Current, owner); err != nil {
+					return err
+				}
+			}
 			if historyStale(obj.Status.History, state.Current) {
 				r.refreshHistory(ctx, obj, runner, sc, false)
 			}
@@ -180,6 +194,8 @@ func (r *HelmReleaseReconciler) reconcileRelease(ctx context.Context, sc *hrScop
 			}
 			changed = false
 		}
+		// What an action of this reconcile made or changed is not adopted.
+		adopting = false
 	}
 	return fmt.Errorf("release %s did not settle after %d actions", releaseRef(runner), maxActions)
 }
