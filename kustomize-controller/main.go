@@ -21,6 +21,10 @@ import (
 	"weir.dev/pkg/artifact"
 )
 
+// controllerName is also the field manager of every apply. It is Flux's kustomize-controller's
+// too, on purpose: a cluster migrated from Flux is adopted by applying as the same manager, so
+// the fields Flux applied become Weir's without a conflict or a second owner (see
+// docs/migrating-from-flux.md and TestAdoptFluxObjects). Do not rename it.
 const controllerName = "kustomize-controller"
 
 // options are kustomize-controller's own flags.
