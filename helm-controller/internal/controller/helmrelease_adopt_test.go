@@ -168,7 +168,14 @@ func TestAdoptFluxRelease(t *testing.T) {
 	})
 	waitReleased(t, hr, helmv1.AdoptedReason, "1.2.0")
 	wantRevisions(t, ns, "podinfo", "1:superseded", "2:deployed")
-	sameObjects(t, before, getLive(t, ns, "podinfo"))
+	adopted := getLive(t, ns, "podinfo")
+	sameObjects(t, before, adopted)
+	if adopted.web.ResourceVersion != before.web.ResourceVersion || adopted.cm.ResourceVersion != before.cm.ResourceVersion {
+		t.Errorf("the adoption wrote to the release's objects (drift correction?)")
+	}
+	if err := hasEvent(t, ns, "podinfo", corev1.EventTypeWarning, helmv1.DriftDetectedReason, ""); err == nil {
+		t.Errorf("the adopted release's objects were reported drifted")
+	}
 	if l := recordLabels(t, ns, "podinfo", 2); l[helmv1.OwnerNameLabel] != "podinfo" || l[helmv1.OwnerNamespaceLabel] != ns ||
 		l["status"] != "deployed" || l["owner"] != "helm" {
 		t.Errorf("labels of the adopted record: %v", l)
