@@ -10,8 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fluxcd/pkg/runtime/jitter"
+	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 )
 
@@ -53,6 +56,13 @@ type Options struct {
 	// leaves protection to the API server's priority and fairness.
 	KubeAPIQPS   float32
 	KubeAPIBurst int
+	// MinInterval is the floor of the intervals objects ask for (--min-interval): a shorter
+	// spec.interval or retry interval is reconciled at the floor, and the object is told so.
+	// 0 means no floor.
+	MinInterval time.Duration
+	// IntervalJitter spreads periodic requeues by ±its percentage (--interval-jitter-percentage,
+	// Flux's flag and default of 5).
+	IntervalJitter jitter.IntervalOptions
 }
 
 // BindFlags adds the common flags, with their defaults, to fs. It also adds controller-runtime's
@@ -72,6 +82,9 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.WatchLabelSelector, "watch-label-selector", "", "Reconcile only objects whose labels match this selector, e.g. 'sharding.weir.dev/key=shard1'.")
 	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", 500, "Client-side limit of requests per second to the API server; negative turns it off.")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 1000, "Client-side burst of requests to the API server.")
+	fs.DurationVar(&o.MinInterval, "min-interval", DefaultMinInterval, "The shortest interval an object is reconciled at: a shorter spec.interval or retry interval is raised to it, "+
+		"with a warning event and a log line naming the object; 0 for no floor.")
+	o.IntervalJitter.BindFlags(fs)
 
 	gofs := flag.NewFlagSet("", flag.ContinueOnError)
 	config.RegisterFlags(gofs)
@@ -122,10 +135,22 @@ func (o *Options) Validate() error {
 	if _, err := o.Selector(); err != nil {
 		bad("watch-label-selector", "%v", err)
 	}
+	if o.MinInterval < 0 {
+		bad("min-interval", "must not be negative, got %s", o.MinInterval)
+	}
+	if o.IntervalJitter.Percentage >= 100 {
+		bad("interval-jitter-percentage", "must be less than 100, got %d", o.IntervalJitter.Percentage)
+	}
 	if o.KubeAPIBurst < 1 && o.KubeAPIQPS >= 0 {
 		bad("kube-api-burst", "must be at least 1 while --kube-api-qps limits requests, got %d", o.KubeAPIBurst)
 	}
 	return errors.Join(errs...)
+}
+
+// Intervals returns the policy of --min-interval and --interval-jitter-percentage for one
+// controller's reconcilers, announcing raised intervals through log and rec.
+func (o *Options) Intervals(log logr.Logger, rec events.EventRecorder) *Intervals {
+	return NewIntervals(o.MinInterval, o.IntervalJitter.Percentage, log.WithName("intervals"), rec)
 }
 
 // Selector returns the parsed --watch-label-selector; labels.Everything() when it is empty.
