@@ -111,17 +111,18 @@ func (f *flags) setup(mgr ctrl.Manager, opts *app.Options, log logr.Logger) erro
 	if err != nil {
 		return err
 	}
+	intervals := opts.Intervals(log, recorder)
 	clients := provider.NewClients(f.egressPolicy())
 	copts := ctrlcontroller.Options{MaxConcurrentReconciles: opts.Concurrent}
-	if err := (&controller.ProviderReconciler{Client: mgr.GetClient(), EventRecorder: recorder, Clients: clients}).
+	if err := (&controller.ProviderReconciler{Client: mgr.GetClient(), EventRecorder: recorder, Intervals: intervals, Clients: clients}).
 		SetupWithManager(mgr, copts); err != nil {
 		return fmt.Errorf("Provider controller: %w", err)
 	}
-	if err := (&controller.AlertReconciler{Client: mgr.GetClient(), EventRecorder: recorder, NoCrossNamespaceRefs: f.noCrossNamespaceRefs}).
+	if err := (&controller.AlertReconciler{Client: mgr.GetClient(), EventRecorder: recorder, Intervals: intervals, NoCrossNamespaceRefs: f.noCrossNamespaceRefs}).
 		SetupWithManager(mgr, copts); err != nil {
 		return fmt.Errorf("Alert controller: %w", err)
 	}
-	if err := (&controller.ReceiverReconciler{Client: mgr.GetClient(), EventRecorder: recorder, NoCrossNamespaceRefs: f.noCrossNamespaceRefs}).
+	if err := (&controller.ReceiverReconciler{Client: mgr.GetClient(), EventRecorder: recorder, Intervals: intervals, NoCrossNamespaceRefs: f.noCrossNamespaceRefs}).
 		SetupWithManager(mgr, copts); err != nil {
 		return fmt.Errorf("Receiver controller: %w", err)
 	}

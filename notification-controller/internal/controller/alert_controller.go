@@ -19,6 +19,7 @@ import (
 	"weir.dev/api/meta"
 	notificationv1 "weir.dev/api/notification/v1"
 	"weir.dev/notification-controller/internal/match"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
 )
@@ -31,6 +32,9 @@ const providerIndex = ".spec.providerRef.name"
 type AlertReconciler struct {
 	client.Client
 	EventRecorder events.AnnotatedEventRecorder
+	// Intervals raises spec.interval to --min-interval and jitters the periodic requeue;
+	// nil for neither.
+	Intervals *app.Intervals
 	// NoCrossNamespaceRefs refuses event sources in other namespaces.
 	NoCrossNamespaceRefs bool
 }
@@ -70,7 +74,7 @@ func (r *AlertReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resu
 	defer func() {
 		o := steps.Classify(retErr, meta.FailedReason)
 		applyAlertStatus(obj, o)
-		result, retErr = finish(ctx, r.EventRecorder, patcher, obj, wasReady, o, obj.GetRequeueAfter().Duration)
+		result, retErr = finish(ctx, r.EventRecorder, patcher, obj, wasReady, o, r.Intervals, obj.GetRequeueAfter().Duration)
 	}()
 	return ctrl.Result{}, steps.Run(ctx, &alertScope{alert: obj},
 		steps.Step[*alertScope]{Name: "check event sources", Run: r.reconcileSources},

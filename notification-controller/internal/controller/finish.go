@@ -16,6 +16,7 @@ import (
 
 	"weir.dev/api/meta"
 	notificationv1 "weir.dev/api/notification/v1"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/steps"
 )
 
@@ -35,10 +36,11 @@ type reconciled interface {
 }
 
 // finish patches obj's status (already computed by the kind's status function), records the
-// outcome's events and returns what controller-runtime should do next. wasReady is whether
-// obj was Ready before this reconcile: becoming Ready is announced with a normal event.
+// outcome's events and returns what controller-runtime should do next: interval is
+// spec.interval, raised to iv's floor, and a success comes back after it, jittered. wasReady is
+// whether obj was Ready before this reconcile: becoming Ready is announced with a normal event.
 func finish(ctx context.Context, rec events.AnnotatedEventRecorder, patcher *patch.SerialPatcher, obj reconciled,
-	wasReady bool, o steps.Outcome, interval time.Duration) (ctrl.Result, error) {
+	wasReady bool, o steps.Outcome, iv *app.Intervals, interval time.Duration) (ctrl.Result, error) {
 	if err := patcher.Patch(ctx, obj, patch.WithOwnedConditions{Conditions: ownedConditions}, patch.WithFieldOwner(ControllerName)); err != nil {
 		if apierrors.IsNotFound(err) {
 			return ctrl.Result{}, nil
@@ -50,7 +52,7 @@ func finish(ctx context.Context, rec events.AnnotatedEventRecorder, patcher *pat
 		rec.AnnotatedEventf(obj, nil, nil, corev1.EventTypeNormal, meta.SucceededReason, steps.ActionReconcile, "%s",
 			conditions.GetMessage(obj, meta.ReadyCondition))
 	}
-	return steps.Result(o, interval)
+	return iv.Result(o, iv.Floor(obj, "spec.interval", interval))
 }
 
 // observe records, for a status with these fields, what every kind records after a reconcile:

@@ -16,6 +16,7 @@ import (
 	"weir.dev/api/meta"
 	notificationv1 "weir.dev/api/notification/v1"
 	"weir.dev/notification-controller/internal/provider"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
 )
@@ -24,6 +25,9 @@ import (
 type ProviderReconciler struct {
 	client.Client
 	EventRecorder events.AnnotatedEventRecorder
+	// Intervals raises spec.interval to --min-interval and jitters the periodic requeue;
+	// nil for neither.
+	Intervals *app.Intervals
 	// Clients is shared with the event server, so checking a Provider warms its HTTP client.
 	Clients *provider.Clients
 }
@@ -63,7 +67,7 @@ func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	defer func() {
 		o := steps.Classify(retErr, meta.FailedReason)
 		applyProviderStatus(obj, o)
-		result, retErr = finish(ctx, r.EventRecorder, patcher, obj, wasReady, o, obj.GetRequeueAfter().Duration)
+		result, retErr = finish(ctx, r.EventRecorder, patcher, obj, wasReady, o, r.Intervals, obj.GetRequeueAfter().Duration)
 	}()
 	return ctrl.Result{}, steps.Run(ctx, &providerScope{provider: obj},
 		steps.Step[*providerScope]{Name: "build notifier", Run: r.reconcileNotifier},

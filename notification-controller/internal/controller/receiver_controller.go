@@ -16,6 +16,7 @@ import (
 	"weir.dev/api/meta"
 	notificationv1 "weir.dev/api/notification/v1"
 	"weir.dev/notification-controller/internal/receiver"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
 )
@@ -25,6 +26,9 @@ import (
 type ReceiverReconciler struct {
 	client.Client
 	EventRecorder events.AnnotatedEventRecorder
+	// Intervals raises spec.interval to --min-interval and jitters the periodic requeue;
+	// nil for neither.
+	Intervals *app.Intervals
 	// NoCrossNamespaceRefs refuses resources in other namespaces.
 	NoCrossNamespaceRefs bool
 }
@@ -66,7 +70,7 @@ func (r *ReceiverReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	defer func() {
 		o := steps.Classify(retErr, meta.FailedReason)
 		applyReceiverStatus(obj, o, scope.path)
-		result, retErr = finish(ctx, r.EventRecorder, patcher, obj, wasReady, o, obj.GetRequeueAfter().Duration)
+		result, retErr = finish(ctx, r.EventRecorder, patcher, obj, wasReady, o, r.Intervals, obj.GetRequeueAfter().Duration)
 	}()
 	return ctrl.Result{}, steps.Run(ctx, scope,
 		steps.Step[*receiverScope]{Name: "check resources", Run: r.reconcileResources},
