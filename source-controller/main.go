@@ -108,12 +108,14 @@ func (o *storageOptions) setup(mgr ctrl.Manager, opts *app.Options, log logr.Log
 	if err != nil {
 		return err
 	}
+	intervals := opts.Intervals(log, recorder)
 	ctx := context.Background()
 	err = (&controller.GitRepositoryReconciler{
 		Client:            mgr.GetClient(),
 		EventRecorder:     recorder,
 		Storage:           store,
 		ControllerName:    controllerName,
+		Intervals:         intervals,
 		DependencyRequeue: 10 * time.Second,
 	}).SetupWithManager(ctx, mgr, opts.Concurrent)
 	if err != nil {
@@ -124,6 +126,7 @@ func (o *storageOptions) setup(mgr ctrl.Manager, opts *app.Options, log logr.Log
 		EventRecorder:  recorder,
 		Storage:        store,
 		ControllerName: controllerName,
+		Intervals:      intervals,
 		MaxLayerSize:   o.ociLayerMaxSize,
 	}).SetupWithManager(mgr, opts.Concurrent)
 	if err != nil {
@@ -134,6 +137,7 @@ func (o *storageOptions) setup(mgr ctrl.Manager, opts *app.Options, log logr.Log
 		EventRecorder:  recorder,
 		Storage:        store,
 		ControllerName: controllerName,
+		Intervals:      intervals,
 		MaxIndexSize:   o.helmIndexMaxSize,
 	}).SetupWithManager(mgr, opts.Concurrent)
 	if err != nil {
@@ -144,6 +148,7 @@ func (o *storageOptions) setup(mgr ctrl.Manager, opts *app.Options, log logr.Log
 		EventRecorder:     recorder,
 		Storage:           store,
 		ControllerName:    controllerName,
+		Intervals:         intervals,
 		DependencyRequeue: 10 * time.Second,
 		Limits:            chart.Limits{MaxSize: o.helmChartMaxSize, MaxFileSize: o.helmChartFileMaxSize},
 	}).SetupWithManager(ctx, mgr, opts.Concurrent)

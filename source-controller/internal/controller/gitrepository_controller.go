@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
 	"weir.dev/source-controller/internal/storage"
@@ -28,6 +29,9 @@ type GitRepositoryReconciler struct {
 	client.Client
 	EventRecorder events.Recorder
 	Storage       *storage.Storage
+	// Intervals raises spec.interval to --min-interval and jitters the periodic requeue;
+	// nil for neither.
+	Intervals *app.Intervals
 	// ControllerName is the field manager of status patches.
 	ControllerName string
 	// DependencyRequeue is how long to wait for an included repository's first artifact.
@@ -102,5 +106,5 @@ func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 }
 
 func (r *GitRepositoryReconciler) shared() sourceReconciler {
-	return sourceReconciler{Client: r.Client, EventRecorder: r.EventRecorder, Storage: r.Storage, ControllerName: r.ControllerName}
+	return sourceReconciler{Client: r.Client, EventRecorder: r.EventRecorder, Storage: r.Storage, ControllerName: r.ControllerName, Intervals: r.Intervals}
 }

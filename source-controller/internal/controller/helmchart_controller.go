@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
 	"weir.dev/source-controller/internal/chart"
@@ -28,6 +29,9 @@ type HelmChartReconciler struct {
 	client.Client
 	EventRecorder events.Recorder
 	Storage       *storage.Storage
+	// Intervals raises spec.interval to --min-interval and jitters the periodic requeue;
+	// nil for neither.
+	Intervals *app.Intervals
 	// ControllerName is the field manager of status patches.
 	ControllerName string
 	// DependencyRequeue is how long to wait for a source's first artifact.
@@ -80,7 +84,7 @@ func (r *HelmChartReconciler) chartsOf(kind string) handler.MapFunc {
 func (r *HelmChartReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &sourcev1.HelmChart{}
 	sc := &helmChartScope{obj: obj}
-	shared := sourceReconciler{Client: r.Client, EventRecorder: r.EventRecorder, Storage: r.Storage, ControllerName: r.ControllerName}
+	shared := sourceReconciler{Client: r.Client, EventRecorder: r.EventRecorder, Storage: r.Storage, ControllerName: r.ControllerName, Intervals: r.Intervals}
 	return reconcileSource(ctx, shared, helmChartKind, obj, req, func(ctx context.Context) error {
 		return steps.Run(ctx, sc,
 			steps.Step[*helmChartScope]{Name: "validate", Run: r.validateSpec},

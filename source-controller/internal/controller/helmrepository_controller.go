@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
 	"weir.dev/source-controller/internal/storage"
@@ -21,6 +22,9 @@ type HelmRepositoryReconciler struct {
 	client.Client
 	EventRecorder events.Recorder
 	Storage       *storage.Storage
+	// Intervals raises spec.interval to --min-interval and jitters the periodic requeue;
+	// nil for neither.
+	Intervals *app.Intervals
 	// ControllerName is the field manager of status patches.
 	ControllerName string
 	// MaxIndexSize bounds a downloaded index.yaml; helmrepo.DefaultMaxIndexSize when zero.
@@ -41,7 +45,7 @@ func (r *HelmRepositoryReconciler) SetupWithManager(mgr ctrl.Manager, concurrent
 func (r *HelmRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &sourcev1.HelmRepository{}
 	sc := &helmRepositoryScope{obj: obj}
-	shared := sourceReconciler{Client: r.Client, EventRecorder: r.EventRecorder, Storage: r.Storage, ControllerName: r.ControllerName}
+	shared := sourceReconciler{Client: r.Client, EventRecorder: r.EventRecorder, Storage: r.Storage, ControllerName: r.ControllerName, Intervals: r.Intervals}
 	return reconcileSource(ctx, shared, helmRepositoryKind, obj, req, func(ctx context.Context) error {
 		if obj.Spec.Type == sourcev1.HelmRepositoryTypeOCI {
 			return steps.Run(ctx, sc,

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
 	"weir.dev/source-controller/internal/storage"
@@ -20,6 +21,9 @@ type OCIRepositoryReconciler struct {
 	client.Client
 	EventRecorder events.Recorder
 	Storage       *storage.Storage
+	// Intervals raises spec.interval to --min-interval and jitters the periodic requeue;
+	// nil for neither.
+	Intervals *app.Intervals
 	// ControllerName is the field manager of status patches.
 	ControllerName string
 	// MaxLayerSize bounds the selected layer; oci.DefaultMaxLayerSize when zero.
@@ -39,7 +43,7 @@ func (r *OCIRepositoryReconciler) SetupWithManager(mgr ctrl.Manager, concurrent 
 func (r *OCIRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &sourcev1.OCIRepository{}
 	sc := &ociScope{obj: obj}
-	shared := sourceReconciler{Client: r.Client, EventRecorder: r.EventRecorder, Storage: r.Storage, ControllerName: r.ControllerName}
+	shared := sourceReconciler{Client: r.Client, EventRecorder: r.EventRecorder, Storage: r.Storage, ControllerName: r.ControllerName, Intervals: r.Intervals}
 	return reconcileSource(ctx, shared, ociRepositoryKind, obj, req, func(ctx context.Context) error {
 		return steps.Run(ctx, sc,
 			steps.Step[*ociScope]{Name: "validate", Run: r.validateSpec},

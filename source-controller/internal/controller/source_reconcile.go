@@ -12,6 +12,7 @@ import (
 
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/steps"
 	"weir.dev/source-controller/internal/storage"
 )
@@ -48,18 +49,22 @@ func (k *sourceKind[O]) ownedConditions() []string {
 }
 
 // sourceReconciler is what every source reconciler shares: the API client, the event
-// recorder, the artifact storage and the field manager of its patches.
+// recorder, the artifact storage, the field manager of its patches and the interval policy.
 type sourceReconciler struct {
 	client.Client
 	EventRecorder  events.Recorder
 	Storage        *storage.Storage
 	ControllerName string
+	// Intervals raises spec.interval to --min-interval and jitters the periodic requeue; nil
+	// for neither.
+	Intervals *app.Intervals
 }
 
 // reconcileSource is the Reconcile every source kind shares: steps.Frame, with the kind's
 // artifacts removed from storage on deletion, and the outcome summarised into Ready,
-// Reconciling and Stalled and announced as a warning event when it failed. run does the
-// kind's steps on obj, which the frame has filled.
+// Reconciling and Stalled and announced as a warning event when it failed, and a success
+// requeued after spec.interval, raised to the floor and jittered. run does the kind's steps on
+// obj, which the frame has filled.
 func reconcileSource[O sourceObject](ctx context.Context, r sourceReconciler, k *sourceKind[O], obj O, req ctrl.Request,
 	run func(context.Context) error) (ctrl.Result, error) {
 	frame := steps.Frame[O]{
@@ -78,6 +83,9 @@ func reconcileSource[O sourceObject](ctx context.Context, r sourceReconciler, k 
 			reason, msg := k.ready(obj)
 			steps.Summary{Negative: k.negative, SuccessReason: reason, SuccessMessage: msg}.Apply(obj, outcome)
 			steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(obj))
+		},
+		Result: func(outcome steps.Outcome) (ctrl.Result, error) {
+			return r.Intervals.Result(outcome, r.Intervals.Floor(obj, "spec.interval", obj.GetRequeueAfter().Duration))
 		},
 	})
 }
