@@ -56,7 +56,7 @@ func (o *options) validate() error {
 	return o.ApplierOptions.Validate()
 }
 
-func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) error {
+func (o *options) setup(mgr ctrl.Manager, opts *app.Options, log logr.Logger) error {
 	recorder, err := opts.EventRecorder(mgr, controllerName)
 	if err != nil {
 		return err
@@ -76,6 +76,7 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) erro
 		MaxObjects:           o.maxObjects,
 		Identities:           o.Identities(mgr),
 		DependencyRequeue:    10 * time.Second,
+		Intervals:            opts.Intervals(log, recorder),
 	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
 }
 

@@ -20,6 +20,7 @@ import (
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/artifact"
 	"weir.dev/pkg/dependency"
 	"weir.dev/pkg/identity"
@@ -59,6 +60,9 @@ type KustomizationReconciler struct {
 	DependencyRequeue time.Duration
 	// MaxObjects is the most objects one Kustomization may build; 0 means DefaultMaxObjects.
 	MaxObjects int
+	// Intervals raises spec.interval and spec.retryInterval to --min-interval and jitters the
+	// periodic requeue; nil for neither.
+	Intervals *app.Intervals
 
 	applied appliedStates
 	// skips counts the runs that skipped the build and the apply.
@@ -176,7 +180,9 @@ func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 				r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeNormal, kustomizev1.ReconciliationSucceededReason, steps.ActionReconcile, "%s", msg)
 			}
 		},
-		Result: func(outcome steps.Outcome) (ctrl.Result, error) { return kustomizationResult(obj, outcome) },
+		Result: func(outcome steps.Outcome) (ctrl.Result, error) {
+			return kustomizationResult(r.Intervals, obj, outcome)
+		},
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/steps"
 )
 
@@ -91,14 +92,19 @@ func (sc *ksScope) setDigest() string {
 	return sc.digest
 }
 
-// kustomizationResult is when to come back: on success after the interval; on a transient
-// failure after spec.retryInterval (not controller-runtime's backoff, so a fix is picked up
-// on a known schedule); while waiting after the wait; never while stalled.
-func kustomizationResult(obj *kustomizev1.Kustomization, o steps.Outcome) (ctrl.Result, error) {
+// kustomizationResult is when to come back: on success after the interval, jittered; on a
+// transient failure after spec.retryInterval (not controller-runtime's backoff, so a fix is
+// picked up on a known schedule); while waiting after the wait; never while stalled. Both
+// intervals are raised to iv's floor.
+func kustomizationResult(iv *app.Intervals, obj *kustomizev1.Kustomization, o steps.Outcome) (ctrl.Result, error) {
 	if o.Kind == steps.Transient {
-		return ctrl.Result{RequeueAfter: obj.GetRetryInterval()}, nil
+		field := "spec.retryInterval"
+		if obj.Spec.RetryInterval == nil {
+			field = "spec.interval"
+		}
+		return ctrl.Result{RequeueAfter: iv.Floor(obj, field, obj.GetRetryInterval())}, nil
 	}
-	return steps.Result(o, obj.Spec.Interval.Duration)
+	return iv.Result(o, iv.Floor(obj, "spec.interval", obj.Spec.Interval.Duration))
 }
 
 // maxChangesInEvent bounds the objects an event names.
