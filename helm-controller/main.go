@@ -52,7 +52,7 @@ func (o *options) validate() error {
 	return o.ApplierOptions.Validate()
 }
 
-func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) error {
+func (o *options) setup(mgr ctrl.Manager, opts *app.Options, log logr.Logger) error {
 	recorder, err := opts.EventRecorder(mgr, controllerName)
 	if err != nil {
 		return err
@@ -72,6 +72,7 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, _ logr.Logger) erro
 		NoCrossNamespaceRefs: o.NoCrossNamespaceRefs,
 		DependencyRequeue:    10 * time.Second,
 		MaxObjects:           o.maxObjects,
+		Intervals:            opts.Intervals(log, recorder),
 	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
 }
 

@@ -19,6 +19,7 @@ import (
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/helm-controller/internal/release"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/artifact"
 	"weir.dev/pkg/dependency"
 	"weir.dev/pkg/identity"
@@ -54,6 +55,9 @@ type HelmReleaseReconciler struct {
 	DependencyRequeue time.Duration
 	// MaxObjects is the most objects a release's manifest may hold; 0 means DefaultMaxObjects.
 	MaxObjects int
+	// Intervals raises spec.interval and the strategies' retryInterval to --min-interval and
+	// jitters the periodic requeue; nil for neither.
+	Intervals *app.Intervals
 
 	getters      release.Getters
 	dependencies *dependency.Checker
@@ -178,7 +182,7 @@ func (r *HelmReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			summarizeHelmRelease(sc, outcome)
 			steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
 		},
-		Result: func(outcome steps.Outcome) (ctrl.Result, error) { return helmReleaseResult(obj, outcome) },
+		Result: func(outcome steps.Outcome) (ctrl.Result, error) { return helmReleaseResult(r.Intervals, obj, outcome) },
 	})
 }
 

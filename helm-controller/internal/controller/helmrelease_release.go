@@ -322,7 +322,7 @@ func (r *HelmReleaseReconciler) release(ctx context.Context, sc *hrScope, runner
 
 // failed counts a failure of action (its install or upgrade, or its tests), remediates it and
 // returns the outcome with reason: transient while retries remain, stalled after; with
-// strategy RetryOnFailure, a wait of retryInterval, for ever.
+// strategy RetryOnFailure, a wait of retryInterval (at least --min-interval), for ever.
 func (r *HelmReleaseReconciler) failed(ctx context.Context, sc *hrScope, runner *release.Runner, action helmv1.ReleaseAction, reason string, err error) error {
 	tested := reason == helmv1.TestFailedReason
 	obj := sc.obj
@@ -336,7 +336,7 @@ func (r *HelmReleaseReconciler) failed(ctx context.Context, sc *hrScope, runner 
 		return steps.Failed(remReason, fmt.Errorf("%w; %w", err, remErr))
 	}
 	if rem := remediationFor(obj, action); rem.off {
-		return steps.Waiting(reason, rem.retryInterval, err)
+		return steps.Waiting(reason, r.Intervals.Floor(obj, rem.retryField, rem.retryInterval), err)
 	}
 	if retriesExhausted(obj, action) {
 		return steps.Stalled(reason, err)

@@ -24,18 +24,23 @@ type remediation struct {
 	// off leaves the failed release in place and retries forever, every retryInterval
 	// (strategy RetryOnFailure).
 	off bool
-	// retryInterval is the time between retries with RetryOnFailure.
+	// retryInterval is the time between retries with RetryOnFailure, from the field retryField
+	// names.
 	retryInterval time.Duration
+	retryField    string
 }
 
-// retryOnFailure sets rem up for strategy s when it is RetryOnFailure: no remediation, retries
-// forever every s.retryInterval (spec.interval when unset).
-func (rem *remediation) retryOnFailure(obj *helmv1.HelmRelease, s *helmv1.ActionStrategy) {
+// retryOnFailure sets rem up for strategy s, the one at field, when it is RetryOnFailure: no
+// remediation, retries forever every s.retryInterval (spec.interval when unset).
+func (rem *remediation) retryOnFailure(obj *helmv1.HelmRelease, field string, s *helmv1.ActionStrategy) {
 	if s == nil || s.Name != helmv1.ActionStrategyRetryOnFailure {
 		return
 	}
 	rem.off, rem.retries, rem.last = true, -1, false
-	rem.retryInterval = durationOr(s.RetryInterval, obj.Spec.Interval.Duration)
+	rem.retryInterval, rem.retryField = obj.Spec.Interval.Duration, "spec.interval"
+	if s.RetryInterval != nil {
+		rem.retryInterval, rem.retryField = s.RetryInterval.Duration, field+".retryInterval"
+	}
 }
 
 // remediationFor returns the remediation of action with its defaults: no retries, uninstall
@@ -58,7 +63,7 @@ func remediationFor(obj *helmv1.HelmRelease, action helmv1.ReleaseAction) remedi
 				rem.strategy = *rm.Strategy
 			}
 		}
-		rem.retryOnFailure(obj, up.Strategy)
+		rem.retryOnFailure(obj, "spec.upgrade.strategy", up.Strategy)
 		return rem
 	}
 	rem := remediation{strategy: helmv1.UninstallRemediationStrategy}
@@ -72,7 +77,7 @@ func remediationFor(obj *helmv1.HelmRelease, action helmv1.ReleaseAction) remedi
 			rem.last = *rm.RemediateLastFailure
 		}
 	}
-	rem.retryOnFailure(obj, in.Strategy)
+	rem.retryOnFailure(obj, "spec.install.strategy", in.Strategy)
 	return rem
 }
 

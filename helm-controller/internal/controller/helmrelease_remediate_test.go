@@ -167,11 +167,12 @@ func TestRemediationFor(t *testing.T) {
 			helmv1.HelmReleaseSpec{Interval: metav1.Duration{Duration: time.Minute}, Install: &helmv1.Install{
 				Strategy:    &helmv1.ActionStrategy{Name: helmv1.ActionStrategyRetryOnFailure},
 				Remediation: &helmv1.InstallRemediation{Retries: 3, RemediateLastFailure: ptrTo(true)}}},
-			helmv1.ReleaseActionInstall, remediation{strategy: uninstall, off: true, retries: -1, retryInterval: time.Minute}},
+			helmv1.ReleaseActionInstall, remediation{strategy: uninstall, off: true, retries: -1, retryInterval: time.Minute, retryField: "spec.interval"}},
 		{"RetryOnFailure with its own interval",
 			helmv1.HelmReleaseSpec{Upgrade: &helmv1.Upgrade{Strategy: &helmv1.ActionStrategy{
 				Name: helmv1.ActionStrategyRetryOnFailure, RetryInterval: &metav1.Duration{Duration: time.Second}}}},
-			helmv1.ReleaseActionUpgrade, remediation{strategy: helmv1.RollbackRemediationStrategy, off: true, retries: -1, retryInterval: time.Second}},
+			helmv1.ReleaseActionUpgrade, remediation{strategy: helmv1.RollbackRemediationStrategy, off: true, retries: -1, retryInterval: time.Second,
+				retryField: "spec.upgrade.strategy.retryInterval"}},
 	} {
 		if got := remediationFor(&helmv1.HelmRelease{Spec: tc.spec}, tc.action); got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)

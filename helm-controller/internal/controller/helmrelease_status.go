@@ -15,6 +15,7 @@ import (
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
 	"weir.dev/helm-controller/internal/release"
+	"weir.dev/pkg/app"
 	"weir.dev/pkg/steps"
 )
 
@@ -43,14 +44,15 @@ func summarizeHelmRelease(sc *hrScope, o steps.Outcome) {
 	steps.Summary{Negative: helmReleaseNegative, SuccessReason: reason, SuccessMessage: msg}.Apply(sc.obj, o)
 }
 
-// helmReleaseResult is when to come back: after the interval on success and while stalled
-// (a fixed values ConfigMap or Secret is then noticed), after the wait while waiting, and with
-// backoff after a transient failure.
-func helmReleaseResult(obj *helmv1.HelmRelease, o steps.Outcome) (ctrl.Result, error) {
+// helmReleaseResult is when to come back: after the interval, raised to iv's floor and
+// jittered, on success and while stalled (a fixed values ConfigMap or Secret is then noticed),
+// after the wait while waiting, and with backoff after a transient failure.
+func helmReleaseResult(iv *app.Intervals, obj *helmv1.HelmRelease, o steps.Outcome) (ctrl.Result, error) {
+	interval := iv.Floor(obj, "spec.interval", obj.Spec.Interval.Duration)
 	if o.Kind == steps.Stalling {
-		return ctrl.Result{RequeueAfter: obj.Spec.Interval.Duration}, nil
+		return ctrl.Result{RequeueAfter: iv.Periodic(interval)}, nil
 	}
-	return steps.Result(o, obj.Spec.Interval.Duration)
+	return iv.Result(o, interval)
 }
 
 // revisionMetadata is the event metadata: the chart revision attempted.
