@@ -85,6 +85,8 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.MinInterval, "min-interval", DefaultMinInterval, "The shortest interval an object is reconciled at: a shorter spec.interval or retry interval is raised to it, "+
 		"with a warning event and a log line naming the object; 0 for no floor.")
 	o.IntervalJitter.BindFlags(fs)
+	fs.Lookup("interval-jitter-percentage").Usage = "Spread each periodic requeue over ± this percentage of the object's interval, never below --min-interval, " +
+		"so that objects do not reconcile in lockstep; 0 for none, less than 100. Retries after errors are not spread."
 
 	gofs := flag.NewFlagSet("", flag.ContinueOnError)
 	config.RegisterFlags(gofs)

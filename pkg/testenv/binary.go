@@ -28,7 +28,8 @@ func poll(timeout time.Duration, f func() error) error {
 
 // CheckControllerBinary builds the controller's main package in dir and proves, against e, the
 // process contract every Weir controller keeps: it starts, answers /healthz and /readyz on
-// --health-addr and exits 0 on SIGTERM; and it exits 2 naming the flag at fault for each bad flag.
+// --health-addr and exits 0 on SIGTERM; its --help lists the interval floor and jitter with their
+// defaults; and it exits 2 naming the flag at fault for each bad flag.
 // controllers are the names of the controllers the binary runs: each must report the
 // --concurrent workers in its metrics. args are the controller-specific flags it needs to start.
 func CheckControllerBinary(t *testing.T, e *Environment, dir string, controllers []string, args ...string) {
@@ -86,6 +87,28 @@ func CheckControllerBinary(t *testing.T, e *Environment, dir string, controllers
 		}
 	})
 
+	t.Run("--help shows the interval floor and jitter", func(t *testing.T) {
+		p := StartProcess(t, bin, "--help")
+		_ = p.Wait(30 * time.Second)
+		if code := p.ExitCode(); code != 0 {
+			t.Fatalf("exit code %d, want 0; output:\n%s", code, p.Output())
+		}
+		for flag, def := range map[string]string{"--min-interval duration": "(default 30s)", "--interval-jitter-percentage uint8": "(default 5)"} {
+			found := false
+			for _, line := range strings.Split(p.Output(), "\n") {
+				if strings.Contains(line, flag) {
+					found = true
+					if !strings.Contains(line, def) {
+						t.Errorf("--help: %q lacks %s", line, def)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("--help does not list %s; output:\n%s", flag, p.Output())
+			}
+		}
+	})
+
 	bad := []struct{ flag, want string }{
 		{"--log-level=loud", "--log-level"},
 		{"--log-encoding=xml", "--log-encoding"},
@@ -94,6 +117,8 @@ func CheckControllerBinary(t *testing.T, e *Environment, dir string, controllers
 		{"--events-addr=ftp://x", "--events-addr"},
 		{"--watch-label-selector=a in (", "--watch-label-selector"},
 		{"--leader-election-renew-deadline=90s", "--leader-election-renew-deadline: must be shorter"},
+		{"--min-interval=-1s", "--min-interval: must not be negative"},
+		{"--interval-jitter-percentage=100", "--interval-jitter-percentage: must be less than 100"},
 		{"--no-such-flag", "no-such-flag"},
 	}
 	for _, tc := range bad {
