@@ -14,4 +14,8 @@
 // (40 s by default; see DefaultRenewDeadline). A longer stall loses the lease: Main then runs a
 // fresh manager, which waits for the lease and reconciles every object again from the cluster's
 // state, instead of exiting.
+//
+// Reconcilers take their requeues from Options.Intervals: an object's spec.interval or retry
+// interval is raised to --min-interval (and the object told so), and periodic requeues are
+// spread by --interval-jitter-percentage.
 package app
