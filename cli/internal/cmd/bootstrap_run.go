@@ -179,4 +179,3 @@ const (
 func bootstrapped(labels map[string]string, ns string) bool {
 	return labels[ownerNameLabel] == bootstrap.SyncName && labels[ownerNamespaceLabel] == ns
 }
-
