@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -156,7 +157,10 @@ func TestBootstrapHTTP(t *testing.T) {
 		t.Errorf("the Secret holds %v", keysOf(secret.Data))
 	}
 
-	// A patch committed to the cluster's kustomization.yaml reaches Weir's own Deployment.
+	// A patch committed to the cluster's kustomization.yaml reaches Weir's own Deployment: an
+	// argument added, and a label the install set removed. The removal shows the Kustomization
+	// alone owns what bootstrap applied: had bootstrap applied as another field manager, that
+	// manager would keep the label in place.
 	patched := commit(t, "fleet.git", "Debug logs for kustomize-controller", func(fs *memfsWrapper) {
 		p := "clusters/dev/weir-system/kustomization.yaml"
 		fs.write(p, fs.read(p)+`patches:
@@ -165,16 +169,23 @@ func TestBootstrapHTTP(t *testing.T) {
     - op: add
       path: /spec/template/spec/containers/0/args/-
       value: --log-level=debug
+    - op: remove
+      path: /metadata/labels/app.kubernetes.io~1name
 `)
 	})
 	requestSync(t)
 	syncedAt(t, "main@sha1:"+patched)
-	eventually(t, time.Minute, "kustomize-controller's Deployment gets --log-level=debug", func() error {
-		if args := deployment(t, "kustomize-controller").Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--log-level=debug") {
+	eventually(t, time.Minute, "kustomize-controller's Deployment follows the patch", func() error {
+		d := deployment(t, "kustomize-controller")
+		if args := d.Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--log-level=debug") {
 			return fmt.Errorf("args %v", args)
+		}
+		if v, ok := d.Labels["app.kubernetes.io/name"]; ok {
+			return fmt.Errorf("the label app.kubernetes.io/name=%s removed in Git stays; managers: %v", v, managers(d))
 		}
 		return nil
 	})
+	versions := resourceVersions(t)
 
 	// Again, unchanged: nothing is committed, and the user's patch stays.
 	code, out = weir(t, httpArgs("fleet.git", "clusters/dev", "--version", "v0.1.0")...)
@@ -183,6 +194,12 @@ func TestBootstrapHTTP(t *testing.T) {
 	}
 	if h := head(t, "fleet.git"); h != patched {
 		t.Fatalf("the re-run moved main to %s", h)
+	}
+	// Nor does it change the cluster: once the sync it asked for is done, Weir's Deployments are
+	// as they were (the applied objects are byte-identical to the Kustomization's).
+	handled(t)
+	if after := resourceVersions(t); !maps.Equal(after, versions) {
+		t.Errorf("the re-run changed Deployments: resourceVersions %v, were %v", after, versions)
 	}
 	if args := deployment(t, "kustomize-controller").Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--log-level=debug") {
 		t.Errorf("the re-run dropped the patch: %v", args)
@@ -255,6 +272,45 @@ func syncedAt(t *testing.T, revision string) {
 		}
 		return nil
 	})
+}
+
+// handled waits until the Kustomization weir-system has handled the last reconcile request
+// and is Ready.
+func handled(t *testing.T) {
+	t.Helper()
+	eventually(t, 2*time.Minute, "the Kustomization weir-system handles the request", func() error {
+		ks := &kustomizev1.Kustomization{}
+		if err := env.Client.Get(context.Background(), syncKey, ks); err != nil {
+			return err
+		}
+		asked := ks.Annotations[meta.ReconcileRequestAnnotation]
+		if asked == "" || ks.Status.LastHandledReconcileAt != asked {
+			return fmt.Errorf("asked %q, handled %q", asked, ks.Status.LastHandledReconcileAt)
+		}
+		if ready := apimeta.FindStatusCondition(ks.Status.Conditions, meta.ReadyCondition); ready == nil || ready.Status != metav1.ConditionTrue {
+			return fmt.Errorf("not Ready: %v", ready)
+		}
+		return nil
+	})
+}
+
+// resourceVersions returns the resourceVersion of each of Weir's Deployments.
+func resourceVersions(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, name := range []string{"source-controller", "kustomize-controller", "helm-controller", "notification-controller"} {
+		out[name] = deployment(t, name).ResourceVersion
+	}
+	return out
+}
+
+// managers returns the field managers of o, for messages.
+func managers(o client.Object) []string {
+	var out []string
+	for _, m := range o.GetManagedFields() {
+		out = append(out, m.Manager+"/"+string(m.Operation))
+	}
+	return out
 }
 
 // requestSync asks the GitRepository weir-system to fetch now, as a webhook Receiver would.
