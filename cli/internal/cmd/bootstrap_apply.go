@@ -74,6 +74,11 @@ func (b *bootstrapper) apply(ctx context.Context, objs []*unstructured.Unstructu
 				return err
 			}
 		}
+		for _, u := range append(crds, rest...) {
+			if err := dropManager(ctx, b.c, u, installOwner); err != nil {
+				return err
+			}
+		}
 		progress(b.g, "✔ installed %d CRDs and %d objects in %s and cluster-wide", len(crds), len(rest), ns)
 	}
 	if err := b.applySecret(ctx); err != nil {
@@ -113,6 +118,33 @@ func (b *bootstrapper) firstSync(ctx context.Context) (bool, error) {
 func applyAs(ctx context.Context, c client.Client, u *unstructured.Unstructured, manager string) error {
 	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(manager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("applying %s: %w", objects.Ref(u), err)
+	}
+	return nil
+}
+
+// dropManager removes manager's entries from the managed fields of u in the cluster. Over a
+// `weir install`, its manager shares every field whose value did not change; left there, it
+// would keep in place what is later removed from Git. The Kustomization must own them alone.
+func dropManager(ctx context.Context, c client.Client, u *unstructured.Unstructured, manager string) error {
+	cur := &unstructured.Unstructured{}
+	cur.SetGroupVersionKind(u.GroupVersionKind())
+	if err := c.Get(ctx, client.ObjectKeyFromObject(u), cur); err != nil {
+		return fmt.Errorf("reading %s: %w", objects.Ref(u), err)
+	}
+	all := cur.GetManagedFields()
+	kept := make([]metav1.ManagedFieldsEntry, 0, len(all))
+	for _, m := range all {
+		if m.Manager != manager {
+			kept = append(kept, m)
+		}
+	}
+	if len(kept) == len(all) || len(kept) == 0 {
+		return nil
+	}
+	patch := client.MergeFrom(cur.DeepCopy())
+	cur.SetManagedFields(kept)
+	if err := c.Patch(ctx, cur, patch); err != nil {
+		return fmt.Errorf("handing %s over to the Kustomization: %w", objects.Ref(u), err)
 	}
 	return nil
 }

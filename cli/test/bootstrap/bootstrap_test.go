@@ -79,31 +79,12 @@ func TestBootstrapRefusals(t *testing.T) {
 	})
 
 	t.Run("another installed Weir version is refused without --force", func(t *testing.T) {
-		// What `weir install --version v0.0.9` leaves: a Deployment labelled with its version.
-		if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Fatal(err)
+		// Weir v0.0.9 installed by `weir install`; TestBootstrapHTTP takes it over with --force.
+		if code, _ := weir(t, "install", "--version", "v0.0.9", "--wait=false"); code != 0 {
+			t.Fatalf("weir install: exit %d", code)
 		}
-		labels := map[string]string{"app.kubernetes.io/part-of": "weir", "app.kubernetes.io/version": "v0.0.9", "app": "source-controller"}
-		d := &appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "source-controller", Labels: labels},
-			Spec: appsv1.DeploymentSpec{
-				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "source-controller"}},
-				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: labels},
-					Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "manager", Image: "weir/source-controller:v0.0.9"}}},
-				},
-			},
-		}
-		if err := env.Client.Create(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			if err := env.Client.Delete(ctx, d); err != nil {
-				t.Fatal(err)
-			}
-		}()
 		code, out := weir(t, httpArgs("fleet.git", "clusters/dev", "--version", "v0.1.0")...)
-		if code == 0 || !strings.Contains(out, "Weir v0.0.9 runs in weir-system (Deployment source-controller), installed otherwise than by weir bootstrap: bootstrapping v0.1.0 would replace it") ||
+		if code == 0 || !strings.Contains(out, "Weir v0.0.9 runs in weir-system (Deployment helm-controller), installed otherwise than by weir bootstrap: bootstrapping v0.1.0 would replace it") ||
 			!strings.Contains(out, "--force") {
 			t.Fatalf("exit %d, want a refusal naming both versions and --force", code)
 		}
@@ -116,14 +97,15 @@ func TestBootstrapRefusals(t *testing.T) {
 	})
 }
 
-// TestBootstrapHTTP bootstraps over HTTP basic auth into an empty repository, then follows a
-// patch committed to Git, re-runs (nothing to commit) and upgrades.
+// TestBootstrapHTTP bootstraps over HTTP basic auth into an empty repository, taking over the
+// Weir `weir install` left (--force), then follows a patch committed to Git, re-runs (nothing
+// to commit) and upgrades.
 func TestBootstrapHTTP(t *testing.T) {
 	ctx := context.Background()
 
-	code, out := weir(t, httpArgs("fleet.git", "clusters/dev", "--version", "v0.1.0")...)
-	if code != 0 {
-		t.Fatalf("bootstrap: exit %d", code)
+	code, out := weir(t, httpArgs("fleet.git", "clusters/dev", "--version", "v0.1.0", "--force")...)
+	if code != 0 || !strings.Contains(out, "replacing Weir v0.0.9 in weir-system with v0.1.0 (--force)") {
+		t.Fatalf("bootstrap: exit %d, want the takeover of v0.0.9", code)
 	}
 	first := head(t, "fleet.git")
 	if first == "" || !strings.Contains(out, "committed and pushed Weir v0.1.0 to clusters/dev/weir-system (main@sha1:"+first+")") {
@@ -159,8 +141,8 @@ func TestBootstrapHTTP(t *testing.T) {
 
 	// A patch committed to the cluster's kustomization.yaml reaches Weir's own Deployment: an
 	// argument added, and a label the install set removed. The removal shows the Kustomization
-	// alone owns what bootstrap applied: had bootstrap applied as another field manager, that
-	// manager would keep the label in place.
+	// alone owns what bootstrap applied: had bootstrap applied as another field manager, or left
+	// `weir install`'s in place, that manager would keep the label.
 	patched := commit(t, "fleet.git", "Debug logs for kustomize-controller", func(fs *memfsWrapper) {
 		p := "clusters/dev/weir-system/kustomization.yaml"
 		fs.write(p, fs.read(p)+`patches:
