@@ -202,5 +202,9 @@ func (r *Repo) Push(ctx context.Context) error {
 	if strings.Contains(err.Error(), "non-fast-forward") {
 		return fmt.Errorf("pushing to %s: the branch %s moved while weir was writing it: run again: %w", r.URL, r.Branch, err)
 	}
-	return r.remoteError("pushing to", err)
+	if errors.Is(err, transport.ErrAuthenticationRequired) || errors.Is(err, transport.ErrAuthorizationFailed) {
+		return r.remoteError("pushing to", err)
+	}
+	// go-git reports a push a server hook or branch protection refused as a protocol error.
+	return fmt.Errorf("pushing to %s: the server refused the push of %s: do the credentials have write access, is the branch protected? (%w)", r.URL, r.Branch, err)
 }

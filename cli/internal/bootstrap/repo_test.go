@@ -86,7 +86,7 @@ func TestPushRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := r.Push(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "pushing to "+s.HTTPAddress()+"/fleet.git") {
+	if err == nil || !strings.Contains(err.Error(), "pushing to "+s.HTTPAddress()+"/fleet.git: the server refused the push of main") {
 		t.Fatalf("push: %v", err)
 	}
 	if strings.Contains(err.Error(), "pw") {

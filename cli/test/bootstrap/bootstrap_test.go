@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluxcd/pkg/gittestserver"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -47,6 +48,25 @@ func TestBootstrapRefusals(t *testing.T) {
 		}
 		if h := head(t, "refused.git"); h != "" {
 			t.Errorf("something was pushed: %s", h)
+		}
+	})
+
+	t.Run("a repository that takes no push is refused naming the URL", func(t *testing.T) {
+		protected := gittestserver.NewGitServer(t.TempDir()).AutoCreate().InstallUpdateHook("#!/bin/sh\necho protected >&2\nexit 1\n")
+		protected.Auth(gitUser, gitPassword)
+		if err := protected.StartHTTP(); err != nil {
+			t.Fatal(err)
+		}
+		defer protected.StopHTTP()
+		args := httpArgs("x.git", "clusters/dev")
+		url := protected.HTTPAddress() + "/fleet.git"
+		args[slices.Index(args, git.HTTPAddress()+"/x.git")] = url
+		code, out := weir(t, args...)
+		if code == 0 || !strings.Contains(out, "pushing to "+url+": the server refused the push of main") || strings.Contains(out, gitPassword) {
+			t.Fatalf("exit %d, want a refusal naming %s without the password", code, url)
+		}
+		if err := env.Client.Get(ctx, syncKey, &kustomizev1.Kustomization{}); !apierrors.IsNotFound(err) {
+			t.Errorf("the Kustomization weir-system: %v, want none", err)
 		}
 	})
 
@@ -143,7 +163,7 @@ func TestBootstrapHTTP(t *testing.T) {
 	// argument added, and a label the install set removed. The removal shows the Kustomization
 	// alone owns what bootstrap applied: had bootstrap applied as another field manager, or left
 	// `weir install`'s in place, that manager would keep the label.
-	patched := commit(t, "fleet.git", "Debug logs for kustomize-controller", func(fs *memfsWrapper) {
+	patched := commit(t, "fleet.git", "Debug logs for kustomize-controller", func(fs *workingCopy) {
 		p := "clusters/dev/weir-system/kustomization.yaml"
 		fs.write(p, fs.read(p)+`patches:
 - target: {kind: Deployment, name: kustomize-controller}

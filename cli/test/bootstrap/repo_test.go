@@ -77,7 +77,7 @@ func allFiles(t *testing.T, repo string) map[string]string {
 
 // commit changes repo's main as a user would: edit runs on a clone, the result is committed
 // and pushed. It returns the new commit.
-func commit(t *testing.T, repo, message string, edit func(fs *memfsWrapper)) string {
+func commit(t *testing.T, repo, message string, edit func(fs *workingCopy)) string {
 	t.Helper()
 	fs := memfs.New()
 	r, err := gogit.Clone(memory.NewStorage(), fs, &gogit.CloneOptions{URL: git.HTTPAddress() + "/" + repo, Auth: testAuth, ReferenceName: plumbing.NewBranchReferenceName("main")})
@@ -88,7 +88,7 @@ func commit(t *testing.T, repo, message string, edit func(fs *memfsWrapper)) str
 	if err != nil {
 		t.Fatal(err)
 	}
-	edit(&memfsWrapper{t: t, w: w})
+	edit(&workingCopy{t: t, w: w})
 	h, err := w.Commit(message, &gogit.CommitOptions{Author: &object.Signature{Name: "A user", Email: "user@example.com", When: time.Now()}})
 	if err != nil {
 		t.Fatal(err)
@@ -99,13 +99,13 @@ func commit(t *testing.T, repo, message string, edit func(fs *memfsWrapper)) str
 	return h.String()
 }
 
-// memfsWrapper edits a clone's files and stages them.
-type memfsWrapper struct {
+// workingCopy edits a clone's files and stages them.
+type workingCopy struct {
 	t *testing.T
 	w *gogit.Worktree
 }
 
-func (m *memfsWrapper) read(p string) string {
+func (m *workingCopy) read(p string) string {
 	b, err := util.ReadFile(m.w.Filesystem, p)
 	if err != nil {
 		m.t.Fatal(err)
@@ -113,7 +113,7 @@ func (m *memfsWrapper) read(p string) string {
 	return string(b)
 }
 
-func (m *memfsWrapper) write(p, content string) {
+func (m *workingCopy) write(p, content string) {
 	if err := util.WriteFile(m.w.Filesystem, p, []byte(content), 0o644); err != nil {
 		m.t.Fatal(err)
 	}
