@@ -13,6 +13,7 @@ import (
 
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
+	"weir.dev/pkg/yamlguard"
 )
 
 // Chain runs post-renderers in order; it is Helm's postrender.PostRenderer.
@@ -57,6 +58,16 @@ type Kustomize struct {
 // Run builds a kustomization of the manifests with the patches, images, labels and
 // annotations.
 func (k *Kustomize) Run(manifests *bytes.Buffer) (*bytes.Buffer, error) {
+	// kustomize's YAML library dies of a stack overflow on a recursive alias: refuse one in
+	// the chart's output or in a patch before it reads them.
+	if err := yamlguard.Check("kustomize post-renderer: the chart's rendered manifests", manifests.Bytes()); err != nil {
+		return nil, err
+	}
+	for i, p := range k.Spec.Patches {
+		if err := yamlguard.Check(fmt.Sprintf("kustomize post-renderer: patches[%d].patch", i), []byte(p.Patch)); err != nil {
+			return nil, err
+		}
+	}
 	fs := filesys.MakeFsInMemory()
 	if err := fs.WriteFile("/render/helm-output.yaml", manifests.Bytes()); err != nil {
 		return nil, err

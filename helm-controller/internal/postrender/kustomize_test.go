@@ -80,3 +80,23 @@ func TestCommonMetadataKeepsSelectors(t *testing.T) {
 		t.Fatalf("the label must be on the object only, not on its selector or template:\n%s", out)
 	}
 }
+
+// A recursive YAML alias kills kustomize's YAML library with a stack overflow, which no
+// recover catches: in a chart's output or in a patch it is refused before kustomize reads it.
+func TestKustomizeRefusesRecursiveAliases(t *testing.T) {
+	patch := meta.Patch{Patch: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 3}\n"}
+	for _, tc := range []struct {
+		name, manifests, patch, want string
+	}{
+		{"chart output", rendered + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: loop}\ndata: &d {k: *d}\n", patch.Patch, "the chart's rendered manifests: the YAML alias *d"},
+		{"patch", rendered, "apiVersion: apps/v1\nkind: Deployment\nmetadata: &m {name: web, x: *m}\n", "patches[0].patch: the YAML alias *m"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pr := New([]helmv1.PostRenderer{{Kustomize: &helmv1.Kustomize{Patches: []meta.Patch{{Patch: tc.patch}}}}}, nil)
+			_, err := pr.Run(bytes.NewBufferString(tc.manifests))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
+	"weir.dev/pkg/yamlguard"
 )
 
 // SubstituteAnnotation, set to "disabled" on an object, keeps postBuild substitution off it.
@@ -91,6 +92,11 @@ func build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 	}
 	if !opts.Guarded {
 		if err := Guard(root); err != nil {
+			return nil, &Error{kustomizev1.BuildFailedReason, err}
+		}
+	}
+	for i, p := range ks.Spec.Patches {
+		if err := yamlguard.Check(fmt.Sprintf("spec.patches[%d].patch", i), []byte(p.Patch)); err != nil {
 			return nil, &Error{kustomizev1.BuildFailedReason, err}
 		}
 	}

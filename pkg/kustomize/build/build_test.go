@@ -119,6 +119,13 @@ func TestBuildErrors(t *testing.T) {
 		{name: "cyclic kustomization", files: map[string]string{"a/kustomization.yaml": "resources: [../b]\n", "b/kustomization.yaml": "resources: [../a]\n"},
 			path: "a", reason: kustomizev1.BuildFailedReason, want: "cycle"},
 		{name: "billion laughs", files: map[string]string{"app/laughs.yaml": laughs()}, path: "app", reason: kustomizev1.BuildFailedReason, want: "app/laughs.yaml: too many YAML aliases"},
+		// Found by FuzzGuard: ten bytes that killed the process with a stack overflow in kyaml.
+		{name: "recursive alias", files: map[string]string{"app/loop.yaml": "0: &a {*a}\n"}, path: "app", reason: kustomizev1.BuildFailedReason,
+			want: "app/loop.yaml: the YAML alias *a is inside the anchor &a it refers to"},
+		{name: "recursive alias in a patch", files: map[string]string{"app/cm.yaml": configMap}, path: "app",
+			mutate: func(k *kustomizev1.Kustomization) {
+				k.Spec.Patches = []meta.Patch{{Patch: "apiVersion: v1\nkind: ConfigMap\nmetadata: &m {name: x, y: *m}\n"}}
+			}, reason: kustomizev1.BuildFailedReason, want: "spec.patches[0].patch: the YAML alias *m"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,17 +1,15 @@
 package build
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 
-	yaml "go.yaml.in/yaml/v3"
+	"weir.dev/pkg/yamlguard"
 )
 
 // Limits on what a build reads; kustomize itself has none.
@@ -23,8 +21,9 @@ const (
 )
 
 // Guard refuses, before kustomize reads them, the files that would make a build
-// unbounded: YAML alias bombs ("billion laughs"), which kustomize expands in full, and files
-// or trees beyond the limits. Errors name the file by its path in the source.
+// unbounded or crash it: YAML alias bombs ("billion laughs"), which kustomize expands in full,
+// recursive aliases (see yamlguard.Check), and files or trees beyond the limits. Errors name the
+// file by its path in the source.
 func Guard(root string) error {
 	count := 0
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -49,23 +48,7 @@ func Guard(root string) error {
 		if err != nil {
 			return err
 		}
-		if !bytes.Contains(b, []byte("*")) {
-			return nil // no alias can be in it
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		for {
-			var doc any
-			err := dec.Decode(&doc)
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				if strings.Contains(err.Error(), "excessive aliasing") {
-					return fmt.Errorf("%s: too many YAML aliases (a \"billion laughs\" document)", filepath.ToSlash(rel))
-				}
-				return nil // kustomize reports syntax errors with more context
-			}
-		}
+		return yamlguard.Check(filepath.ToSlash(rel), b)
 	})
 }
 
