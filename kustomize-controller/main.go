@@ -33,6 +33,7 @@ type options struct {
 	allowRemoteBases bool
 	noRemoteBases    bool // deprecated: refusing is the default
 	maxObjects       int
+	allowShared      bool
 }
 
 func (o *options) bindFlags(fs *pflag.FlagSet) {
@@ -42,6 +43,8 @@ func (o *options) bindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.noRemoteBases, "no-remote-bases", false, "Refuse remote kustomize bases (the default).")
 	fs.IntVar(&o.maxObjects, "max-objects-per-unit", controller.DefaultMaxObjects,
 		"The most objects one Kustomization may build; a larger build is refused (TooManyObjects) before anything is applied.")
+	fs.BoolVar(&o.allowShared, "allow-shared-objects", false,
+		"Let a Kustomization apply objects another Kustomization or a HelmRelease still owns, taking them over at each run; off, it is refused (OwnershipConflict) unless the object is annotated kustomize.weir.dev/ownership: shared.")
 	_ = fs.MarkDeprecated("no-remote-bases", "remote bases are refused by default; --allow-remote-bases enables them")
 }
 
@@ -74,6 +77,8 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, log logr.Logger) er
 		NoCrossNamespaceRefs: o.NoCrossNamespaceRefs,
 		AllowRemoteBases:     o.allowRemoteBases,
 		MaxObjects:           o.maxObjects,
+		AllowSharedObjects:   o.allowShared,
+		OwnerReader:          direct,
 		Identities:           o.Identities(mgr),
 		DependencyRequeue:    10 * time.Second,
 		Intervals:            opts.Intervals(log, recorder),

@@ -57,4 +57,8 @@ const (
 	TooManyObjectsReason = "TooManyObjects"
 	// BuildTimeoutReason: the build did not finish within spec.timeout; nothing was applied.
 	BuildTimeoutReason = "BuildTimeout"
+	// OwnershipConflictReason: an object the build yields is owned by another Kustomization
+	// (or a HelmRelease) that still applies it; the message names the object and its owner.
+	// Nothing was applied; the run is retried, so the object is adopted once its owner lets go.
+	OwnershipConflictReason = "OwnershipConflict"
 )

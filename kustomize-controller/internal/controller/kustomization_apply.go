@@ -114,7 +114,9 @@ func (r *KustomizationReconciler) decrypter(ctx context.Context, obj *kustomizev
 // (CRDs, Namespaces and cluster-wide classes first), with ownership labels on every object and
 // the per-object policies of kustomize.weir.dev/ssa. It records the new inventory and the
 // objects of the old one no longer built; after a failure, only the objects it applied join
-// the inventory (see kustomization_inventory.go). It sets ApplyFailed.
+// the inventory (see kustomization_inventory.go). An object owned by another Kustomization or
+// a HelmRelease refuses the whole set first (see kustomization_ownership.go). It sets
+// ApplyFailed.
 func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScope) error {
 	obj := sc.obj
 	if sc.skipped {
@@ -137,6 +139,11 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 	}
 	sc.manager, sc.observed = manager, observed
 	sc.manager.SetOwnerLabels(sc.objects, obj.Name, obj.Namespace)
+	observed.observe(true)
+	if err := r.checkOwnership(ctx, sc); err != nil {
+		observed.observe(false)
+		return err
+	}
 	h := obj.Status.History
 	sameSet := len(h) > 0 && h[0].LastReconciledStatus == kustomizev1.ReconciliationSucceededReason && h[0].Digest == sc.setDigest()
 
@@ -155,7 +162,6 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 	}
 	opts.WaitTimeout = obj.GetTimeout()
 
-	observed.observe(true)
 	changeSet, err := sc.manager.ApplyAllStaged(ctx, sc.objects, opts)
 	observed.observe(false)
 	if changeSet != nil {

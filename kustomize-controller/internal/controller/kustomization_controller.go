@@ -63,6 +63,12 @@ type KustomizationReconciler struct {
 	// Intervals raises spec.interval and spec.retryInterval to --min-interval and jitters the
 	// periodic requeue; nil for neither.
 	Intervals *app.Intervals
+	// AllowSharedObjects lets a Kustomization apply objects another Kustomization or a
+	// HelmRelease owns, as before ownership was checked; false refuses them (OwnershipConflict).
+	AllowSharedObjects bool
+	// OwnerReader reads the Kustomizations and HelmReleases that objects' ownership labels
+	// name, straight from the API server (another shard's are not cached); nil uses Client.
+	OwnerReader client.Reader
 
 	applied appliedStates
 	// skips counts the runs that skipped the build and the apply.

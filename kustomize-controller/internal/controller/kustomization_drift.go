@@ -39,17 +39,24 @@ const unknownManager = "unknown"
 // observingClient remembers the objects read while observing is on, the resourceVersion
 // each had after the last read or write (for skipping unchanged reconciles), and which ones
 // a write (not a dry run) succeeded on.
+//
+// It also hands out, once each, the reads prefetch made before the apply (see
+// kustomization_ownership.go), so the apply reads no object twice.
 type observingClient struct {
 	client.Client
-	mu       sync.Mutex
-	on       bool
-	reads    map[object.ObjMetadata]*unstructured.Unstructured
-	versions map[object.ObjMetadata]string
-	written  map[object.ObjMetadata]bool
+	mu         sync.Mutex
+	on         bool
+	reads      map[object.ObjMetadata]*unstructured.Unstructured
+	versions   map[object.ObjMetadata]string
+	written    map[object.ObjMetadata]bool
+	prefetched map[prefetchKey]prefetched
 }
 
 func (c *observingClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	err := c.Client.Get(ctx, key, obj, opts...)
+	served, err := c.takePrefetched(key, obj)
+	if !served {
+		err = c.Client.Get(ctx, key, obj, opts...)
+	}
 	if u, ok := obj.(*unstructured.Unstructured); ok && err == nil {
 		c.mu.Lock()
 		if c.on {
@@ -117,6 +124,7 @@ func (c *observingClient) observe(on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.on = on
+	c.prefetched = nil
 	if on {
 		c.reads, c.versions, c.written = nil, nil, nil
 	}

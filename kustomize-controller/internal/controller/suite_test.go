@@ -55,6 +55,7 @@ func startController(e *testenv.Environment) (func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	reconciler = &KustomizationReconciler{
 		Client: mgr.GetClient(), EventRecorder: rec, ControllerName: "kustomize-controller", SecretReader: e.Client,
+		OwnerReader:       mgr.GetAPIReader(),
 		Identities:        &identity.Resolver{Config: e.Config, Scheme: e.Scheme, Mapper: mgr.GetRESTMapper(), Reader: mgr.GetAPIReader()},
 		Fetcher:           &artifact.Fetcher{AllowedHost: srv.Listener.Addr().String(), Retries: 1, Backoff: 50 * time.Millisecond},
 		DependencyRequeue: time.Second,

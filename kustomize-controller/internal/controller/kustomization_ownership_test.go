@@ -1,0 +1,178 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "weir.dev/api/kustomize/v1"
+	"weir.dev/api/meta"
+	"weir.dev/pkg/testenv"
+)
+
+// TestOwnershipConflict: a second Kustomization building a ConfigMap the first one applied is
+// refused, naming the first, and applies nothing; the first stays Ready and keeps its data
+// through several runs of both; deleting the second leaves the first's ConfigMap alone.
+func TestOwnershipConflict(t *testing.T) {
+	ns := env.Namespace(t)
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{
+		"first/cm.yaml":     configMap("shared", "first"),
+		"second/cm.yaml":    configMap("shared", "second"),
+		"second/other.yaml": configMap("other", "second"),
+	})
+	first := createKustomization(t, ns, "first", "./first", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	waitApplied(t, first, "main@sha1:1")
+	uid := configMapUID(t, ns, "shared")
+
+	second := createKustomization(t, ns, "second", "./second", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	want := fmt.Sprintf("ConfigMap %s/shared is owned by Kustomization %s/first", ns, ns)
+	testenv.Eventually(t, timeout, env.ObjectIn(second, meta.ReadyCondition, metav1.ConditionFalse, kustomizev1.OwnershipConflictReason, want))
+	if err := testenv.CheckCondition(second, kustomizev1.ApplyFailedCondition, metav1.ConditionTrue, kustomizev1.OwnershipConflictReason, "Nothing was applied"); err != nil {
+		t.Error(err)
+	}
+	waitEvent(t, ns, "second", kustomizev1.OwnershipConflictReason, want)
+
+	for round := range 3 {
+		reconcileAndWait(t, second)
+		reconcileAndWait(t, first)
+		if err := testenv.CheckCondition(first, meta.ReadyCondition, metav1.ConditionTrue, "", ""); err != nil {
+			t.Fatalf("round %d: the owner: %v", round, err)
+		}
+		if err := testenv.CheckCondition(second, meta.ReadyCondition, metav1.ConditionFalse, kustomizev1.OwnershipConflictReason, want); err != nil {
+			t.Fatalf("round %d: the newcomer: %v", round, err)
+		}
+		if got := configMapValue(t, ns, "shared"); got != "first" {
+			t.Fatalf("round %d: the shared ConfigMap has the value %q, want the owner's", round, got)
+		}
+		if got := configMapOwner(t, ns, "shared"); got != ns+"/first" {
+			t.Fatalf("round %d: the shared ConfigMap is labelled as owned by %s", round, got)
+		}
+		if got := configMapValue(t, ns, "other"); got != "<absent>" {
+			t.Fatalf("round %d: the refused set was partly applied: other = %q", round, got)
+		}
+	}
+	if n := inventoryLen(second.Status.Inventory); n != 0 {
+		t.Errorf("the refused Kustomization's inventory has %d entries: %+v", n, second.Status.Inventory)
+	}
+
+	if err := env.Client.Delete(context.Background(), second); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, second)
+	reconcileAndWait(t, first)
+	if got := configMapValue(t, ns, "shared"); got != "first" {
+		t.Errorf("after the newcomer's deletion the ConfigMap's value is %q, want the owner's", got)
+	}
+	if configMapUID(t, ns, "shared") != uid {
+		t.Error("the owner's ConfigMap was deleted and created again")
+	}
+}
+
+// TestOwnershipAdoptWhenReleased: an object whose labelled owner no longer lists it (it left
+// that Kustomization's Git, which was set not to prune it), or whose owner is gone, is adopted
+// in place by the Kustomization that builds it now.
+func TestOwnershipAdoptWhenReleased(t *testing.T) {
+	ns := env.Namespace(t)
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{
+		"a/moved.yaml": configMap("moved", "a"), "a/stays.yaml": configMap("stays", "a"),
+		"c/orphan.yaml": configMap("orphan", "c"),
+	})
+	a := createKustomization(t, ns, "a", "./a", func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.Prune = false
+	})
+	c := createKustomization(t, ns, "c", "./c", func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.DeletionPolicy = kustomizev1.DeletionPolicyOrphan
+	})
+	waitApplied(t, a, "main@sha1:1")
+	waitApplied(t, c, "main@sha1:1")
+	moved, orphan := configMapUID(t, ns, "moved"), configMapUID(t, ns, "orphan")
+	if err := env.Client.Delete(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, c)
+
+	publish(t, ns, "repo", "main@sha1:2", map[string]string{
+		"a/stays.yaml": configMap("stays", "a"),
+		"b/moved.yaml": configMap("moved", "b"), "b/orphan.yaml": configMap("orphan", "b"),
+	})
+	waitApplied(t, a, "main@sha1:2")
+	b := createKustomization(t, ns, "b", "./b", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	waitApplied(t, b, "main@sha1:2")
+	for name, uid := range map[string]types.UID{"moved": moved, "orphan": orphan} {
+		if got := configMapValue(t, ns, name); got != "b" {
+			t.Errorf("%s has the value %q, want b's", name, got)
+		}
+		if got := configMapOwner(t, ns, name); got != ns+"/b" {
+			t.Errorf("%s is labelled as owned by %s, want %s/b", name, got, ns)
+		}
+		if configMapUID(t, ns, name) != uid {
+			t.Errorf("%s was deleted and created again instead of adopted", name)
+		}
+	}
+}
+
+// TestOwnershipSharedAnnotation: an object annotated kustomize.weir.dev/ownership: shared by
+// its owner may be applied by another Kustomization that builds it with the annotation too.
+func TestOwnershipSharedAnnotation(t *testing.T) {
+	ns := env.Namespace(t)
+	shared := func(value string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: common\n  annotations: {kustomize.weir.dev/ownership: shared}\ndata: {value: " + value + "}\n"
+	}
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{
+		"first/cm.yaml": shared("first"), "second/cm.yaml": shared("second"),
+	})
+	first := createKustomization(t, ns, "first", "./first", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	waitApplied(t, first, "main@sha1:1")
+	second := createKustomization(t, ns, "second", "./second", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	waitApplied(t, second, "main@sha1:1")
+	waitConfigMap(t, ns, "common", "second")
+	reconcileAndWait(t, first)
+	if err := testenv.CheckCondition(first, meta.ReadyCondition, metav1.ConditionTrue, "", ""); err != nil {
+		t.Error(err)
+	}
+	waitConfigMap(t, ns, "common", "first")
+}
+
+// reconcileAndWait requests a reconcile of ks and waits until it was handled; ks is then
+// current.
+func reconcileAndWait(t *testing.T, ks *kustomizev1.Kustomization) {
+	t.Helper()
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(ks), ks); err != nil {
+		t.Fatal(err)
+	}
+	requestReconcile(t, ks)
+	token := ks.GetAnnotations()[meta.ReconcileRequestAnnotation]
+	testenv.Eventually(t, timeout, func() error {
+		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(ks), ks); err != nil {
+			return err
+		}
+		if ks.Status.LastHandledReconcileAt != token {
+			return fmt.Errorf("%s has not handled the reconcile request %s yet", ks.Name, token)
+		}
+		return nil
+	})
+}
+
+func getConfigMap(t *testing.T, ns, name string) *corev1.ConfigMap {
+	t.Helper()
+	var cm corev1.ConfigMap
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	return &cm
+}
+
+func configMapUID(t *testing.T, ns, name string) types.UID { return getConfigMap(t, ns, name).UID }
+
+// configMapOwner is the namespace/name the ConfigMap's ownership labels name.
+func configMapOwner(t *testing.T, ns, name string) string {
+	l := getConfigMap(t, ns, name).Labels
+	return l[OwnerGroup+"/namespace"] + "/" + l[OwnerGroup+"/name"]
+}
