@@ -61,4 +61,7 @@ const (
 	// (or a HelmRelease) that still applies it; the message names the object and its owner.
 	// Nothing was applied; the run is retried, so the object is adopted once its owner lets go.
 	OwnershipConflictReason = "OwnershipConflict"
+	// OwnershipHandedOverReason (event): an object no longer built was left in place for the
+	// Kustomization that builds it now and was refused it, instead of being pruned.
+	OwnershipHandedOverReason = "OwnershipHandedOver"
 )

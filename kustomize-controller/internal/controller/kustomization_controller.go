@@ -71,6 +71,8 @@ type KustomizationReconciler struct {
 	OwnerReader client.Reader
 
 	applied appliedStates
+	// claims are the objects Kustomizations were refused, for their owners to hand over.
+	claims ownershipClaims
 	// skips counts the runs that skipped the build and the apply.
 	skips atomic.Int64
 	// requests remembers recent reconcile requests, to queue their fan-out runs first.

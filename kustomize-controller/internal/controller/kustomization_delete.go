@@ -23,7 +23,8 @@ import (
 // finalize applies spec.deletionPolicy to the objects in the inventory before the finalizer
 // goes: MirrorPrune deletes them when spec.prune is set, Delete always, Orphan never, and
 // WaitForTermination deletes them and waits until they are gone. Only objects whose ownership
-// labels still name this Kustomization are deleted.
+// labels still name this Kustomization are deleted, and none another Kustomization claims
+// (handed over, see kustomization_handover.go).
 //
 // The deletion is bounded by spec.timeout from the deletion request: until then, objects that
 // could not be deleted (forbidden to this identity, or another error) or are still terminating
@@ -33,6 +34,7 @@ import (
 func (r *KustomizationReconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization) error {
 	r.applied.forget(client.ObjectKeyFromObject(obj))
 	r.requests.forget(client.ObjectKeyFromObject(obj))
+	r.claims.set(client.ObjectKeyFromObject(obj), nil)
 	policy := obj.GetDeletionPolicy()
 	remove := policy == kustomizev1.DeletionPolicyDelete || policy == kustomizev1.DeletionPolicyWaitForTermination ||
 		(policy == kustomizev1.DeletionPolicyMirrorPrune && obj.Spec.Prune)
@@ -57,6 +59,7 @@ func (r *KustomizationReconciler) finalize(ctx context.Context, obj *kustomizev1
 	if err != nil {
 		return err
 	}
+	objects = r.handOver(ctx, obj, objects)
 	deadline := obj.GetDeletionTimestamp().Add(obj.GetTimeout())
 	d := deleteApplied(ctx, manager, objects, obj.Name, obj.Namespace)
 	if err := d.problem(); err != nil {

@@ -62,7 +62,7 @@ func (r *KustomizationReconciler) checkOwnership(ctx context.Context, sc *ksScop
 	}
 	live := sc.observed.prefetch(ctx, sc.objects)
 	owners := map[ownerRef]*ownerRecord{}
-	var conflicts []string
+	var conflicts, claimed []string
 	for _, o := range sc.objects {
 		l := live[object.UnstructuredToObjMetadata(o)]
 		if l == nil || skippedByApply(o, l) || l.GetAnnotations()[OwnershipAnnotation] == OwnershipShared {
@@ -76,10 +76,14 @@ func (r *KustomizationReconciler) checkOwnership(ctx context.Context, sc *ksScop
 		if err != nil {
 			return err
 		}
-		if rec.holds(sc.obj, o, l) {
+		if id, held := rec.holds(sc.obj, o, l); held {
 			conflicts = append(conflicts, fmt.Sprintf("%s is owned by %s, which still applies it", describeObject(l), ref))
+			if id != "" {
+				claimed = append(claimed, id)
+			}
 		}
 	}
+	r.claims.set(client.ObjectKeyFromObject(sc.obj), claimed)
 	if len(conflicts) == 0 {
 		return nil
 	}
@@ -165,19 +169,25 @@ func (r *KustomizationReconciler) ownerRecord(ctx context.Context, seen map[owne
 
 // holds reports whether the owner still holds live, which self builds as desired: a
 // HelmRelease that exists; a Kustomization that exists, targets the same cluster as self and
-// lists the object in its inventory (it left the owner's Git when not).
-func (rec *ownerRecord) holds(self *kustomizev1.Kustomization, desired, live *unstructured.Unstructured) bool {
+// lists the object in its inventory (it left the owner's Git when not). For a Kustomization it
+// also returns the object's inventory ID there.
+func (rec *ownerRecord) holds(self *kustomizev1.Kustomization, desired, live *unstructured.Unstructured) (string, bool) {
 	if !rec.exists {
-		return false
+		return "", false
 	}
 	ks := rec.kustomization
 	if ks == nil {
-		return true
+		return "", true
 	}
 	if !sameCluster(self, ks) {
-		return false
+		return "", false
 	}
-	return rec.inventory[object.UnstructuredToObjMetadata(live).String()] || rec.inventory[object.UnstructuredToObjMetadata(desired).String()]
+	for _, o := range []*unstructured.Unstructured{live, desired} {
+		if id := object.UnstructuredToObjMetadata(o).String(); rec.inventory[id] {
+			return id, true
+		}
+	}
+	return "", false
 }
 
 // sameCluster reports whether a and b apply to the same cluster: both to this one, or both

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -175,4 +176,60 @@ func configMapUID(t *testing.T, ns, name string) types.UID { return getConfigMap
 func configMapOwner(t *testing.T, ns, name string) string {
 	l := getConfigMap(t, ns, name).Labels
 	return l[OwnerGroup+"/namespace"] + "/" + l[OwnerGroup+"/name"]
+}
+
+// TestOwnershipHandover: an object added to B while A applies it is refused to B; removed from
+// A (which prunes), A hands it over instead of deleting it, B adopts it in place, and A's later
+// runs leave it alone.
+func TestOwnershipHandover(t *testing.T) {
+	ns := env.Namespace(t)
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{
+		"a/moved.yaml": configMap("moved", "a"), "a/stays.yaml": configMap("stays", "a"),
+	})
+	a := createKustomization(t, ns, "a", "./a", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	waitApplied(t, a, "main@sha1:1")
+	uid := configMapUID(t, ns, "moved")
+
+	publish(t, ns, "repo", "main@sha1:2", map[string]string{
+		"a/moved.yaml": configMap("moved", "a"), "a/stays.yaml": configMap("stays", "a"),
+		"b/moved.yaml": configMap("moved", "b"),
+	})
+	b := createKustomization(t, ns, "b", "./b", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	testenv.Eventually(t, timeout, env.ObjectIn(b, meta.ReadyCondition, metav1.ConditionFalse, kustomizev1.OwnershipConflictReason,
+		fmt.Sprintf("ConfigMap %s/moved is owned by Kustomization %s/a", ns, ns)))
+	waitApplied(t, a, "main@sha1:2")
+
+	publish(t, ns, "repo", "main@sha1:3", map[string]string{
+		"a/stays.yaml": configMap("stays", "a"), "b/moved.yaml": configMap("moved", "b"),
+	})
+	waitApplied(t, a, "main@sha1:3")
+	waitApplied(t, b, "main@sha1:3")
+	if got := configMapOwner(t, ns, "moved"); got != ns+"/b" {
+		t.Errorf("moved is labelled as owned by %s, want %s/b", got, ns)
+	}
+	if configMapUID(t, ns, "moved") != uid {
+		t.Fatal("moved was deleted and created again instead of handed over")
+	}
+	waitNormalEvent(t, ns, "a", kustomizev1.OwnershipHandedOverReason, fmt.Sprintf("ConfigMap %s/moved to Kustomization %s/b", ns, ns))
+	reconcileAndWait(t, a)
+	if err := testenv.CheckCondition(a, meta.ReadyCondition, metav1.ConditionTrue, "", ""); err != nil {
+		t.Error(err)
+	}
+	if got := configMapValue(t, ns, "moved"); got != "b" || configMapUID(t, ns, "moved") != uid {
+		t.Errorf("after A's next run moved has the value %q (want b's) or a new UID", got)
+	}
+}
+
+// waitNormalEvent waits for an event (of any type) about ns/name with reason and a message
+// containing msg.
+func waitNormalEvent(t *testing.T, ns, name, reason, msg string) {
+	t.Helper()
+	testenv.Eventually(t, timeout, func() error {
+		for _, ev := range env.Events(t, ns, name) {
+			if ev.Reason == reason && strings.Contains(ev.Message, msg) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no %s event about %s containing %q", reason, name, msg)
+	})
 }

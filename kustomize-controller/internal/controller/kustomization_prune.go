@@ -19,7 +19,8 @@ import (
 
 // reconcilePrune deletes the objects of the old inventory no longer built, when spec.prune is
 // set: only those whose ownership labels still name this Kustomization, never those annotated
-// kustomize.weir.dev/prune: disabled. An object that fails to delete stays in the inventory
+// kustomize.weir.dev/prune: disabled, nor those another Kustomization now builds and was
+// refused (handed over, see kustomization_handover.go). An object that fails to delete stays in the inventory
 // and is retried; one this Kustomization's identity may not read or delete is left in place
 // and dropped from the inventory (see kustomization_inventory.go). Either fails the run. It
 // sets PruneFailed.
@@ -28,7 +29,8 @@ func (r *KustomizationReconciler) reconcilePrune(ctx context.Context, sc *ksScop
 		conditions.Delete(sc.obj, kustomizev1.PruneFailedCondition)
 		return nil
 	}
-	d := deleteApplied(ctx, sc.manager, sc.stale, sc.obj.Name, sc.obj.Namespace)
+	stale := r.handOver(ctx, sc.obj, sc.stale)
+	d := deleteApplied(ctx, sc.manager, stale, sc.obj.Name, sc.obj.Namespace)
 	sc.pruned = d.changes
 	if err := d.problem(); err != nil {
 		sc.obj.Status.Inventory = mergeInventories(sc.inventory, inventoryOf(d.failed))
