@@ -9,10 +9,12 @@ import (
 	"github.com/fluxcd/pkg/runtime/conditions"
 	ssautils "github.com/fluxcd/pkg/ssa/utils"
 	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -24,8 +26,9 @@ import (
 // One object has one owner. Before anything is applied, every built object that already exists
 // is looked at: when its ownership labels (kustomize.weir.dev/name and /namespace) name another
 // Kustomization that still exists, targets the same cluster and still lists the object in its
-// status.inventory, or its helm.weir.dev labels name a HelmRelease that still exists, the whole
-// set is refused (OwnershipConflict), as a failed dry run refuses it: applying the rest would
+// status.inventory, or its helm.weir.dev labels name a HelmRelease that still exists, or Helm's
+// own metadata (app.kubernetes.io/managed-by: Helm, meta.helm.sh/release-name and -namespace)
+// names a release Helm still has a record of, the whole set is refused (OwnershipConflict), as a failed dry run refuses it: applying the rest would
 // leave a half set nobody wrote. The run is retried, so once the owner lets go of the object (it
 // left the owner's Git, or the owner was deleted) the object is adopted in place, never deleted
 // and created again. Labels of other tools, Flux's kustomize.toolkit.fluxcd.io among them, are
@@ -38,8 +41,8 @@ import (
 //
 // Cost: the apply engine reads every object before its dry run anyway. Those reads are made
 // here instead, a little earlier (prefetch), and the engine is handed each result once, so no
-// object is read twice. Only when an object names another owner is that owner read, once per
-// owner and run. A read handed over was made before the apply's first stage (CRDs and
+// object is read twice. Only when an object names another owner is that owner read (a GET, or
+// for a Helm release a label-selected List of its records' metadata), once per owner and run. A read handed over was made before the apply's first stage (CRDs and
 // Namespaces, which it waits for), so a later-stage object may be seen a few seconds old; a
 // change made in that window is corrected at the next run instead of this one.
 
@@ -77,7 +80,7 @@ func (r *KustomizationReconciler) checkOwnership(ctx context.Context, sc *ksScop
 			return err
 		}
 		if id, held := rec.holds(sc.obj, o, l); held {
-			conflicts = append(conflicts, fmt.Sprintf("%s is owned by %s, which still applies it", describeObject(l), ref))
+			conflicts = append(conflicts, fmt.Sprintf("%s is owned by %s, which still applies it", describeObject(l), rec.describe(ref)))
 			if id != "" {
 				claimed = append(claimed, id)
 			}
@@ -109,7 +112,12 @@ type ownerRef struct{ kind, namespace, name string }
 
 func (o ownerRef) String() string { return fmt.Sprintf("%s %s/%s", o.kind, o.namespace, o.name) }
 
-// labelledOwner returns the owner live's labels name: a Kustomization, else a HelmRelease.
+// helmReleaseKind names, in an ownerRef, a Helm release (rendered objects carry Helm's own
+// ownership metadata, not helm.weir.dev labels).
+const helmReleaseKind = "Helm release"
+
+// labelledOwner returns the owner live's metadata names: a Kustomization, else a HelmRelease,
+// else a Helm release (Helm's managed-by label and release annotations).
 func labelledOwner(live *unstructured.Unstructured) (ownerRef, bool) {
 	l := live.GetLabels()
 	if name, ns := l[OwnerGroup+"/name"], l[OwnerGroup+"/namespace"]; name != "" && ns != "" {
@@ -118,12 +126,17 @@ func labelledOwner(live *unstructured.Unstructured) (ownerRef, bool) {
 	if name, ns := l[helmv1.OwnerNameLabel], l[helmv1.OwnerNamespaceLabel]; name != "" && ns != "" {
 		return ownerRef{kind: helmv1.HelmReleaseKind, namespace: ns, name: name}, true
 	}
+	a := live.GetAnnotations()
+	if name, ns := a["meta.helm.sh/release-name"], a["meta.helm.sh/release-namespace"]; l["app.kubernetes.io/managed-by"] == "Helm" && name != "" && ns != "" {
+		return ownerRef{kind: helmReleaseKind, namespace: ns, name: name}, true
+	}
 	return ownerRef{}, false
 }
 
 // ownerRecord is what a run learnt of one owner: nil kustomization and !exists when it is gone.
 type ownerRecord struct {
 	exists        bool
+	helmRelease   string // for a Helm release: the HelmRelease its records name, if any
 	kustomization *kustomizev1.Kustomization
 	inventory     map[string]bool // the kustomization's inventory IDs
 }
@@ -153,6 +166,8 @@ func (r *KustomizationReconciler) ownerRecord(ctx context.Context, seen map[owne
 				}
 			}
 		}
+	case helmReleaseKind:
+		rec.exists, rec.helmRelease, err = r.helmReleaseRecord(ctx, ref)
 	default:
 		hr := &metav1.PartialObjectMetadata{}
 		hr.SetGroupVersionKind(helmv1.GroupVersion.WithKind(helmv1.HelmReleaseKind))
@@ -167,8 +182,38 @@ func (r *KustomizationReconciler) ownerRecord(ctx context.Context, seen map[owne
 	return rec, nil
 }
 
+// helmReleaseRecord reports whether Helm still has a release ref (a record, in any namespace,
+// not uninstalled), and the HelmRelease its labels name. It lists the records' metadata only,
+// never their content.
+func (r *KustomizationReconciler) helmReleaseRecord(ctx context.Context, ref ownerRef) (bool, string, error) {
+	selector, err := labels.Parse("owner=helm,name=" + ref.name + ",status!=uninstalled")
+	if err != nil {
+		return false, "", nil // not a release name Helm could have stored
+	}
+	records := &metav1.PartialObjectMetadataList{}
+	records.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
+	if err := r.SecretReader.List(ctx, records, client.MatchingLabelsSelector{Selector: selector}); err != nil {
+		return false, "", err
+	}
+	for _, rec := range records.Items {
+		l := rec.GetLabels()
+		if name, ns := l[helmv1.OwnerNameLabel], l[helmv1.OwnerNamespaceLabel]; name != "" && ns != "" {
+			return true, ns + "/" + name, nil
+		}
+	}
+	return len(records.Items) > 0, "", nil
+}
+
+// describe names ref for a message, with the HelmRelease behind a Helm release.
+func (rec *ownerRecord) describe(ref ownerRef) string {
+	if rec.helmRelease != "" {
+		return fmt.Sprintf("%s (HelmRelease %s)", ref, rec.helmRelease)
+	}
+	return ref.String()
+}
+
 // holds reports whether the owner still holds live, which self builds as desired: a
-// HelmRelease that exists; a Kustomization that exists, targets the same cluster as self and
+// HelmRelease or Helm release that exists; a Kustomization that exists, targets the same cluster as self and
 // lists the object in its inventory (it left the owner's Git when not). For a Kustomization it
 // also returns the object's inventory ID there.
 func (rec *ownerRecord) holds(self *kustomizev1.Kustomization, desired, live *unstructured.Unstructured) (string, bool) {

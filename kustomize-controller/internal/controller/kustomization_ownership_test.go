@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -232,4 +233,67 @@ func waitNormalEvent(t *testing.T, ns, name, reason, msg string) {
 		}
 		return fmt.Errorf("no %s event about %s containing %q", reason, name, msg)
 	})
+}
+
+// TestOwnershipHelm: an object Helm rendered (Helm's managed-by label and release annotations)
+// is refused while Helm has a record of its release, naming the HelmRelease the record is
+// labelled with, and adopted once the release is uninstalled; an object labelled as owned by
+// a HelmRelease is refused while that HelmRelease exists.
+func TestOwnershipHelm(t *testing.T) {
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	release := ns // release names are looked up in every namespace: one of this test's own
+	rendered := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "rendered",
+			Labels:      map[string]string{"app.kubernetes.io/managed-by": "Helm"},
+			Annotations: map[string]string{"meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": ns}},
+		Data: map[string]string{"value": "helm"},
+	}
+	record := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sh.helm.release.v1." + release + ".v1", Labels: map[string]string{
+			"owner": "helm", "name": release, "status": "deployed", "version": "1",
+			"helm.weir.dev/name": "web", "helm.weir.dev/namespace": ns,
+		}},
+		Type: "helm.sh/release.v1",
+		Data: map[string][]byte{"release": []byte("opaque")},
+	}
+	chart := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "chart-owned",
+			Labels: map[string]string{"helm.weir.dev/name": "web", "helm.weir.dev/namespace": ns}},
+		Data: map[string]string{"value": "helm"},
+	}
+	hr := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "helm.weir.dev/v1", "kind": "HelmRelease",
+		"metadata": map[string]any{"namespace": ns, "name": "web"},
+		"spec": map[string]any{"interval": "10m", "suspend": true, "chart": map[string]any{"spec": map[string]any{
+			"chart": "web", "sourceRef": map[string]any{"kind": "HelmRepository", "name": "charts"}}}},
+	}}
+	for _, o := range []client.Object{rendered, record, chart, hr} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{"k/rendered.yaml": configMap("rendered", "ks")})
+	ks := createKustomization(t, ns, "k", "./k", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	testenv.Eventually(t, timeout, env.ObjectIn(ks, meta.ReadyCondition, metav1.ConditionFalse, kustomizev1.OwnershipConflictReason,
+		fmt.Sprintf("ConfigMap %s/rendered is owned by Helm release %s/%s (HelmRelease %s/web)", ns, ns, release, ns)))
+	if got := configMapValue(t, ns, "rendered"); got != "helm" {
+		t.Errorf("the Helm-rendered ConfigMap was changed: %q", got)
+	}
+
+	record.Labels["status"] = "uninstalled"
+	if err := env.Client.Update(ctx, record); err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, ks, "main@sha1:1")
+	waitConfigMap(t, ns, "rendered", "ks")
+
+	publish(t, ns, "repo", "main@sha1:2", map[string]string{"k/chart.yaml": configMap("chart-owned", "ks")})
+	testenv.Eventually(t, timeout, env.ObjectIn(ks, meta.ReadyCondition, metav1.ConditionFalse, kustomizev1.OwnershipConflictReason,
+		fmt.Sprintf("ConfigMap %s/chart-owned is owned by HelmRelease %s/web", ns, ns)))
+	if err := env.Client.Delete(ctx, hr); err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, ks, "main@sha1:2")
+	waitConfigMap(t, ns, "chart-owned", "ks")
 }
