@@ -45,3 +45,18 @@ func TestRemoteBasesFlags(t *testing.T) {
 		}
 	}
 }
+
+// Objects another owner still applies are refused unless --allow-shared-objects.
+func TestSharedObjectsFlag(t *testing.T) {
+	for args, want := range map[string]bool{"": false, "--allow-shared-objects": true} {
+		var o options
+		fs := pflag.NewFlagSet("kustomize-controller", pflag.ContinueOnError)
+		o.bindFlags(fs)
+		if err := fs.Parse(strings.Fields(args)); err != nil {
+			t.Fatal(err)
+		}
+		if o.allowShared != want {
+			t.Errorf("%q: allowShared %v, want %v", args, o.allowShared, want)
+		}
+	}
+}

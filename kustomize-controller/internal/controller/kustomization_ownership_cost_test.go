@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -102,4 +103,39 @@ func cm(ns, name, value string) *unstructured.Unstructured {
 		"data":     map[string]any{"value": value},
 	}}
 	return u
+}
+
+// TestOwnershipCheckOff: the check refuses an object its owner still lists, and with
+// AllowSharedObjects (--allow-shared-objects) it lets it through without reading anything.
+func TestOwnershipCheckOff(t *testing.T) {
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	taken := cm(ns, "taken", "owner's")
+	taken.SetLabels(map[string]string{OwnerGroup + "/name": "owner", OwnerGroup + "/namespace": ns})
+	if err := env.Client.Create(ctx, taken); err != nil {
+		t.Fatal(err)
+	}
+	owner := createKustomization(t, ns, "owner", "./none", func(k *kustomizev1.Kustomization) { k.Spec.Suspend = true })
+	owner.Status.Inventory = inventoryOf([]*unstructured.Unstructured{taken})
+	if err := env.Client.Status().Update(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	for _, allow := range []bool{false, true} {
+		api := &countingClient{Client: env.Client}
+		r := &KustomizationReconciler{Client: env.Client, OwnerReader: env.Client, AllowSharedObjects: allow}
+		sc := &ksScope{
+			obj:      &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "newcomer"}},
+			artifact: &meta.Artifact{Revision: "main@sha1:1"},
+			observed: &observingClient{Client: api},
+			objects:  []*unstructured.Unstructured{cm(ns, "taken", "newcomer's")},
+		}
+		sc.observed.observe(true)
+		err := r.checkOwnership(ctx, sc)
+		switch {
+		case allow && (err != nil || len(api.gets) != 0):
+			t.Errorf("allowed: %v, reads %v", err, api.gets)
+		case !allow && (err == nil || !strings.Contains(err.Error(), "ConfigMap "+ns+"/taken is owned by Kustomization "+ns+"/owner")):
+			t.Errorf("refused: %v", err)
+		}
+	}
 }
