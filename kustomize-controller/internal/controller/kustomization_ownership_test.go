@@ -76,8 +76,8 @@ func TestOwnershipConflict(t *testing.T) {
 }
 
 // TestOwnershipAdoptWhenReleased: an object whose labelled owner no longer lists it (it left
-// that Kustomization's Git, which was set not to prune it), or whose owner is gone, is adopted
-// in place by the Kustomization that builds it now.
+// that Kustomization's Git, which was set not to prune it), whose owner is gone, or which only
+// Flux's labels claim, is adopted in place by the Kustomization that builds it now.
 func TestOwnershipAdoptWhenReleased(t *testing.T) {
 	ns := env.Namespace(t)
 	publish(t, ns, "repo", "main@sha1:1", map[string]string{
@@ -100,14 +100,25 @@ func TestOwnershipAdoptWhenReleased(t *testing.T) {
 	}
 	waitGone(t, c)
 
+	// Flux's ownership labels are not Weir's: migrating from Flux adopts the object.
+	flux := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "flux", Labels: map[string]string{
+			"kustomize.toolkit.fluxcd.io/name": "a", "kustomize.toolkit.fluxcd.io/namespace": ns,
+		}},
+		Data: map[string]string{"value": "flux"},
+	}
+	if err := env.Client.Create(context.Background(), flux); err != nil {
+		t.Fatal(err)
+	}
+
 	publish(t, ns, "repo", "main@sha1:2", map[string]string{
 		"a/stays.yaml": configMap("stays", "a"),
-		"b/moved.yaml": configMap("moved", "b"), "b/orphan.yaml": configMap("orphan", "b"),
+		"b/moved.yaml": configMap("moved", "b"), "b/orphan.yaml": configMap("orphan", "b"), "b/flux.yaml": configMap("flux", "b"),
 	})
 	waitApplied(t, a, "main@sha1:2")
 	b := createKustomization(t, ns, "b", "./b", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
 	waitApplied(t, b, "main@sha1:2")
-	for name, uid := range map[string]types.UID{"moved": moved, "orphan": orphan} {
+	for name, uid := range map[string]types.UID{"moved": moved, "orphan": orphan, "flux": flux.UID} {
 		if got := configMapValue(t, ns, name); got != "b" {
 			t.Errorf("%s has the value %q, want b's", name, got)
 		}
