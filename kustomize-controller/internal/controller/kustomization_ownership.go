@@ -24,15 +24,17 @@ import (
 )
 
 // One object has one owner. Before anything is applied, every built object that already exists
-// is looked at: when its ownership labels (kustomize.weir.dev/name and /namespace) name another
+// is looked at, and the whole set is refused (OwnershipConflict) when one of them is owned
+// elsewhere: its ownership labels (kustomize.weir.dev/name and /namespace) name another
 // Kustomization that still exists, targets the same cluster and still lists the object in its
-// status.inventory, or its helm.weir.dev labels name a HelmRelease that still exists, or Helm's
+// status.inventory; or its helm.weir.dev labels name a HelmRelease that still exists; or Helm's
 // own metadata (app.kubernetes.io/managed-by: Helm, meta.helm.sh/release-name and -namespace)
-// names a release Helm still has a record of, the whole set is refused (OwnershipConflict), as a failed dry run refuses it: applying the rest would
-// leave a half set nobody wrote. The run is retried, so once the owner lets go of the object (it
-// left the owner's Git, or the owner was deleted) the object is adopted in place, never deleted
-// and created again. Labels of other tools, Flux's kustomize.toolkit.fluxcd.io among them, are
-// not ownership here: migrating from them adopts the object.
+// names a release Helm still has a record of. The whole set, as a failed dry run refuses it:
+// applying the rest would leave a half set nobody wrote. The run is retried, so once the owner
+// lets go of the object (it left the owner's Git, or the owner was deleted) the object is
+// adopted in place, never deleted and created again (and see kustomization_handover.go). Labels
+// of other tools, Flux's kustomize.toolkit.fluxcd.io among them, are not ownership here:
+// migrating from them adopts the object.
 //
 // Sharing on purpose: an object annotated kustomize.weir.dev/ownership: shared in the cluster
 // (so by its current owner, which must carry the annotation in its own manifest, or by hand) may
@@ -42,9 +44,10 @@ import (
 // Cost: the apply engine reads every object before its dry run anyway. Those reads are made
 // here instead, a little earlier (prefetch), and the engine is handed each result once, so no
 // object is read twice. Only when an object names another owner is that owner read (a GET, or
-// for a Helm release a label-selected List of its records' metadata), once per owner and run. A read handed over was made before the apply's first stage (CRDs and
-// Namespaces, which it waits for), so a later-stage object may be seen a few seconds old; a
-// change made in that window is corrected at the next run instead of this one.
+// for a Helm release a label-selected List of its records' metadata), once per owner and run.
+// A read handed over was made before the apply's first stage (CRDs and Namespaces, which it
+// waits for), so a later-stage object may be seen a few seconds old; a change made in that
+// window is corrected at the next run instead of this one.
 
 // OwnershipAnnotation set to OwnershipShared on an object in the cluster lets every
 // Kustomization that builds it apply it, without an OwnershipConflict.
