@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 
+	runtimectrl "github.com/fluxcd/pkg/runtime/controller"
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"weir.dev/pkg/identity"
+	"weir.dev/pkg/steps"
 )
 
 // ApplierOptions are the flags of the controllers that apply artifacts to a cluster on their
@@ -23,6 +25,10 @@ type ApplierOptions struct {
 	DefaultServiceAccount string
 	// InsecureKubeConfigExec permits exec and auth-provider plugins in spec.kubeConfig.
 	InsecureKubeConfigExec bool
+	// Retry bounds the backoff of transient failures (--min-retry-delay, --max-retry-delay):
+	// an object's retries start at the minimum and double up to the maximum, and never wait
+	// longer than the object's own retry interval.
+	Retry runtimectrl.RateLimiterOptions
 }
 
 // BindFlags registers the flags; kind names the controller's kind in their help.
@@ -31,7 +37,12 @@ func (o *ApplierOptions) BindFlags(fs *pflag.FlagSet, kind string) {
 	fs.BoolVar(&o.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, fmt.Sprintf("Refuse sources and dependencies in another namespace than the %s's.", kind))
 	fs.StringVar(&o.DefaultServiceAccount, "default-service-account", "", fmt.Sprintf("The ServiceAccount, in each %s's namespace, to impersonate when spec.serviceAccountName is empty.", kind))
 	fs.BoolVar(&o.InsecureKubeConfigExec, "insecure-kubeconfig-exec", false, "Allow exec and auth-provider plugins in spec.kubeConfig kubeconfigs; they run programs inside this controller.")
+	o.Retry.BindFlags(fs)
 }
+
+// Backoff returns the rate limiter of the controller's transient retries, from --min-retry-delay
+// and --max-retry-delay.
+func (o *ApplierOptions) Backoff() *steps.Backoff { return steps.NewBackoff(o.Retry) }
 
 // Validate defaults --artifact-host to source-controller's Service in $RUNTIME_NAMESPACE
 // (weir-system when unset) and checks it.
@@ -45,6 +56,9 @@ func (o *ApplierOptions) Validate() error {
 	}
 	if o.ArtifactHost[0] == ':' {
 		return errors.New("--artifact-host: must be host[:port]")
+	}
+	if r := o.Retry; r.MinRetryDelay < 0 || r.MaxRetryDelay < 0 || (r.MaxRetryDelay > 0 && r.MinRetryDelay > r.MaxRetryDelay) {
+		return fmt.Errorf("--min-retry-delay (%s) and --max-retry-delay (%s): must not be negative, and the minimum not above the maximum", r.MinRetryDelay, r.MaxRetryDelay)
 	}
 	return nil
 }

@@ -292,3 +292,13 @@ func clearDir(dir string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Host is the host[:port] of an artifact URL, without userinfo, for logs; "" when rawURL does
+// not parse.
+func Host(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
