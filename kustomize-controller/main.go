@@ -82,6 +82,7 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, log logr.Logger) er
 		Identities:           o.Identities(mgr),
 		DependencyRequeue:    10 * time.Second,
 		Intervals:            opts.Intervals(log, recorder),
+		Backoff:              o.Backoff(),
 	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	runtimectrl "github.com/fluxcd/pkg/runtime/controller"
 	"github.com/fluxcd/pkg/runtime/events"
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -69,6 +70,9 @@ type KustomizationReconciler struct {
 	// OwnerReader reads the Kustomizations and HelmReleases that objects' ownership labels
 	// name, straight from the API server (another shard's are not cached); nil uses Client.
 	OwnerReader client.Reader
+	// Backoff paces the retries of transient failures (an artifact download, a health check
+	// that timed out); SetupWithManager makes one with the default delays when it is nil.
+	Backoff *steps.Backoff
 
 	applied appliedStates
 	// claims are the objects Kustomizations were refused, for their owners to hand over.
@@ -88,6 +92,9 @@ const DefaultMaxObjects = 5000
 // SetupWithManager registers the reconciler: its own objects, the sources they use (a new
 // artifact triggers them at once) and their dependencies (becoming Ready triggers dependents).
 func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, concurrent int) error {
+	if r.Backoff == nil {
+		r.Backoff = steps.NewBackoff(runtimectrl.RateLimiterOptions{})
+	}
 	if r.Artifacts == nil {
 		dir, err := os.MkdirTemp("", "weir-artifacts-")
 		if err != nil {
@@ -126,7 +133,7 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 			builder.WithPredicates(predicates.ArtifactChanged{})).
 		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents),
 			builder.WithPredicates(dependency.BecameReady{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: concurrent}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrent, RateLimiter: r.Backoff}).
 		Complete(r)
 }
 
@@ -189,9 +196,24 @@ func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 			}
 		},
 		Result: func(outcome steps.Outcome) (ctrl.Result, error) {
+			if outcome.Kind == steps.Transient {
+				// Retried within seconds, with backoff up to spec.retryInterval (spec.interval
+				// when unset, either raised to --min-interval) and --max-retry-delay: never left
+				// until the next interval.
+				return r.Backoff.Retry(ctx, req, outcome, retryBound(r.Intervals, obj), retryLogValues(sc)...)
+			}
 			return kustomizationResult(r.Intervals, obj, outcome)
 		},
 	})
+}
+
+// retryLogValues are what a failure's log line says of the source: its revision and the
+// artifact's host (never the URL's userinfo or query).
+func retryLogValues(sc *ksScope) []any {
+	if sc.artifact == nil {
+		return nil
+	}
+	return []any{"revision", sc.artifact.Revision, "host", artifact.Host(sc.artifact.URL)}
 }
 
 func sourceKey(kind, namespace, name string) string {

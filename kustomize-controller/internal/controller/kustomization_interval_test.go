@@ -14,9 +14,10 @@ import (
 	"weir.dev/pkg/steps"
 )
 
-// TestKustomizationResultFloor: spec.interval and spec.retryInterval are raised to
-// --min-interval; only the success requeue is jittered; a dependency wait (the controller's own
-// delay) is left alone.
+// TestKustomizationResultFloor: spec.interval and spec.retryInterval (the bound of the retry
+// backoff) are raised to --min-interval; only the success requeue is jittered; a dependency wait
+// (the controller's own delay) is left alone; a transient failure is returned as an error, for
+// the backoff.
 func TestKustomizationResultFloor(t *testing.T) {
 	iv := app.NewIntervals(30*time.Second, 10, logr.Discard(), nil)
 	ks := func(interval time.Duration, retry *time.Duration) *kustomizev1.Kustomization {
@@ -39,9 +40,6 @@ func TestKustomizationResultFloor(t *testing.T) {
 	}{
 		{name: "success below the floor", iv: iv, obj: ks(ms, nil), lo: 30 * time.Second, hi: 33 * time.Second},
 		{name: "success above the floor", iv: iv, obj: ks(10*time.Minute, nil), lo: 9 * time.Minute, hi: 11 * time.Minute},
-		{name: "retry below the floor", iv: iv, obj: ks(time.Hour, &ms), o: transient, lo: 30 * time.Second, hi: 30 * time.Second},
-		{name: "retry defaulting to an interval below the floor", iv: iv, obj: ks(ms, nil), o: transient, lo: 30 * time.Second, hi: 30 * time.Second},
-		{name: "retry above the floor", iv: iv, obj: ks(time.Hour, &twoMin), o: transient, lo: twoMin, hi: twoMin},
 		{name: "dependency wait", iv: iv, obj: ks(ms, nil), o: waiting, lo: 10 * time.Second, hi: 10 * time.Second},
 		{name: "no policy", iv: nil, obj: ks(ms, nil), lo: ms, hi: ms},
 	}
@@ -57,6 +55,22 @@ func TestKustomizationResultFloor(t *testing.T) {
 				}
 			}
 		})
+	}
+	if _, err := kustomizationResult(iv, ks(ms, nil), transient); err == nil {
+		t.Error("transient failure: no error for the backoff")
+	}
+	for _, tc := range []struct {
+		name string
+		obj  *kustomizev1.Kustomization
+		want time.Duration
+	}{
+		{"retry below the floor", ks(time.Hour, &ms), 30 * time.Second},
+		{"retry defaulting to an interval below the floor", ks(ms, nil), 30 * time.Second},
+		{"retry above the floor", ks(time.Hour, &twoMin), twoMin},
+	} {
+		if got := retryBound(iv, tc.obj); got != tc.want {
+			t.Errorf("%s: retry bound %s, want %s", tc.name, got, tc.want)
+		}
 	}
 	if res, err := kustomizationResult(iv, ks(ms, nil), steps.Classify(steps.Stalled(meta.InvalidSpecReason, errors.New("bad")), "")); err != nil || !res.IsZero() {
 		t.Errorf("stalled: %+v, %v", res, err)

@@ -133,8 +133,9 @@ func (r *KustomizationReconciler) reconcileDependencies(ctx context.Context, sc 
 
 // reconcileArtifact makes the source artifact available as a directory: the extraction shared
 // by every Kustomization of that revision, or, when the build decrypts (which writes decrypted
-// files into the tree), a copy of the run's own. A failure (server down, digest mismatch) sets
-// ArtifactFailed and is retried: it never counts as an empty desired state.
+// files into the tree), a copy of the run's own. A failure (server down, slow or dropping the
+// connection, digest mismatch) sets ArtifactFailed and is retried with backoff: it never counts
+// as an empty desired state, and a body that does not match the digest is never extracted.
 func (r *KustomizationReconciler) reconcileArtifact(ctx context.Context, sc *ksScope) error {
 	fetchCtx, cancel := context.WithTimeout(ctx, sc.obj.GetTimeout())
 	defer cancel()
@@ -148,6 +149,10 @@ func (r *KustomizationReconciler) reconcileArtifact(ctx context.Context, sc *ksS
 		}
 	}
 	if err != nil {
+		if fetchCtx.Err() != nil && ctx.Err() == nil {
+			// The download's own error may be only the context's: say which limit it hit.
+			err = fmt.Errorf("no complete answer from %s within spec.timeout (%s): %w", artifact.Host(sc.artifact.URL), sc.obj.GetTimeout(), err)
+		}
 		err = fmt.Errorf("fetching the artifact of revision %s: %w", sc.artifact.Revision, err)
 		conditions.MarkTrue(sc.obj, kustomizev1.ArtifactFailedCondition, meta.ArtifactFailedReason, "%s", err)
 		return steps.Failed(meta.ArtifactFailedReason, err)

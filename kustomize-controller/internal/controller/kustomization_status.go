@@ -92,19 +92,22 @@ func (sc *ksScope) setDigest() string {
 	return sc.digest
 }
 
-// kustomizationResult is when to come back: on success after the interval, jittered; on a
-// transient failure after spec.retryInterval (not controller-runtime's backoff, so a fix is
-// picked up on a known schedule); while waiting after the wait; never while stalled. Both
-// intervals are raised to iv's floor.
+// kustomizationResult is when to come back: on success after the interval (raised to iv's
+// floor), jittered; while waiting after the wait; never while stalled; on a transient failure
+// the error is returned, and the reconciler's Backoff paces the retry (see retryBound).
 func kustomizationResult(iv *app.Intervals, obj *kustomizev1.Kustomization, o steps.Outcome) (ctrl.Result, error) {
-	if o.Kind == steps.Transient {
-		field := "spec.retryInterval"
-		if obj.Spec.RetryInterval == nil {
-			field = "spec.interval"
-		}
-		return ctrl.Result{RequeueAfter: iv.Floor(obj, field, obj.GetRetryInterval())}, nil
-	}
 	return iv.Result(o, iv.Floor(obj, "spec.interval", obj.Spec.Interval.Duration))
+}
+
+// retryBound is the longest backoff wait before a transient failure is retried:
+// spec.retryInterval, or spec.interval when it is unset, raised to iv's floor so that a
+// retryInterval of 1ms cannot make a hot loop.
+func retryBound(iv *app.Intervals, obj *kustomizev1.Kustomization) time.Duration {
+	field := "spec.retryInterval"
+	if obj.Spec.RetryInterval == nil {
+		field = "spec.interval"
+	}
+	return iv.Floor(obj, field, obj.GetRetryInterval())
 }
 
 // maxChangesInEvent bounds the objects an event names.

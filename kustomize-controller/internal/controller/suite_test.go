@@ -3,7 +3,6 @@ package controller
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,7 +32,9 @@ var (
 	env *testenv.Environment
 	// reconciler is the running kustomize-controller.
 	reconciler *KustomizationReconciler
-	artifacts  = &artifactServer{files: map[string][]byte{}}
+	artifacts  = &artifactServer{files: map[string][]byte{}, faults: map[string]*fault{}, requests: map[string]int{}}
+	// logs is what the controller logged, as JSON lines.
+	logs testenv.SyncBuffer
 )
 
 func TestMain(m *testing.M) {
@@ -41,7 +42,7 @@ func TestMain(m *testing.M) {
 }
 
 func startController(e *testenv.Environment) (func(), error) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	ctrl.SetLogger(zap.New(zap.WriteTo(&logs)))
 	srv := httptest.NewServer(artifacts)
 	artifacts.base = srv.URL
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
@@ -75,27 +76,84 @@ func startController(e *testenv.Environment) (func(), error) {
 	return func() { cancel(); <-done; srv.Close() }, nil
 }
 
-// artifactServer serves published artifacts by path; down makes it answer 503.
+// artifactServer serves published artifacts by path; down makes it answer 503, and a path's
+// fault spoils its next requests.
 type artifactServer struct {
-	mu    sync.Mutex
-	base  string
-	files map[string][]byte
-	down  bool
+	mu       sync.Mutex
+	base     string
+	files    map[string][]byte
+	down     bool
+	faults   map[string]*fault
+	requests map[string]int
+}
+
+// A fault spoils the next count requests of a path. Exactly one of its fields says how.
+type fault struct {
+	count int
+	// delay answers only after this long, or when the client gives up.
+	delay time.Duration
+	// drop closes the connection without an answer.
+	drop bool
+	// body is served instead of the artifact.
+	body []byte
 }
 
 func (s *artifactServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	b, ok := s.files[r.URL.Path]
 	down := s.down
+	s.requests[r.URL.Path]++
+	var f fault
+	if ff := s.faults[r.URL.Path]; ff != nil && ff.count > 0 {
+		ff.count--
+		f = *ff
+	}
 	s.mu.Unlock()
 	switch {
 	case down:
 		http.Error(w, "down", http.StatusServiceUnavailable)
 	case !ok:
 		http.NotFound(w, r)
+	case f.delay > 0:
+		select {
+		case <-time.After(f.delay):
+			_, _ = w.Write(b)
+		case <-r.Context().Done():
+		}
+	case f.drop:
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	case f.body != nil:
+		_, _ = w.Write(f.body)
 	default:
 		_, _ = w.Write(b)
 	}
+}
+
+// spoil makes the next f.count requests of path fail as f says.
+func (s *artifactServer) spoil(path string, f fault) {
+	s.mu.Lock()
+	s.faults[path] = &f
+	s.mu.Unlock()
+}
+
+// faultsLeft is how many spoiled requests of path have not come yet.
+func (s *artifactServer) faultsLeft(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.faults[path]; f != nil {
+		return f.count
+	}
+	return 0
+}
+
+// requestsOf is how many requests path had.
+func (s *artifactServer) requestsOf(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests[path]
 }
 
 func (s *artifactServer) setDown(down bool) {
@@ -107,6 +165,12 @@ func (s *artifactServer) setDown(down bool) {
 // publish archives files as the artifact of GitRepository ns/name at revision and records it
 // in the object's status, creating the object if needed.
 func publish(t testing.TB, ns, name, revision string, files map[string]string) {
+	t.Helper()
+	publishWith(t, ns, name, revision, files, nil)
+}
+
+// tarball archives files as an artifact and returns it with its digest.
+func tarball(t testing.TB, files map[string]string) ([]byte, string, int64) {
 	t.Helper()
 	dir := t.TempDir()
 	for p, content := range files {
@@ -126,10 +190,21 @@ func publish(t testing.TB, ns, name, revision string, files map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return buf.Bytes(), digest, size
+}
+
+// publishWith is publish calling before with the artifact's path on the server before the
+// GitRepository's status names it, e.g. to spoil its downloads.
+func publishWith(t testing.TB, ns, name, revision string, files map[string]string, before func(path string)) {
+	t.Helper()
+	b, digest, size := tarball(t, files)
 	path := "/gitrepository/" + ns + "/" + name + "/" + digest[7:19] + ".tar.gz"
 	artifacts.mu.Lock()
-	artifacts.files[path] = buf.Bytes()
+	artifacts.files[path] = b
 	artifacts.mu.Unlock()
+	if before != nil {
+		before(path)
+	}
 
 	ctx := context.Background()
 	repo := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
