@@ -73,6 +73,7 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, log logr.Logger) er
 		DependencyRequeue:    10 * time.Second,
 		MaxObjects:           o.maxObjects,
 		Intervals:            opts.Intervals(log, recorder),
+		Backoff:              o.Backoff(),
 	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
 }
 

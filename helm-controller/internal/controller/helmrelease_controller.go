@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	runtimectrl "github.com/fluxcd/pkg/runtime/controller"
 	"github.com/fluxcd/pkg/runtime/events"
 	"helm.sh/helm/v3/pkg/kube"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -58,6 +59,9 @@ type HelmReleaseReconciler struct {
 	// Intervals raises spec.interval and the strategies' retryInterval to --min-interval and
 	// jitters the periodic requeue; nil for neither.
 	Intervals *app.Intervals
+	// Backoff paces the retries of transient failures (a chart download, an API error);
+	// SetupWithManager makes one with the default delays when it is nil.
+	Backoff *steps.Backoff
 
 	getters      release.Getters
 	dependencies *dependency.Checker
@@ -70,6 +74,9 @@ func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 	// Helm writes the release's objects as the controller, so that drift reports and drift
 	// correction tell its writes from everyone else's. (Helm's default is the binary's name.)
 	kube.ManagedFieldsManager = r.ControllerName
+	if r.Backoff == nil {
+		r.Backoff = steps.NewBackoff(runtimectrl.RateLimiterOptions{})
+	}
 	r.dependencies = &dependency.Checker{
 		Reader: mgr.GetClient(),
 		Scheme: mgr.GetScheme(),
@@ -121,7 +128,7 @@ func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 			builder.WithPredicates(dependency.BecameReady{})).
 		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents(kustomizev1.KustomizationKind)),
 			builder.WithPredicates(dependency.BecameReady{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: concurrent}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrent, RateLimiter: r.Backoff}).
 		Complete(r)
 }
 
@@ -182,8 +189,24 @@ func (r *HelmReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			summarizeHelmRelease(sc, outcome)
 			steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
 		},
-		Result: func(outcome steps.Outcome) (ctrl.Result, error) { return helmReleaseResult(r.Intervals, obj, outcome) },
+		Result: func(outcome steps.Outcome) (ctrl.Result, error) {
+			if outcome.Kind == steps.Transient {
+				// Retried with backoff, never waiting longer than spec.interval (raised to
+				// --min-interval).
+				return r.Backoff.Retry(ctx, req, outcome, r.Intervals.Floor(obj, "spec.interval", obj.Spec.Interval.Duration), retryLogValues(sc)...)
+			}
+			return helmReleaseResult(r.Intervals, obj, outcome)
+		},
 	})
+}
+
+// retryLogValues are what a failure's log line says of the chart: its source, revision and
+// the artifact's host (never the URL's userinfo or query).
+func retryLogValues(sc *hrScope) []any {
+	if sc.artifact == nil {
+		return nil
+	}
+	return []any{"source", sc.source, "revision", sc.artifact.Revision, "host", artifact.Host(sc.artifact.URL)}
 }
 
 func refNamespace(ref, own string) string {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -38,7 +37,9 @@ import (
 // to a real source-controller when a test started one (see the end-to-end test).
 var (
 	env       *testenv.Environment
-	artifacts = &artifactServer{files: map[string][]byte{}}
+	artifacts = &artifactServer{files: map[string][]byte{}, faults: map[string]*fault{}, requests: map[string]int{}}
+	// logs is what the controller logged, as JSON lines.
+	logs testenv.SyncBuffer
 )
 
 func TestMain(m *testing.M) {
@@ -60,7 +61,7 @@ func isolateHelm(*testenv.Environment) (func(), error) {
 }
 
 func startController(e *testenv.Environment) (func(), error) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	ctrl.SetLogger(zap.New(zap.WriteTo(&logs)))
 	srv := httptest.NewServer(artifacts)
 	artifacts.base = srv.URL
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
@@ -94,20 +95,52 @@ func startController(e *testenv.Environment) (func(), error) {
 	return func() { cancel(); <-done; srv.Close() }, nil
 }
 
-// artifactServer serves published artifacts by path; other paths go to upstream, if set.
+// artifactServer serves published artifacts by path; other paths go to upstream, if set. A
+// path's fault spoils its next requests.
 type artifactServer struct {
 	mu       sync.Mutex
 	base     string
 	files    map[string][]byte
 	upstream *httputil.ReverseProxy
+	faults   map[string]*fault
+	requests map[string]int
+}
+
+// A fault spoils the next count requests of a path. Exactly one of its other fields says how.
+type fault struct {
+	count int
+	// delay answers only after this long, or when the client gives up.
+	delay time.Duration
+	// drop closes the connection without an answer.
+	drop bool
+	// body is served instead of the artifact.
+	body []byte
 }
 
 func (s *artifactServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	b, ok := s.files[r.URL.Path]
 	up := s.upstream
+	s.requests[r.URL.Path]++
+	var f fault
+	if ff := s.faults[r.URL.Path]; ff != nil && ff.count > 0 {
+		ff.count--
+		f = *ff
+	}
 	s.mu.Unlock()
 	switch {
+	case ok && f.delay > 0:
+		select {
+		case <-time.After(f.delay):
+			_, _ = w.Write(b)
+		case <-r.Context().Done():
+		}
+	case ok && f.drop:
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+	case ok && f.body != nil:
+		_, _ = w.Write(f.body)
 	case ok:
 		_, _ = w.Write(b)
 	case up != nil:
@@ -115,6 +148,30 @@ func (s *artifactServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// spoil makes the next f.count requests of path fail as f says.
+func (s *artifactServer) spoil(path string, f fault) {
+	s.mu.Lock()
+	s.faults[path] = &f
+	s.mu.Unlock()
+}
+
+// faultsLeft is how many spoiled requests of path have not come yet.
+func (s *artifactServer) faultsLeft(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.faults[path]; f != nil {
+		return f.count
+	}
+	return 0
+}
+
+// requestsOf is how many requests path had.
+func (s *artifactServer) requestsOf(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests[path]
 }
 
 // proxyTo sends paths the server does not hold to target until the test ends.
