@@ -14,10 +14,14 @@ import (
 
 	eventv1 "github.com/fluxcd/pkg/apis/event/v1"
 	"github.com/fluxcd/pkg/runtime/events"
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/testenv"
 	"weir.dev/source-controller/internal/storage"
 )
@@ -58,7 +62,15 @@ func startController(e *testenv.Environment) (func(), error) {
 	mux.Handle("/", testStorage.Handler())
 	artifactSrv.Start()
 
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	// GitRepositories a test gives its own controller (isolatedLabel) are not this one's.
+	notIsolated, err := labels.Parse("!" + isolatedLabel)
+	if err != nil {
+		return nil, err
+	}
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{&sourcev1.GitRepository{}: {Label: notIsolated}}},
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
 	"strings"
+	"syscall"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -48,12 +50,12 @@ func (s *Storage) writeAtomic(a *meta.Artifact, write func(io.Writer) error) (er
 	}
 	dir := path.Dir(a.Path)
 	if err := s.root.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+		return writeError(a.Path, err)
 	}
 	tmp := path.Join(dir, tempPrefix+strings.ToLower(rand.Text()))
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+		return writeError(a.Path, err)
 	}
 	renamed := false
 	defer func() {
@@ -67,23 +69,23 @@ func (s *Storage) writeAtomic(a *meta.Artifact, write func(io.Writer) error) (er
 	cw := &countingWriter{}
 	bw := bufio.NewWriterSize(io.MultiWriter(f, h, cw), 64<<10)
 	if err := write(bw); err != nil {
-		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+		return writeError(a.Path, err)
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+		return writeError(a.Path, err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+		return writeError(a.Path, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+		return writeError(a.Path, err)
 	}
 	if err := s.root.Rename(tmp, a.Path); err != nil {
-		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+		return writeError(a.Path, err)
 	}
 	renamed = true
 	if err := s.syncDir(dir); err != nil {
-		return fmt.Errorf("writing artifact %s: %w", a.Path, err)
+		return writeError(a.Path, err)
 	}
 
 	digest := artifact.DigestAlgorithm + ":" + hex.EncodeToString(h.Sum(nil))
@@ -98,6 +100,19 @@ func (s *Storage) writeAtomic(a *meta.Artifact, write func(io.Writer) error) (er
 	a.Size = &size
 	a.LastUpdateTime = metav1.Now()
 	return nil
+}
+
+// ErrNoSpace says the storage volume has no space left for an artifact.
+var ErrNoSpace = errors.New("the storage is full (no space left on device)")
+
+// writeError names the artifact a write failed for. A full volume is said in so many words,
+// without the temporary file's path: nothing in the artifact is at fault, and the previous
+// artifact is still served.
+func writeError(p string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		err = ErrNoSpace
+	}
+	return fmt.Errorf("writing artifact %s: %w", p, err)
 }
 
 // syncDir makes a rename in dir durable.
