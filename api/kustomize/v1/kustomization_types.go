@@ -32,8 +32,9 @@ type KustomizationSpec struct {
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
 	Interval metav1.Duration `json:"interval"`
 
-	// RetryInterval is the interval at which a failed reconciliation is retried; Interval
-	// when empty.
+	// RetryInterval is the longest wait before a failed reconciliation is retried: retries
+	// start within a second and back off exponentially up to it (and to the controller's
+	// --max-retry-delay); Interval when empty.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
