@@ -202,3 +202,69 @@ func retryLogs(t *testing.T, ns, name, reason string) []map[string]any {
 	}
 	return out
 }
+
+// TestHealthCheckRetriedAfterAPIStall is the case: the API server stalls (SIGSTOP)
+// longer than spec.timeout while a Kustomization waits for its Deployment, so the health
+// check times out. After the stall the Kustomization is retried with backoff and becomes Ready
+// once the Deployment is available, long before its hour-long interval.
+func TestHealthCheckRetriedAfterAPIStall(t *testing.T) {
+	ns := env.Namespace(t)
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{"app/deploy.yaml": deployment})
+	ks := createKustomization(t, ns, "app", "./app", func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.Wait = true
+		k.Spec.Interval = metav1.Duration{Duration: time.Hour}
+		k.Spec.RetryInterval = nil
+		k.Spec.Timeout = &metav1.Duration{Duration: 2 * time.Second}
+	})
+	// The Deployment exists: the controller is in its health check loop.
+	testenv.Eventually(t, timeout, env.ObjectIn(ks, meta.ReadyCondition, metav1.ConditionFalse, meta.HealthCheckFailedReason, "web"))
+	failures := func() int64 {
+		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(ks), ks); err != nil {
+			t.Fatal(err)
+		}
+		if h := historyEntry(ks, "main@sha1:1", meta.HealthCheckFailedReason); h != nil {
+			return h.TotalReconciliations
+		}
+		return 0
+	}
+	before, logged := failures(), len(retryLogs(t, ns, "app", meta.HealthCheckFailedReason))
+
+	thaw, err := env.FreezeAPIServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stall's length is the fault itself, not a wait for a result: longer than spec.timeout.
+	time.Sleep(5 * time.Second)
+	if err := thaw(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The check that spanned the stall fails before the Deployment is fixed.
+	testenv.Eventually(t, timeout, func() error {
+		if n := failures(); n <= before {
+			return fmt.Errorf("status.history: %d failed health checks, as many as before the stall", n)
+		}
+		return nil
+	})
+
+	var dep appsv1.Deployment
+	testenv.Eventually(t, timeout, func() error {
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, &dep); err != nil {
+			return err
+		}
+		dep.Status = appsv1.DeploymentStatus{
+			ObservedGeneration: dep.Generation, Replicas: 2, UpdatedReplicas: 2, ReadyReplicas: 2, AvailableReplicas: 2,
+			Conditions: []appsv1.DeploymentCondition{
+				{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"},
+				{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable"},
+			},
+		}
+		return env.Client.Status().Update(context.Background(), &dep)
+	})
+	// With an hour-long interval, only the backoff can bring the retry in time.
+	waitApplied(t, ks, "main@sha1:1")
+	if n := len(retryLogs(t, ns, "app", meta.HealthCheckFailedReason)); n <= logged {
+		t.Errorf("no retry logged for the health check that spanned the stall (%d lines before, %d after)", logged, n)
+	}
+}
