@@ -60,3 +60,9 @@ func TestSharedObjectsFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryDelayFlags: transient failures back off from --min-retry-delay to --max-retry-delay.
+func TestRetryDelayFlags(t *testing.T) {
+	testenv.CheckFlagDefault(t, ".", "min-retry-delay", "750ms")
+	testenv.CheckFlagDefault(t, ".", "max-retry-delay", "15m0s")
+}
