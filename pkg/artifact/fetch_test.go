@@ -331,3 +331,15 @@ func TestFetchErrorsHideSecrets(t *testing.T) {
 		t.Errorf("error does not name the redacted URL: %v", err)
 	}
 }
+
+func TestHostLeavesOutCredentials(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://user:secret@storage.weir-system:9090/gitrepository/a.tar.gz?token=x": "storage.weir-system:9090",
+		"http://127.0.0.1:9090/a.tar.gz":                                             "127.0.0.1:9090",
+		"::not a url":                                                                "",
+	} {
+		if got := Host(raw); got != want {
+			t.Errorf("Host(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}

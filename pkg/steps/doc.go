@@ -10,5 +10,6 @@
 //     no backoff and no warning event.
 //   - anything else is transient: Ready=False, Reconciling=True, a warning event, and the error
 //     is returned so controller-runtime retries with exponential backoff. Failed attaches a
-//     reason to a transient error.
+//     reason to a transient error. A controller whose rate limiter is a Backoff calls its
+//     Retry, which logs the failure with its attempt and caps the delay per object.
 package steps
