@@ -70,6 +70,9 @@ func parseURL(flag, raw string, schemes ...string) (*url.URL, error) {
 	if raw == "" {
 		return nil, fmt.Errorf("--%s is required", flag)
 	}
+	if !strings.Contains(raw, "://") && strings.Contains(raw, "@") && strings.Contains(raw, ":") {
+		return nil, fmt.Errorf("--%s %q: write an scp-style address as ssh://user@host/path", flag, raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("--%s: not a URL: %v", flag, redactErr(err, raw))
@@ -79,11 +82,7 @@ func parseURL(flag, raw string, schemes ...string) (*url.URL, error) {
 		ok = ok || u.Scheme == s
 	}
 	if !ok {
-		hint := ""
-		if u.Scheme == "" && strings.Contains(raw, "@") && strings.Contains(raw, ":") {
-			hint = " (write an scp-style address as ssh://git@host/path)"
-		}
-		return nil, fmt.Errorf("--%s: the scheme must be %s%s", flag, strings.Join(schemes, ":// or ")+"://", hint)
+		return nil, fmt.Errorf("--%s: the scheme must be %s", flag, strings.Join(schemes, ":// or ")+"://")
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("--%s: no host", flag)
