@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"weir.dev/api/meta"
 	"weir.dev/cli/internal/manifest"
 	"weir.dev/cli/internal/objects"
 )
@@ -155,6 +157,10 @@ func (w *readyWaiter) wait(ctx context.Context, k *objects.Kind, namespace, name
 			fmt.Fprintf(w.out, "✗ %s is not Ready\n", ref)
 			return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s: %s", ref, c.Reason, c.Message)}
 		}
+		if c := failedAttempt(u); c != nil {
+			fmt.Fprintf(w.out, "✗ %s is not Ready; %s retries it\n", ref, objects.ControllerOf(k))
+			return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s: %s", ref, c.Reason, c.Message)}
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -170,6 +176,22 @@ func (w *readyWaiter) wait(ctx context.Context, k *objects.Kind, namespace, name
 		case <-time.After(interval):
 		}
 	}
+}
+
+// failedAttempt returns the Ready condition of an object whose controller tried its current
+// generation, failed and retries (kstatus calls that in progress): a user who just created it
+// wants the failure now, not after the timeout. nil otherwise.
+func failedAttempt(u *unstructured.Unstructured) *metav1.Condition {
+	conds := objects.Conditions(u)
+	ready := apimeta.FindStatusCondition(conds, meta.ReadyCondition)
+	retrying := apimeta.FindStatusCondition(conds, meta.ReconcilingCondition)
+	if ready == nil || ready.Status != metav1.ConditionFalse || ready.ObservedGeneration != u.GetGeneration() {
+		return nil
+	}
+	if retrying == nil || retrying.Status != metav1.ConditionTrue || retrying.Reason != meta.ProgressingWithRetryReason {
+		return nil
+	}
+	return ready
 }
 
 // printConditionChanges prints one line for each condition whose status, reason or message

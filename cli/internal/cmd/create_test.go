@@ -270,8 +270,8 @@ func TestCreateRefusesBadFlags(t *testing.T) {
 
 // playReadiness stands in for the controllers, none of which runs in the test control plane:
 // until the test ends it gives every Weir object in ns that its controller has not observed
-// the Ready condition result returns, as of the object's generation.
-func playReadiness(t *testing.T, ns string, result func(u *unstructured.Unstructured) metav1.Condition) {
+// the conditions result returns, as of the object's generation.
+func playReadiness(t *testing.T, ns string, result func(u *unstructured.Unstructured) []metav1.Condition) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -289,13 +289,16 @@ func playReadiness(t *testing.T, ns string, result func(u *unstructured.Unstruct
 					if objects.ObservedGeneration(u) == u.GetGeneration() {
 						continue
 					}
-					c := result(u)
-					c.ObservedGeneration, c.LastTransitionTime = u.GetGeneration(), metav1.Now()
-					cond, err := runtimeToMap(&c)
-					if err != nil {
-						continue
+					var conds []any
+					for _, c := range result(u) {
+						c.ObservedGeneration, c.LastTransitionTime = u.GetGeneration(), metav1.Now()
+						m, err := runtimeToMap(&c)
+						if err != nil {
+							continue
+						}
+						conds = append(conds, m)
 					}
-					_ = unstructured.SetNestedSlice(u.Object, []any{cond}, "status", "conditions")
+					_ = unstructured.SetNestedSlice(u.Object, conds, "status", "conditions")
 					_ = unstructured.SetNestedField(u.Object, u.GetGeneration(), "status", "observedGeneration")
 					_ = env.Client.Status().Update(ctx, u)
 				}
@@ -308,11 +311,17 @@ func playReadiness(t *testing.T, ns string, result func(u *unstructured.Unstruct
 func TestCreateAppliesAndWaitsForReady(t *testing.T) {
 	ctx := context.Background()
 	ns := env.Namespace(t)
-	playReadiness(t, ns, func(u *unstructured.Unstructured) metav1.Condition {
-		if u.GetName() == "broken" {
-			return metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionFalse, Reason: sourcev1.FetchFailedCondition, Message: "authentication required"}
+	playReadiness(t, ns, func(u *unstructured.Unstructured) []metav1.Condition {
+		switch u.GetName() {
+		case "broken":
+			return []metav1.Condition{{Type: meta.ReadyCondition, Status: metav1.ConditionFalse, Reason: sourcev1.FetchFailedCondition, Message: "authentication required"}}
+		case "retrying":
+			return []metav1.Condition{
+				{Type: meta.ReadyCondition, Status: metav1.ConditionFalse, Reason: "ReferenceNotFound", Message: "reference not found: refs/heads/nope"},
+				{Type: meta.ReconcilingCondition, Status: metav1.ConditionTrue, Reason: meta.ProgressingWithRetryReason, Message: "reference not found: refs/heads/nope"},
+			}
 		}
-		return metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: meta.SucceededReason, Message: "stored artifact for revision 'main@sha1:1'"}
+		return []metav1.Condition{{Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: meta.SucceededReason, Message: "stored artifact for revision 'main@sha1:1'"}}
 	})
 
 	code, out, errOut := weir(t, "create", "source", "git", "app", "-n", ns, "--url", "https://git.example.com/app", "--branch", "main",
@@ -359,6 +368,13 @@ func TestCreateAppliesAndWaitsForReady(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "GitRepository "+ns+"/broken: FetchFailed: authentication required") ||
 		!strings.Contains(out, "✗ GitRepository "+ns+"/broken is not Ready") || !strings.Contains(out, "◎ Ready=False FetchFailed: authentication required") {
 		t.Errorf("broken: code %d, stderr %q\n%s", code, errOut, out)
+	}
+
+	// A failed attempt the controller retries: reported at once, not after --timeout.
+	code, out, errOut = weir(t, "create", "source", "git", "retrying", "-n", ns, "--url", "https://git.example.com/app", "--branch", "nope", "--timeout", "10m")
+	if code != 1 || !strings.Contains(errOut, "GitRepository "+ns+"/retrying: ReferenceNotFound: reference not found: refs/heads/nope") ||
+		!strings.Contains(out, "✗ GitRepository "+ns+"/retrying is not Ready; source-controller retries it") {
+		t.Errorf("retrying: code %d, stderr %q\n%s", code, errOut, out)
 	}
 }
 

@@ -27,8 +27,8 @@ func TestExportRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	ns := env.Namespace(t)
 	f := writeCredentialFiles(t)
-	playReadiness(t, ns, func(*unstructured.Unstructured) metav1.Condition {
-		return metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: meta.SucceededReason, Message: "ok"}
+	playReadiness(t, ns, func(*unstructured.Unstructured) []metav1.Condition {
+		return []metav1.Condition{{Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: meta.SucceededReason, Message: "ok"}}
 	})
 	for _, tc := range createCases(f) {
 		if tc.args[0] == "tenant" {
