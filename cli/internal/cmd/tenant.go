@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -38,6 +40,9 @@ func newCreateTenantCmd(g *Globals, o *createOptions) *cobra.Command {
   weir create tenant team-a --with-namespace team-a --export > tenants/team-a.yaml`,
 		Args: oneName("tenant"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(o.labels) > 0 {
+				return errors.New("a tenant's objects carry the label " + tenant.Label + "=<name>; --label is not taken here")
+			}
 			b.t.Name = args[0]
 			return o.run(cmd.Context(), g, b)
 		},

@@ -35,8 +35,8 @@ type HelmRelease struct {
 	ReleaseName           string
 	ServiceAccount        string
 	// DependsOn are `[Kind/]name[.namespace]`, HelmRelease when no kind is given.
-	DependsOn         []string
-	Interval, Timeout time.Duration
+	DependsOn []string
+	Interval  time.Duration
 }
 
 // Objects returns the HelmRelease.
@@ -49,11 +49,7 @@ func (h HelmRelease) Objects() ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	to, err := optionalDuration("timeout", h.Timeout)
-	if err != nil {
-		return nil, err
-	}
-	hr := &helmv1.HelmRelease{ObjectMeta: om, Spec: helmv1.HelmReleaseSpec{Interval: iv, Timeout: to}}
+	hr := &helmv1.HelmRelease{ObjectMeta: om, Spec: helmv1.HelmReleaseSpec{Interval: iv}}
 	hr.SetGroupVersionKind(helmv1.GroupVersion.WithKind(helmv1.HelmReleaseKind))
 	switch {
 	case h.ChartRef != "" && (h.Source != "" || h.Chart != "" || h.ChartVersion != ""):

@@ -31,7 +31,6 @@ type Kustomization struct {
 	DecryptionSecret   string
 	Interval           time.Duration
 	RetryInterval      time.Duration
-	Timeout            time.Duration
 }
 
 // Objects returns the Kustomization.
@@ -59,10 +58,6 @@ func (k Kustomization) Objects() ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	to, err := optionalDuration("timeout", k.Timeout)
-	if err != nil {
-		return nil, err
-	}
 	deps, err := parseRefs(refSpec{flag: "depends-on", kinds: []string{kustomizev1.KustomizationKind}, def: kustomizev1.KustomizationKind}, k.DependsOn)
 	if err != nil {
 		return nil, err
@@ -73,7 +68,7 @@ func (k Kustomization) Objects() ([]Object, error) {
 	}
 	ks := &kustomizev1.Kustomization{ObjectMeta: om, Spec: kustomizev1.KustomizationSpec{
 		SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: src.Kind, Name: src.Name, Namespace: src.Namespace},
-		Path:      p, Prune: k.Prune, Wait: k.Wait, Force: k.Force, Interval: iv, RetryInterval: retry, Timeout: to,
+		Path:      p, Prune: k.Prune, Wait: k.Wait, Force: k.Force, Interval: iv, RetryInterval: retry,
 	}}
 	ks.SetGroupVersionKind(kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind))
 	for _, d := range deps {

@@ -24,7 +24,7 @@ type GitSource struct {
 	// IgnorePaths are gitignore patterns replacing the default exclusions.
 	IgnorePaths       []string
 	RecurseSubmodules bool
-	Interval, Timeout time.Duration
+	Interval          time.Duration
 }
 
 // Objects returns the GitRepository, preceded by the Secret of its credentials when g has any.
@@ -41,15 +41,11 @@ func (g GitSource) Objects() ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	to, err := optionalDuration("timeout", g.Timeout)
-	if err != nil {
-		return nil, err
-	}
 	if g.Tag != "" && g.SemVer != "" {
 		return nil, errors.New("--tag and --semver exclude each other")
 	}
 	repo := &sourcev1.GitRepository{ObjectMeta: om, Spec: sourcev1.GitRepositorySpec{
-		URL: g.URL, Interval: iv, Timeout: to, RecurseSubmodules: g.RecurseSubmodules,
+		URL: g.URL, Interval: iv, RecurseSubmodules: g.RecurseSubmodules,
 	}}
 	repo.SetGroupVersionKind(sourcev1.GroupVersion.WithKind(sourcev1.GitRepositoryKind))
 	if g.Branch != "" || g.Tag != "" || g.SemVer != "" || g.Commit != "" || g.RefName != "" {
@@ -90,7 +86,7 @@ type OCISource struct {
 	SecretRef           string
 	Provider            string
 	Insecure            bool
-	Interval, Timeout   time.Duration
+	Interval            time.Duration
 }
 
 // Objects returns the OCIRepository.
@@ -106,10 +102,6 @@ func (o OCISource) Objects() ([]Object, error) {
 		return nil, errors.New("--url must not hold a digest: give it with --digest")
 	}
 	iv, err := interval("interval", o.Interval)
-	if err != nil {
-		return nil, err
-	}
-	to, err := optionalDuration("timeout", o.Timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +123,7 @@ func (o OCISource) Objects() ([]Object, error) {
 		return nil, fmt.Errorf("--provider %q: want generic, aws, azure or gcp", o.Provider)
 	}
 	repo := &sourcev1.OCIRepository{ObjectMeta: om, Spec: sourcev1.OCIRepositorySpec{
-		URL: o.URL, Interval: iv, Timeout: to, Provider: o.Provider, Insecure: o.Insecure,
+		URL: o.URL, Interval: iv, Provider: o.Provider, Insecure: o.Insecure,
 		Reference: &sourcev1.OCIRepositoryRef{Tag: o.Tag, SemVer: o.SemVer, Digest: o.Digest},
 	}}
 	repo.SetGroupVersionKind(sourcev1.GroupVersion.WithKind(sourcev1.OCIRepositoryKind))
@@ -152,7 +144,7 @@ type HelmSource struct {
 	OCI                       bool
 	SecretRef, CertSecretRef  string
 	PassCredentials, Insecure bool
-	Interval, Timeout         time.Duration
+	Interval                  time.Duration
 }
 
 // Objects returns the HelmRepository.
@@ -175,12 +167,8 @@ func (h HelmSource) Objects() ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	to, err := optionalDuration("timeout", h.Timeout)
-	if err != nil {
-		return nil, err
-	}
 	repo := &sourcev1.HelmRepository{ObjectMeta: om, Spec: sourcev1.HelmRepositorySpec{
-		URL: h.URL, Interval: &iv, Timeout: to, PassCredentials: h.PassCredentials, Insecure: h.Insecure,
+		URL: h.URL, Interval: &iv, PassCredentials: h.PassCredentials, Insecure: h.Insecure,
 	}}
 	repo.SetGroupVersionKind(sourcev1.GroupVersion.WithKind(sourcev1.HelmRepositoryKind))
 	if h.OCI {
