@@ -184,6 +184,16 @@ func TestCreateExportReapplies(t *testing.T) {
 	}
 }
 
+// TestCreateExportNeedsNoCluster prints an export without a kubeconfig: the namespace is
+// -n's, else "default".
+func TestCreateExportNeedsNoCluster(t *testing.T) {
+	var out, errOut strings.Builder
+	code := Execute([]string{"--kubeconfig", "/nonexistent/kubeconfig", "create", "source", "helm", "charts", "--url", "https://charts.example.com", "--export"}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "namespace: default") {
+		t.Errorf("code %d, %q\n%s", code, errOut.String(), out.String())
+	}
+}
+
 // TestCreateExportContent checks what some exports say: the fields the flags set, values merged
 // from a file, and the Secrets' keys, which are those source-controller reads.
 func TestCreateExportContent(t *testing.T) {

@@ -58,6 +58,7 @@ func TestEveryCommandExplainsNoCluster(t *testing.T) {
 	for _, args := range [][]string{
 		{"get", "ks"}, {"get", "all", "-A", "--watch"}, {"reconcile", "ks", "apps"}, {"suspend", "ks", "apps"},
 		{"resume", "ks", "apps"}, {"events"}, {"tree", "ks", "apps"}, {"trace", "deploy/web"}, {"check"}, {"install"},
+		{"create", "source", "git", "app", "--url", "https://example.com/app"}, {"export", "ks", "apps"},
 	} {
 		var out, errOut bytes.Buffer
 		code := Execute(append([]string{"--kubeconfig", "/nonexistent/kubeconfig"}, args...), &out, &errOut)
