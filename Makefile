@@ -107,7 +107,7 @@ fuzz: testbin
 	@for t in $(FUZZ_TARGETS); do \
 		IFS=: read -r mod pkg name <<< "$$t"; \
 		echo "==> $$mod $$pkg $$name ($(FUZZTIME))"; \
-		(cd $$mod && go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg) || exit 1; \
+		(cd $$mod && go test -timeout 0 -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg) || exit 1; \
 	done
 
 ## generate: deepcopy, CRDs (deploy/crds) and RBAC (deploy/<controller>/role.yaml) from markers

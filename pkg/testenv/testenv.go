@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -140,6 +141,12 @@ type Setup func(e *Environment) (stop func(), err error)
 // functions in reverse order, and stops the control plane. It exits the process with the tests'
 // code, or 1 with a clear message when the control plane or a setup cannot start.
 func Main(m *testing.M, env **Environment, setups ...Setup) {
+	if fuzzing() {
+		// A fuzz target parses bytes and needs no cluster; the fuzzer's workers are child
+		// processes, and a control plane started in one would outlive it and hold the
+		// coordinator's pipe open, so that a crash is never reported.
+		os.Exit(m.Run())
+	}
 	e, err := Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -236,4 +243,18 @@ func FindRepoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// fuzzing reports whether the test binary runs fuzz targets (go test -fuzz), as the
+// coordinator or as one of its workers.
+func fuzzing() bool {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			return true
+		}
+	}
+	return false
 }
