@@ -10,6 +10,7 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
@@ -116,8 +117,15 @@ func TestOwnershipCheckOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := createKustomization(t, ns, "owner", "./none", func(k *kustomizev1.Kustomization) { k.Spec.Suspend = true })
-	owner.Status.Inventory = inventoryOf([]*unstructured.Unstructured{taken})
-	if err := env.Client.Status().Update(ctx, owner); err != nil {
+	// The suite's controller may write the suspended owner's status (its finalizer, Ready)
+	// meanwhile: set the inventory on the latest version.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(owner), owner); err != nil {
+			return err
+		}
+		owner.Status.Inventory = inventoryOf([]*unstructured.Unstructured{taken})
+		return env.Client.Status().Update(ctx, owner)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	for _, allow := range []bool{false, true} {
