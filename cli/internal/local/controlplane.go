@@ -37,6 +37,7 @@ func (e *Env) startControlPlane(ctx context.Context, assets string) error {
 		return fmt.Errorf("starting etcd and kube-apiserver: %w", err)
 	}
 	e.APIServer = cfg.Host
+	e.admin = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 100, 200
 	if e.Client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -37,6 +38,14 @@ type Options struct {
 	// that is granted. The demo's namespace is then onboarded as a tenant with rights in it alone.
 	// (With Containers, the manifests' components decide instead.)
 	Lockdown bool
+	// ControllerKubeconfig, when set, returns the kubeconfig the controller process called name
+	// reaches the API server with (a replica's name ends in -2, -3, …), e.g. one of a proxy in
+	// front of admin, the API server's administrator config. Env.Client, kube-controller-manager,
+	// kube-scheduler and kwok keep reaching the API server directly. Ignored with Containers.
+	ControllerKubeconfig func(name string, admin *rest.Config) ([]byte, error)
+	// ControllerArgs are extra flags by controller name, e.g. leader election's. Ignored with
+	// Containers.
+	ControllerArgs map[string][]string
 	// Containers, when set, runs the controllers as containers of an install's images with
 	// its manifests and RBAC, instead of as processes built from RepoRoot.
 	Containers *Containers
@@ -65,10 +74,12 @@ type Env struct {
 	opts         Options
 	receiverAddr string
 	// cluster are kube-controller-manager, kube-scheduler and kwok, those bin/ has.
-	cluster  []*Controller
-	out      io.Writer
-	outMu    sync.Mutex
-	env      *envtest.Environment
+	cluster []*Controller
+	out     io.Writer
+	outMu   sync.Mutex
+	env     *envtest.Environment
+	// admin is the administrator's config for the API server.
+	admin    *rest.Config
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -230,14 +241,19 @@ func (e *Env) startControllers(ctx context.Context, bins map[string]string) erro
 		}
 		c := &Controller{Name: name, HealthAddr: health, MetricsAddr: metrics, Serves: w.serves(name),
 			LogPath: filepath.Join(e.Dir, name+".log")}
+		kubeconfig, err := e.controllerKubeconfig(name)
+		if err != nil {
+			return err
+		}
 		args := append([]string{
-			"--kubeconfig=" + e.KubeconfigPath,
+			"--kubeconfig=" + kubeconfig,
 			"--health-addr=" + health, "--metrics-addr=" + metrics,
 			"--log-encoding=console",
 		}, w.args(name)...)
 		if e.opts.Lockdown {
 			args = append(args, lockdownArgs(name)...)
 		}
+		args = append(args, e.opts.ControllerArgs[name]...)
 		if name == "source-controller" {
 			args = append(args, "--storage-path="+filepath.Join(e.Dir, "artifacts"))
 		}
@@ -247,6 +263,20 @@ func (e *Env) startControllers(ctx context.Context, bins map[string]string) erro
 		e.Controllers = append(e.Controllers, c)
 	}
 	return e.waitControllers(ctx)
+}
+
+// controllerKubeconfig returns the path of the kubeconfig the controller process called name
+// runs with: Options.ControllerKubeconfig's, written into Dir, or the administrator's.
+func (e *Env) controllerKubeconfig(name string) (string, error) {
+	if e.opts.ControllerKubeconfig == nil {
+		return e.KubeconfigPath, nil
+	}
+	b, err := e.opts.ControllerKubeconfig(name, rest.CopyConfig(e.admin))
+	if err != nil {
+		return "", fmt.Errorf("the kubeconfig of %s: %w", name, err)
+	}
+	path := filepath.Join(e.Dir, "kubeconfig-"+name)
+	return path, os.WriteFile(path, b, 0o600)
 }
 
 // waitControllers waits until every controller answers /readyz.

@@ -40,6 +40,19 @@ type Controller struct {
 // PID is the controller's process ID.
 func (c *Controller) PID() int { return c.cmd.Process.Pid }
 
+// Running reports whether the process runs: it has not exited since it was last started.
+func (c *Controller) Running() bool {
+	if c.done == nil {
+		return false
+	}
+	select {
+	case <-c.done:
+		return false
+	default:
+		return true
+	}
+}
+
 // start runs bin with args, its output appended to c.LogPath, in its own process group so a
 // Ctrl-C in the terminal reaches only weir, which stops the processes in order. onExit is
 // called when the process ends before stop was called.
