@@ -258,7 +258,8 @@ func (r *HelmReleaseReconciler) runnerFor(ctx context.Context, obj *helmv1.HelmR
 // release runs an install or upgrade and records its outcome: the Released condition, the
 // failure counters, the history, and an event on success (failures are announced by the
 // outcome's warning). A failure is remediated (see remediate) and retried while the action's
-// retries last, then stalls. A chart whose values schema or crds/ is refused stalls before
+// retries last, then stalls; one because the API server was unavailable before Helm stored a
+// release is no failure of the release: it is retried with backoff and counts nothing. A chart whose values schema or crds/ is refused stalls before
 // anything is applied (helmv1.ValuesSchemaRefusedReason, helmv1.CRDsRefusedReason), as does a
 // manifest of more than --max-objects-per-unit objects (helmv1.TooManyObjectsReason), counting
 // no failure.
@@ -293,14 +294,25 @@ func (r *HelmReleaseReconciler) release(ctx context.Context, sc *hrScope, runner
 		conditions.MarkFalse(obj, helmv1.ReleasedCondition, helmv1.TooManyObjectsReason, "%s", err)
 		return steps.Stalled(helmv1.TooManyObjectsReason, err)
 	}
-	r.refreshHistory(ctx, obj, runner, sc, err == nil)
+	before := snapshotKey(obj.Status.History.Latest())
+	read := r.refreshHistory(ctx, obj, runner, sc, err == nil)
 	if err != nil {
 		reason := helmv1.InstallFailedReason
 		if action == helmv1.ReleaseActionUpgrade {
 			reason = helmv1.UpgradeFailedReason
 		}
+		apiDown := steps.APIUnavailable(err)
 		err = fmt.Errorf("Helm %s failed for release %s with chart %s: %w", action, releaseRef(runner), sc.chartRef(), err)
 		conditions.MarkFalse(obj, helmv1.ReleasedCondition, reason, "%s", err)
+		if apiDown && (!read || snapshotKey(obj.Status.History.Latest()) == before) {
+			// The API server was unavailable (429, 5xx, a timeout) before Helm stored a
+			// release, or too unavailable to tell: there is nothing to remediate and no
+			// failure to count, which would use up the retries and stall the release until
+			// its next change. Retry with backoff like any transient error; the next run
+			// observes whatever Helm did store (a pending revision is unlocked, a failed
+			// one upgraded again, and counted if that fails).
+			return steps.Failed(reason, err)
+		}
 		return r.failed(ctx, sc, runner, action, reason, err)
 	}
 	reason := helmv1.InstallSucceededReason
@@ -393,17 +405,26 @@ func stallError(obj *helmv1.HelmRelease, runner *release.Runner, state release.S
 // refreshHistory rebuilds status.history from Helm's storage; made says the newest revision
 // was just made from the current chart artifact. A failure to read is logged only: history
 // is informational.
-func (r *HelmReleaseReconciler) refreshHistory(ctx context.Context, obj *helmv1.HelmRelease, runner *release.Runner, sc *hrScope, made bool) {
+func (r *HelmReleaseReconciler) refreshHistory(ctx context.Context, obj *helmv1.HelmRelease, runner *release.Runner, sc *hrScope, made bool) bool {
 	revs, err := runner.History()
 	if err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "reading the release history")
-		return
+		return false
 	}
 	ociDigest := ""
 	if made && sc.oci {
 		ociDigest = sc.artifact.Digest
 	}
 	obj.Status.History = snapshots(revs, obj.Status.History, ociDigest)
+	return true
+}
+
+// snapshotKey identifies the release revision s records; "" for none.
+func snapshotKey(s *helmv1.Snapshot) string {
+	if s == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s.v%d", s.Namespace, s.Name, s.Version)
 }
 
 // releaseRef is "<namespace>/<name>" of the runner's release.
