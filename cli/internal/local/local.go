@@ -74,12 +74,11 @@ type Env struct {
 	opts         Options
 	receiverAddr string
 	// cluster are kube-controller-manager, kube-scheduler and kwok, those bin/ has.
-	cluster []*Controller
-	out     io.Writer
-	outMu   sync.Mutex
-	env     *envtest.Environment
-	// admin is the administrator's config for the API server.
-	admin    *rest.Config
+	cluster  []*Controller
+	out      io.Writer
+	outMu    sync.Mutex
+	env      *envtest.Environment
+	admin    *rest.Config // the administrator's, for Options.ControllerKubeconfig
 	stopOnce sync.Once
 	stopErr  error
 }
