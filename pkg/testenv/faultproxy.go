@@ -60,6 +60,9 @@ type Fault struct {
 	For time.Duration
 	// Clients, if set, limits the fault to these clients (the names given to Kubeconfig).
 	Clients []string
+	// Spare, if set, exempts the requests it returns true for, e.g. Lease renewals, which API
+	// Priority and Fairness serves at a level of their own.
+	Spare func(*http.Request) bool
 	// RetryAfter is the Retry-After of TooManyRequests, in whole seconds; 1 when zero.
 	RetryAfter int
 }
@@ -265,7 +268,7 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		p.mu.Unlock()
 	}()
-	if f, ended := p.pick(client); f != nil {
+	if f, ended := p.pick(client, r); f != nil {
 		rec.Injected = true
 		p.fail(sw, r, f, ended)
 		return
@@ -273,12 +276,12 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	p.proxy.ServeHTTP(sw, r)
 }
 
-// pick returns the open fault when it applies to this request of client, and its window's end.
-func (p *FaultProxy) pick(client string) (*Fault, <-chan struct{}) {
+// pick returns the open fault when it applies to r of client, and its window's end.
+func (p *FaultProxy) pick(client string, r *http.Request) (*Fault, <-chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f := p.fault
-	if f == nil || (len(f.Clients) > 0 && !slices.Contains(f.Clients, client)) {
+	if f == nil || (len(f.Clients) > 0 && !slices.Contains(f.Clients, client)) || (f.Spare != nil && f.Spare(r)) {
 		return nil, nil
 	}
 	if f.Fraction > 0 && f.Fraction < 1 && mathrand.Float64() >= f.Fraction {
@@ -386,4 +389,9 @@ func selfSignedLoopbackCert() (tls.Certificate, []byte, error) {
 		return tls.Certificate{}, nil, errors.Join(errors.New("self-signed certificate"), err)
 	}
 	return cert, certPEM, nil
+}
+
+// SpareLeases is a Fault.Spare that exempts leader election's Leases.
+func SpareLeases(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/apis/coordination.k8s.io/")
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -121,6 +122,13 @@ func TestFaultProxy(t *testing.T) {
 	proxy.Inject(testenv.Fault{Mode: testenv.InternalError, Clients: []string{"someone else"}, For: time.Minute})
 	if err := c.Create(ctx, cm("other-client")); err != nil {
 		t.Errorf("create while another client's requests fail: %v", err)
+	}
+	proxy.Inject(testenv.Fault{Mode: testenv.InternalError, Spare: testenv.SpareLeases, For: time.Minute})
+	if err := c.List(ctx, &coordinationv1.LeaseList{}, client.InNamespace(ns)); err != nil {
+		t.Errorf("list Leases while all but Leases fail: %v", err)
+	}
+	if err := c.List(ctx, &corev1.ConfigMapList{}, client.InNamespace(ns)); !apierrors.IsInternalError(err) {
+		t.Errorf("list ConfigMaps while all but Leases fail: %v", err)
 	}
 
 	// Only the clients it issued a kubeconfig to get through.

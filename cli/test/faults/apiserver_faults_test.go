@@ -20,9 +20,8 @@ import (
 	"weir.dev/pkg/testenv"
 )
 
-// faultWindow is how long each test's API server fault lasts: long enough to outlast
-// client-go's own retries of a 429 (10 × Retry-After) and several reconciles, short enough
-// that the package runs in minutes.
+// faultWindow is how long the fraction tests' API server fault lasts: long enough for several
+// reconciles to fail, short enough that the package runs in minutes.
 const faultWindow = 20 * time.Second
 
 // converge bounds how long the system may take to converge after a window ends; controllers
@@ -30,14 +29,16 @@ const faultWindow = 20 * time.Second
 const converge = 3 * time.Minute
 
 // TestAPIServerAnswers429ForAWhile throttles every request of kustomize- and helm-controller
-// with 429 and Retry-After while a commit is pushed, as API Priority and Fairness does when their
-// flow's priority level is saturated; source-controller's requests pass, so the appliers see the
-// new revision and fail on it, which users see as warnings (the events reach
-// notification-controller over HTTP, not through the API server). The other tests fail a
-// fraction of every controller's requests.
+// but their Lease renewals with 429 and Retry-After while a commit is pushed, as API Priority
+// and Fairness does when their flow's priority level is saturated (leader election has a level
+// of its own). source-controller's requests pass, so the appliers see the new revision and fail
+// on it, which users see as warnings: the events reach notification-controller over HTTP, not
+// through the API server. The window outlasts client-go's own retries of a 429 (10 × Retry-After)
+// so that a Helm upgrade fails inside it. The other tests fail a fraction of every controller's
+// requests, Leases included.
 func TestAPIServerAnswers429ForAWhile(t *testing.T) {
-	faultWindowConverges(t, "throttled", testenv.Fault{Mode: testenv.TooManyRequests, RetryAfter: 1, For: faultWindow,
-		Clients: []string{"kustomize-controller", "helm-controller"}})
+	faultWindowConverges(t, "throttled", testenv.Fault{Mode: testenv.TooManyRequests, RetryAfter: 1, For: 30 * time.Second,
+		Clients: []string{"kustomize-controller", "helm-controller"}, Spare: testenv.SpareLeases})
 }
 
 // TestAPIServerFailsHalfTheRequestsForAWhile answers half the controllers' requests with 500
