@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -45,6 +46,18 @@ func TestAPIServerAnswers429ForAWhile(t *testing.T) {
 // while a commit is pushed.
 func TestAPIServerFailsHalfTheRequestsForAWhile(t *testing.T) {
 	faultWindowConverges(t, "erring", testenv.Fault{Mode: testenv.InternalError, Fraction: 0.5, For: faultWindow})
+}
+
+// TestAPIServerRefusesHelmReleaseRecordsForAWhile answers 500 to every Secret helm-controller
+// creates, as a failing admission webhook on Secrets does, while a commit changes the Git chart:
+// Helm cannot store the new release record, so the upgrade fails before anything changed. That
+// is no failed release to count or remediate: the HelmRelease must retry, not stall, and upgrade
+// once the window ends.
+func TestAPIServerRefusesHelmReleaseRecordsForAWhile(t *testing.T) {
+	faultWindowConverges(t, "refusing", testenv.Fault{Mode: testenv.InternalError, For: faultWindow,
+		Clients: []string{"helm-controller"}, Spare: func(r *http.Request) bool {
+			return r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/secrets")
+		}})
 }
 
 // TestAPIServerStallsSomeRequestsForAWhile leaves a third of the controllers' requests
