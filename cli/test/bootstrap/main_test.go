@@ -2,7 +2,6 @@ package bootstrap
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 
 	"weir.dev/cli/internal/cmd"
 	"weir.dev/cli/internal/local"
+	"weir.dev/cli/internal/local/localtest"
 )
 
 // The package's shared parts: one local Weir and one Git server (HTTP with basic auth, and
@@ -40,23 +39,6 @@ const (
 	gitPassword = "hunter2-not-in-git"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (p *lockedBuffer) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.Write(b)
-}
-
-func (p *lockedBuffer) String() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.String()
-}
-
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
@@ -72,27 +54,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { git.StopHTTP(); _ = git.StopSSH() }()
-	// Generous: on a cold machine Up builds the four controllers first.
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	out := &lockedBuffer{}
-	env, err = local.Up(ctx, local.Options{Dir: filepath.Join(dir, "local"), Out: out})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "weir local up: %v\n%s", err, out)
-		return 1
-	}
-	code := m.Run()
-	if code != 0 {
-		for _, c := range env.Controllers {
-			if b, err := os.ReadFile(c.LogPath); err == nil {
-				fmt.Fprintf(os.Stderr, "--- %s log (tail)\n%s\n", c.Name, tail(string(b), 20))
-			}
-		}
-	}
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping weir local:", err)
-	}
-	return code
+	return localtest.Run(m, local.Options{}, &env, nil)
 }
 
 func startGit() error {
@@ -113,11 +75,6 @@ func startGit() error {
 
 func writeFile(name, content string) error {
 	return os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600)
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // weir runs the command against the local Weir and returns its exit code and its output.

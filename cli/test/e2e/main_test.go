@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,73 +19,15 @@ import (
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/cli/internal/local"
+	"weir.dev/cli/internal/local/localtest"
 )
 
 // env is the local Weir every test of the package drives; the tests share its demo, so they
 // do not run in parallel.
 var env *local.Env
 
-// progress collects Up's output, shown when the start fails.
-type progress struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (p *progress) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.Write(b)
-}
-
-func (p *progress) String() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.String()
-}
-
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "weir-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	// Generous: on a cold machine Up builds the four controllers first.
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	out := &progress{}
-	start := time.Now()
-	env, err = local.Up(ctx, local.Options{Dir: filepath.Join(dir, "local"), Demo: true, Out: out})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "weir local up: %v\n%s", err, out)
-		return 1
-	}
-	fmt.Printf("weir local up in %s\n", time.Since(start).Round(time.Millisecond))
-	code := m.Run()
-	if code != 0 {
-		fmt.Fprintf(os.Stderr, "weir local output:\n%s", out)
-		if b, err := os.ReadFile(filepath.Join(env.Dir, "kube-apiserver.log")); err == nil {
-			fmt.Fprintf(os.Stderr, "--- kube-apiserver log (tail)\n%s\n", tail(string(b), 30))
-		}
-		for _, c := range env.Controllers {
-			if b, err := os.ReadFile(c.LogPath); err == nil {
-				fmt.Fprintf(os.Stderr, "--- %s log (tail)\n%s\n", c.Name, tail(string(b), 15))
-			}
-		}
-	}
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping weir local:", err)
-	}
-	return code
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+	os.Exit(localtest.Run(m, local.Options{Demo: true}, &env, nil))
 }
 
 // eventually calls check every 200ms until it returns nil, and fails t with its last error

@@ -20,6 +20,7 @@ import (
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/cli/internal/local"
+	"weir.dev/cli/internal/local/localtest"
 	"weir.dev/pkg/testenv"
 )
 
@@ -60,12 +61,6 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "weir-faults-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
 	// Bounds the whole package: the proxy stops when it ends, whatever the tests do.
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
@@ -85,36 +80,16 @@ func run(m *testing.M) int {
 		}
 		return proxy.Kubeconfig(name)
 	}
-	out := &progress{}
-	start := time.Now()
-	upCtx, upCancel := context.WithTimeout(ctx, 15*time.Minute)
-	defer upCancel()
-	env, err = local.Up(upCtx, local.Options{Dir: filepath.Join(dir, "local"), Demo: true, Out: out,
-		ControllerKubeconfig: kubeconfig, ControllerArgs: controllerArgs})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "weir local up: %v\n%s", err, out)
-		return 1
-	}
-	fmt.Printf("weir local up, controllers behind the fault proxy %s, in %s\n", proxy.URL, time.Since(start).Round(time.Millisecond))
-	code := 1
-	if err := setupFixtures(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "setting up the package's fixtures: %v\n", err)
-	} else {
-		code = m.Run()
-	}
-	if code != 0 {
-		fmt.Fprintf(os.Stderr, "weir local output:\n%s", out)
-		for _, c := range env.Controllers {
-			if b, err := os.ReadFile(c.LogPath); err == nil {
-				fmt.Fprintf(os.Stderr, "--- %s log (tail)\n%s\n", c.Name, tail(string(b), 30))
-			}
+	defer func() {
+		if proxy != nil {
+			proxy.Close()
 		}
-	}
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping weir local:", err)
-	}
-	proxy.Close()
-	return code
+	}()
+	opts := local.Options{Demo: true, ControllerKubeconfig: kubeconfig, ControllerArgs: controllerArgs}
+	return localtest.Run(m, opts, &env, func(*local.Env) error {
+		fmt.Printf("controllers behind the fault proxy %s\n", proxy.URL)
+		return setupFixtures(ctx)
+	})
 }
 
 // setupFixtures adds the package's directory and chart to the demo repository and the
@@ -213,29 +188,6 @@ metadata:
 data:
   message: {{ .Values.message | quote }}
 `
-
-// progress collects Up's output, shown when the package fails.
-type progress struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (p *progress) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.Write(b)
-}
-
-func (p *progress) String() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.String()
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
 
 // gitErr runs git in the demo's working copy with the demo's identity and returns its output.
 func gitErr(args ...string) (string, error) {
