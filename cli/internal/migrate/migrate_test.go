@@ -102,6 +102,12 @@ func TestRewrite(t *testing.T) {
 		want:     "apiVersion: source.toolkit.fluxcd.io/v1\nkind: Bucket\nmetadata:\n  name: b\n",
 		findings: []string{"f.yaml:1: kind Bucket of source.toolkit.fluxcd.io has no Weir equivalent (Weir has GitRepository, OCIRepository, HelmRepository, HelmChart)"},
 	}, {
+		// Found by FuzzRewrite: the value is not written as it is anywhere in the text.
+		name:     "an apiVersion folded over two lines is left to the user",
+		in:       "apiVersion: kustomize.toolkit.fluxcd.io/\n  v1\nkind: Kustomization\n",
+		want:     "apiVersion: kustomize.toolkit.fluxcd.io/\n  v1\nkind: Kustomization\n",
+		findings: []string{`f.yaml:1: "kustomize.toolkit.fluxcd.io/ v1" is written over several lines or with escapes: change it to kustomize.weir.dev/v1 by hand`},
+	}, {
 		name:     "not YAML",
 		in:       "apiVersion: [\n",
 		want:     "apiVersion: [\n",

@@ -44,7 +44,7 @@ type edit struct {
 // Rewrite rewrites the YAML stream src, named file in findings. It returns the rewritten text
 // and what did not map; the text is src with only the mapped names changed.
 func Rewrite(file string, src []byte) ([]byte, []Finding) {
-	r := &rewriter{file: file}
+	r := newRewriter(file, src)
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	for {
 		var doc yaml.Node
@@ -67,19 +67,41 @@ func Rewrite(file string, src []byte) ([]byte, []Finding) {
 }
 
 type rewriter struct {
-	file     string
+	file string
+	// lines is the source text, to tell whether a scalar's value is written as it is.
+	lines    []string
 	edits    []edit
 	findings []Finding
+}
+
+func newRewriter(file string, src []byte) *rewriter {
+	return &rewriter{file: file, lines: strings.SplitAfter(string(src), "\n")}
 }
 
 func (r *rewriter) report(line int, format string, args ...any) {
 	r.findings = append(r.findings, Finding{File: r.file, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
-// set rewrites the scalar n to value, in the text and in the node (for validation).
+// set rewrites the scalar n to value, in the text and in the node (for validation). A value
+// the text does not hold as it is on n's line (a plain scalar folded over several lines, an
+// escape in quotes) is reported, to change by hand, rather than rewritten.
 func (r *rewriter) set(n *yaml.Node, value string) {
+	if !r.written(n) {
+		r.report(n.Line, "%q is written over several lines or with escapes: change it to %s by hand", n.Value, value)
+		return
+	}
 	r.edits = append(r.edits, edit{line: n.Line, col: n.Column, old: n.Value, new: value})
 	n.Value = value
+}
+
+// written reports whether n's value stands as it is in the text, from n's column on its line.
+func (r *rewriter) written(n *yaml.Node) bool {
+	if n.Line < 1 || n.Line > len(r.lines) {
+		return false
+	}
+	line := []rune(r.lines[n.Line-1])
+	from := min(max(n.Column-1, 0), len(line))
+	return strings.Contains(string(line[from:]), n.Value)
 }
 
 // walk rewrites the mapping or sequence n, the value of the key parent.

@@ -81,7 +81,7 @@ func decodeAll(src []byte) (docs []*yaml.Node, ok bool) {
 
 // pendingEdits returns the edits migrate would make to src.
 func pendingEdits(src []byte) []edit {
-	r := &rewriter{file: "f.yaml"}
+	r := newRewriter("f.yaml", src)
 	docs, _ := decodeAll(src)
 	for _, doc := range docs {
 		if len(doc.Content) > 0 && doc.Content[0].Kind == yaml.MappingNode {
