@@ -101,7 +101,8 @@ func FuzzVerify(f *testing.F) {
 		if err != nil && !errors.As(err, &rerr) {
 			t.Fatalf("%s: error is not a *receiver.Error: %v", typ, err)
 		}
-		if err != nil && strings.Contains(err.Error(), token) {
+		// Quoting what the sender sent is no leak, even when the sender sent the token.
+		if err != nil && strings.Contains(err.Error(), token) && !requestHas(h, body, token) {
 			t.Fatalf("%s: error quotes the token: %v", typ, err)
 		}
 		switch {
@@ -113,4 +114,16 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("%s accepted a request without a payload object", typ)
 		}
 	})
+}
+
+// requestHas reports whether s is in one of h's values or in body.
+func requestHas(h http.Header, body []byte, s string) bool {
+	for _, vs := range h {
+		for _, v := range vs {
+			if strings.Contains(v, s) {
+				return true
+			}
+		}
+	}
+	return strings.Contains(string(body), s)
 }
