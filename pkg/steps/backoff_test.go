@@ -60,3 +60,22 @@ func TestBackoffDoublesIsBoundedLogsAndForgets(t *testing.T) {
 		}
 	}
 }
+
+// TestLogStalled: a stalled outcome is logged once with ctx's logger (which names the object
+// in a reconcile), with its reason and message; other outcomes are not.
+func TestLogStalled(t *testing.T) {
+	var lines []string
+	logger := funcr.New(func(prefix, args string) { lines = append(lines, args) }, funcr.Options{})
+	ctx := log.IntoContext(context.Background(), logger.WithValues("Kustomization", "apps/web"))
+	LogStalled(ctx, Classify(Stalled("BuildFailed", errors.New("kustomization.yaml: bad")), ""))
+	LogStalled(ctx, Classify(errors.New("connection refused"), "ArtifactFailed"))
+	LogStalled(ctx, Classify(nil, ""))
+	if len(lines) != 1 {
+		t.Fatalf("%d log lines, want 1: %q", len(lines), lines)
+	}
+	for _, want := range []string{`"Kustomization"="apps/web"`, `"reason"="BuildFailed"`, `kustomization.yaml: bad`, "stalled"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("log line %s lacks %s", lines[0], want)
+		}
+	}
+}

@@ -101,6 +101,7 @@ func (f Frame[O]) Reconcile(ctx context.Context, req ctrl.Request, obj O, run Ho
 	defer func() {
 		outcome := Classify(retErr, meta.FailedReason)
 		run.Summarize(outcome)
+		LogStalled(ctx, outcome)
 		if err := f.patch(ctx, obj, patcher, outcome.IsObservation()); err != nil && !apierrors.IsNotFound(err) {
 			retErr = err
 			return

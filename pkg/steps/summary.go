@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"time"
 
 	"github.com/fluxcd/pkg/runtime/conditions"
@@ -8,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"weir.dev/api/meta"
 )
@@ -80,5 +82,16 @@ const ActionReconcile = "Reconcile"
 func Event(rec events.AnnotatedEventRecorder, obj runtime.Object, o Outcome, metadata map[string]string) {
 	if o.Kind == Stalling || o.Kind == Transient {
 		rec.AnnotatedEventf(obj, nil, metadata, corev1.EventTypeWarning, o.Reason, ActionReconcile, "%s", o.Message)
+	}
+}
+
+// LogStalled logs a stalled outcome with ctx's logger, which names the object: it is not
+// retried until the object or what it refers to changes, so the log says so once, where an
+// operator looks. (Transient failures are logged by their retry: Backoff.Retry, or
+// controller-runtime's "Reconciler error".)
+func LogStalled(ctx context.Context, o Outcome) {
+	if o.Kind == Stalling {
+		log.FromContext(ctx).Info("reconcile failed and stalled: not retried until the object or what it refers to changes",
+			"reason", o.Reason, "error", o.Message)
 	}
 }

@@ -48,6 +48,7 @@ func finish(ctx context.Context, rec events.AnnotatedEventRecorder, patcher *pat
 		return ctrl.Result{}, errors.Join(o.Err, err)
 	}
 	steps.Event(rec, obj, o, nil)
+	steps.LogStalled(ctx, o)
 	if o.Kind == steps.Succeeded && !wasReady {
 		rec.AnnotatedEventf(obj, nil, nil, corev1.EventTypeNormal, meta.SucceededReason, steps.ActionReconcile, "%s",
 			conditions.GetMessage(obj, meta.ReadyCondition))
