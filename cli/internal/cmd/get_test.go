@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,15 @@ func TestGetTable(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "NAMESPACE") {
 		t.Fatalf("get all -A: code %d\n%s", code, out)
 	}
-	gi, ki := strings.Index(out, ns+"   gitrepository/app"), strings.Index(out, ns+"   kustomization/apps")
+	// The NAMESPACE column is as wide as the longest namespace of the other tests' objects too.
+	row := func(name string) int {
+		loc := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(ns) + ` +` + regexp.QuoteMeta(name) + ` `).FindStringIndex(out)
+		if loc == nil {
+			return -1
+		}
+		return loc[0]
+	}
+	gi, ki := row("gitrepository/app"), row("kustomization/apps")
 	if gi < 0 || ki < 0 || gi > ki {
 		t.Errorf("get all -A should list gitrepository/app before kustomization/apps:\n%s", out)
 	}
