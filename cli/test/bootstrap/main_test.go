@@ -130,21 +130,7 @@ func sshKey(t *testing.T) (key, knownHostsFile string) {
 	return key, knownHostsFile
 }
 
-// eventually calls check every 500ms until it returns nil, and fails t with its last error
-// after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-}
+// eventually polls check until it returns nil, and fails t after timeout naming what.
+var eventually = localtest.Eventually
 
 func writeFileAt(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }

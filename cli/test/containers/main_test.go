@@ -24,6 +24,7 @@ import (
 	"weir.dev/cli/internal/cmd"
 	"weir.dev/cli/internal/image"
 	"weir.dev/cli/internal/local"
+	"weir.dev/cli/internal/local/localtest"
 	"weir.dev/pkg/testenv"
 )
 
@@ -144,19 +145,5 @@ func tail(s string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
-// eventually calls check every 200ms until it returns nil, and fails t with its last error
-// after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v%s", what, timeout, err, forbiddenReport())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
+// eventually polls check until it returns nil, and fails t after timeout naming what.
+var eventually = localtest.Eventually

@@ -30,22 +30,8 @@ func TestMain(m *testing.M) {
 	os.Exit(localtest.Run(m, local.Options{Demo: true}, &env, nil))
 }
 
-// eventually calls check every 200ms until it returns nil, and fails t with its last error
-// after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
+// eventually polls check until it returns nil, and fails t after timeout naming what.
+var eventually = localtest.Eventually
 
 // git runs git in the demo's working copy with the demo's identity and returns its output.
 func git(t *testing.T, args ...string) string {

@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/object"
 	corev1 "k8s.io/api/core/v1"
@@ -25,24 +24,11 @@ import (
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/cli/internal/local"
+	"weir.dev/cli/internal/local/localtest"
 )
 
-// eventually calls check every 200ms until it returns nil, and fails t with its last error
-// after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
+// eventually polls check until it returns nil, and fails t after timeout naming what.
+var eventually = localtest.Eventually
 
 func demoKey(name string) client.ObjectKey {
 	return client.ObjectKey{Namespace: local.DemoNamespace, Name: name}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"weir.dev/cli/internal/local"
+	"weir.dev/pkg/testenv"
 )
 
 // upTimeout bounds Up: generous, since on a cold machine it builds the four controllers first.
@@ -98,4 +99,16 @@ func (p *Progress) String() string {
 func Tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// Eventually calls check until it returns nil (testenv.Eventually) and fails t after timeout
+// with check's last error, prefixed with what was awaited.
+func Eventually(t testing.TB, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	testenv.Eventually(t, timeout, func() error {
+		if err := check(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	})
 }
