@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
@@ -28,5 +29,11 @@ func APIUnavailable(err error) bool {
 		return true
 	}
 	var netErr net.Error
-	return errors.As(err, &netErr)
+	if errors.As(err, &netErr) {
+		return true
+	}
+	// A 5xx the API machinery turned into text on the way (Helm's "could not get server
+	// version from Kubernetes: an error on the server ("unknown") has prevented the request
+	// from succeeding"): the generic server-error message is all that is left of it.
+	return strings.Contains(err.Error(), "has prevented the request from succeeding")
 }

@@ -23,6 +23,7 @@ func TestAPIUnavailable(t *testing.T) {
 		want bool
 	}{
 		{"nil", nil, false},
+		{"a 500 Helm reports as text", errors.New(`could not get server version from Kubernetes: an error on the server ("unknown") has prevented the request from succeeding`), true},
 		{"429", apierrors.NewTooManyRequests("slow down", 1), true},
 		{"500", apierrors.NewInternalError(errors.New("etcd")), true},
 		{"503", apierrors.NewServiceUnavailable("later"), true},
