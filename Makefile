@@ -43,13 +43,14 @@ PLATFORMS ?= linux/amd64,linux/arm64
 REGISTRY  ?=
 RELEASE   := cd cli && go run ./release
 
-.PHONY: all build run bench bench-ui fuzz generate test verify testbin browser podman screenshots tidy fmt vet clean images push images-tar
+.PHONY: all build run localbin bench bench-ui fuzz generate test verify testbin browser podman screenshots tidy fmt vet clean images push images-tar
 
 all: build
 
 ## build: every controller binary and the weir CLI into bin/
 build: $(addprefix build-,$(CONTROLLERS)) build-weir
 build-weir:
+	@test -x $(BIN)/weir || echo "==> building bin/weir (the first build compiles its dependencies: a few minutes, once)"
 	cd cli && go build \
 		-ldflags "-X weir.dev/cli/internal/cmd.version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o $(BIN)/weir .
 build-%:
@@ -72,9 +73,15 @@ images-tar:
 	$(RELEASE) tar --version $(VERSION) --platforms $(PLATFORMS) --out $(BIN)/images-tar
 
 ## run: bin/weir, then `weir local up`: Weir and its demo on a local control plane until Ctrl-C
-## (RUN_ARGS adds flags, e.g. make run RUN_ARGS="--keep --no-demo")
-run: build-weir testbin $(LOCALBIN)
+## (RUN_ARGS adds flags, e.g. make run RUN_ARGS="--keep --no-demo"). On a first run weir builds
+## the control plane and the controllers with progress lines, starts syncing, and builds
+## kube-controller-manager, kube-scheduler and kwok in the background.
+run: build-weir
 	$(BIN)/weir local up $(RUN_ARGS)
+
+## localbin: kube-controller-manager, kube-scheduler and kwok, which make the local control plane
+## run Pods (`weir local up` builds them in the background when missing)
+localbin: $(LOCALBIN)
 
 ## bench: the workloads of BENCHMARKS.md against the controllers on a fresh local control plane per
 ## size; a markdown table to stdout, every figure to bench-results.json. Not part of `make test`.

@@ -26,14 +26,15 @@ func newLocalCmd(g *Globals) *cobra.Command {
 }
 
 func newLocalUpCmd(g *Globals) *cobra.Command {
-	opts := local.Options{Demo: true}
+	opts := local.Options{Demo: true, BuildCluster: true}
 	var noDemo bool
 	c := &cobra.Command{
 		Use:   "up",
 		Short: "Start Weir locally and stay up until Ctrl-C",
 		Long: "up builds the controllers (from the checkout it runs in) and what the control plane needs,\n" +
-			"starts etcd, kube-apiserver, the four controllers and, when bin/ has them (`make run` builds\n" +
-			"them), kube-controller-manager, kube-scheduler and a kwok simulated node; and, unless\n" +
+			"starts etcd, kube-apiserver, the four controllers, kube-controller-manager, kube-scheduler\n" +
+			"and a kwok simulated node (on a first run these three are built in the background once Weir\n" +
+			"is up, and start when built); and, unless\n" +
 			"--no-demo, a Git server with a sample app applied by two Kustomizations, a Helm repository\n" +
 			"with a chart a HelmRelease installs, a webhook that prints notifications and a Receiver.\n" +
 			"It stops everything it started on Ctrl-C or SIGTERM (see `weir local down`) and removes\n" +

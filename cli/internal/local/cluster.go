@@ -52,9 +52,15 @@ func (e *Env) startClusterComponents(ctx context.Context, assets string) error {
 				"--cidr=10.0.0.1/24", "--node-ip=10.0.0.1", "--node-lease-duration-seconds=40"}
 		}},
 	}
+	e.clusterMu.Lock()
+	defer e.clusterMu.Unlock()
+	running := map[string]bool{}
+	for _, c := range e.cluster {
+		running[c.Name] = true
+	}
 	for _, comp := range components {
 		bin := filepath.Join(assets, comp.name)
-		if _, err := os.Stat(bin); err != nil {
+		if _, err := os.Stat(bin); err != nil || running[comp.name] {
 			continue
 		}
 		if comp.name == "kwok" {
@@ -85,6 +91,33 @@ func (e *Env) startClusterComponents(ctx context.Context, assets string) error {
 	}
 	e.HasNode = len(e.cluster) == len(components)
 	return nil
+}
+
+// completeClusterInBackground builds the cluster components bin/ lacks, one after the other,
+// and starts them: until then Pods are not scheduled and Deployments stay unavailable, which
+// the demo's first sync does not need. Stop cancels it.
+func (e *Env) completeClusterInBackground(assets string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	e.background = func() { cancel(); <-done }
+	root := e.opts.RepoRoot
+	kwok := makeBuild{name: "kwok"}
+	e.printf("  … building kube-controller-manager, kube-scheduler and kwok in the background (first run only):\n" +
+		"    until they run, Pods are not scheduled and Deployments stay unavailable\n")
+	go func() {
+		defer close(done)
+		err := makeMissing(ctx, root, e.printf, kubeBuild(root, "kube-controller-manager"), kubeBuild(root, "kube-scheduler"), kwok)
+		if err == nil {
+			err = e.startClusterComponents(ctx, assets)
+		}
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			e.printf("! the cluster components did not start (Weir keeps running without a node): %v\n", err)
+		default:
+			e.printf("  ✓ a simulated node runs Pods now: Deployments become Available\n")
+		}
+	}()
 }
 
 // createNode creates the node kwok simulates and waits until it is Ready.

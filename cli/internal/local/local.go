@@ -49,6 +49,10 @@ type Options struct {
 	// Containers, when set, runs the controllers as containers of an install's images with
 	// its manifests and RBAC, instead of as processes built from RepoRoot.
 	Containers *Containers
+	// BuildCluster builds the kube-controller-manager, kube-scheduler and kwok that bin/ lacks
+	// after Up has returned, and starts them once built: a first run shows Weir syncing
+	// without waiting for them, and Deployments become Available when they arrive.
+	BuildCluster bool
 }
 
 // DefaultDir is the directory `weir local up` and `weir local down` use without --dir.
@@ -73,8 +77,12 @@ type Env struct {
 
 	opts         Options
 	receiverAddr string
-	// cluster are kube-controller-manager, kube-scheduler and kwok, those bin/ has.
-	cluster  []*Controller
+	// cluster are kube-controller-manager, kube-scheduler and kwok, those bin/ has; clusterMu
+	// guards it and HasNode while they are started in the background (Options.BuildCluster).
+	cluster   []*Controller
+	clusterMu sync.Mutex
+	// background stops and awaits the background build of the cluster components.
+	background func()
 	out      io.Writer
 	outMu    sync.Mutex
 	env      *envtest.Environment
@@ -115,7 +123,7 @@ func (e *Env) up(ctx context.Context) error {
 	start := time.Now()
 	e.printf("Starting Weir locally in %s\n", e.Dir)
 
-	assets, err := testbin(ctx, e.opts.RepoRoot, func(format string, args ...any) { e.printf("  … "+format+"\n", args...) })
+	assets, err := testbin(ctx, e.opts.RepoRoot, e.printf)
 	if err != nil {
 		return err
 	}
@@ -129,7 +137,7 @@ func (e *Env) up(ctx context.Context) error {
 			t := time.Now()
 			e.printf("  … building the four controllers from %s\n", e.opts.RepoRoot)
 			var err error
-			if bins, err = buildControllers(ctx, e.opts.RepoRoot); err == nil {
+			if bins, err = buildControllers(ctx, e.opts.RepoRoot, e.printf); err == nil {
 				e.printf("  ✓ controllers built (%s)\n", since(t))
 			}
 			built <- err
@@ -156,6 +164,9 @@ func (e *Env) up(ctx context.Context) error {
 		}
 	}
 	e.printf("  ✓ Weir is up (%s)\n\n", since(start))
+	if e.opts.BuildCluster && !e.HasNode && e.opts.Containers == nil {
+		e.completeClusterInBackground(assets)
+	}
 	return nil
 }
 
@@ -307,6 +318,9 @@ func (e *Env) exited(c *Controller, err error) {
 // kube-controller-manager, the demo's servers, the API server and etcd; it removes Dir unless Options.Keep. It is safe to call more than once.
 func (e *Env) Stop() error {
 	e.stopOnce.Do(func() {
+		if e.background != nil {
+			e.background()
+		}
 		errs := []error{e.StopControllers()}
 		for i := len(e.cluster) - 1; i >= 0; i-- {
 			errs = append(errs, e.cluster[i].stop(10*time.Second))
