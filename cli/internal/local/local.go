@@ -83,12 +83,12 @@ type Env struct {
 	clusterMu sync.Mutex
 	// background stops and awaits the background build of the cluster components.
 	background func()
-	out      io.Writer
-	outMu    sync.Mutex
-	env      *envtest.Environment
-	admin    *rest.Config // the administrator's, for Options.ControllerKubeconfig
-	stopOnce sync.Once
-	stopErr  error
+	out        io.Writer
+	outMu      sync.Mutex
+	env        *envtest.Environment
+	admin      *rest.Config // the administrator's, for Options.ControllerKubeconfig
+	stopOnce   sync.Once
+	stopErr    error
 }
 
 // Up starts a local Weir and returns once every controller is ready and, with the demo, the
