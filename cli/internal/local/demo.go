@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -133,12 +134,25 @@ func (e *Env) startDemo(ctx context.Context) error {
 			return fmt.Errorf("creating %T %s: %w", o, o.GetName(), err)
 		}
 	}
+	receiver := objects[3].(*notificationv1.Receiver)
+	// The Receiver's path may be written after its Ready condition: wait for both, so the
+	// summary never prints a URL without its /hook/… path.
+	hasPath := func() error {
+		if receiver.Status.WebhookPath == "" {
+			return errors.New("no status.webhookPath yet")
+		}
+		return nil
+	}
 	for _, o := range []client.Object{objects[0], objects[1], objects[3]} {
-		if err := e.waitReady(ctx, o, nil); err != nil {
+		var check func() error
+		if o == receiver {
+			check = hasPath
+		}
+		if err := e.waitReady(ctx, o, check); err != nil {
 			return err
 		}
 	}
-	d.ReceiverURL = "http://" + e.receiverAddr + objects[3].(*notificationv1.Receiver).Status.WebhookPath
+	d.ReceiverURL = "http://" + e.receiverAddr + receiver.Status.WebhookPath
 
 	sources := []client.Object{
 		&sourcev1.GitRepository{
