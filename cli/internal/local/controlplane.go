@@ -30,6 +30,9 @@ func (e *Env) startControlPlane(ctx context.Context, assets string) error {
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: assets,
 		Scheme:                scheme,
+		// envtest gives each process 20s to answer, which a loaded 2-core machine can exceed
+		// (kube-apiserver installs its built-in resources first); a slow start is not a failure.
+		ControlPlaneStartTimeout: 2 * time.Minute,
 	}
 	cfg, err := e.env.Start()
 	if err != nil {
