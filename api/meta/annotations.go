@@ -24,7 +24,12 @@ func ReconcileAnnotationValue(annotations map[string]string) (string, bool) {
 
 // Finalizer is the finalizer every Weir controller puts on the objects it reconciles, so it can
 // clean up (artifacts, applied objects, releases) before they go.
-const Finalizer = "finalizers.weir.dev"
+const Finalizer = "weir.dev/finalizer"
+
+// LegacyFinalizer is the finalizer's name before Weir 0.2, which the API server warns about on
+// every write (a finalizer name needs a path). The controllers replace it with Finalizer on
+// objects that still carry it, and honour it on objects being deleted.
+const LegacyFinalizer = "finalizers.weir.dev"
 
 // Keys of the metadata events carry to notification-controller.
 const (

@@ -63,7 +63,7 @@ func (f Frame[O]) Reconcile(ctx context.Context, req ctrl.Request, obj O, run Ho
 	patcher := patch.NewSerialPatcher(obj, f.Client)
 
 	if !obj.GetDeletionTimestamp().IsZero() {
-		if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
+		if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) && !controllerutil.ContainsFinalizer(obj, meta.LegacyFinalizer) {
 			return ctrl.Result{}, nil
 		}
 		if run.Finalize != nil {
@@ -72,9 +72,11 @@ func (f Frame[O]) Reconcile(ctx context.Context, req ctrl.Request, obj O, run Ho
 			}
 		}
 		controllerutil.RemoveFinalizer(obj, meta.Finalizer)
+		controllerutil.RemoveFinalizer(obj, meta.LegacyFinalizer)
 		return ctrl.Result{}, client.IgnoreNotFound(patcher.Patch(ctx, obj, patch.WithFieldOwner(f.FieldOwner)))
 	}
-	if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
+	// An object from before the rename trades the old finalizer for the new one in one patch.
+	if controllerutil.RemoveFinalizer(obj, meta.LegacyFinalizer) || !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
 		controllerutil.AddFinalizer(obj, meta.Finalizer)
 		if err := patcher.Patch(ctx, obj, patch.WithFieldOwner(f.FieldOwner)); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)

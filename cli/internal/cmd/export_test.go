@@ -52,7 +52,7 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo.Annotations = map[string]string{meta.ReconcileRequestAnnotation: "now", "team": "a"}
-	repo.Finalizers = []string{"finalizers.weir.dev"}
+	repo.Finalizers = []string{"weir.dev/finalizer"}
 	if err := env.Client.Update(ctx, repo); err != nil {
 		t.Fatal(err)
 	}

@@ -183,7 +183,7 @@ func TestInstallLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	ks := kustomization(app, "app", "repo", ready(metav1.ConditionTrue, "ReconciliationSucceeded", "applied"), "main@sha1:1")
-	ks.Finalizers = []string{"finalizers.weir.dev"}
+	ks.Finalizers = []string{"weir.dev/finalizer"}
 	ks.Status.Inventory = &meta.ResourceInventory{Entries: []meta.ResourceRef{{ID: app + "_applied__ConfigMap", Version: "v1"}}}
 	e.CreateWithStatus(t, ks)
 

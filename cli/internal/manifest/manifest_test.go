@@ -52,7 +52,7 @@ func TestCleanKeepsOnlyIntent(t *testing.T) {
 		"metadata": map[string]any{
 			"name": "app", "namespace": "apps", "uid": "1", "resourceVersion": "2", "generation": int64(3),
 			"creationTimestamp": "2026-01-01T00:00:00Z", "managedFields": []any{map[string]any{"manager": "weir"}},
-			"finalizers": []any{"finalizers.weir.dev"}, "ownerReferences": []any{map[string]any{"kind": "X"}},
+			"finalizers": []any{"weir.dev/finalizer"}, "ownerReferences": []any{map[string]any{"kind": "X"}},
 			"labels":      map[string]any{"team": "a"},
 			"annotations": map[string]any{"kubectl.kubernetes.io/last-applied-configuration": "{}", "reconcile.weir.dev/requestedAt": "now"},
 		},
