@@ -43,7 +43,7 @@ PLATFORMS ?= linux/amd64,linux/arm64
 REGISTRY  ?=
 RELEASE   := cd cli && go run ./release
 
-.PHONY: all build run localbin bench bench-ui fuzz generate test verify testbin browser podman screenshots tidy fmt vet clean images push images-tar
+.PHONY: all build run localbin lint bench bench-ui fuzz generate test verify testbin browser podman screenshots tidy fmt vet clean images push images-tar
 
 all: build
 
@@ -145,6 +145,13 @@ verify: generate
 		(cd $$m && go mod tidy -diff) || { echo "$$m: go.mod/go.sum not tidy: run 'make tidy'"; exit 1; }; \
 	done
 	@for t in tools/*/; do (cd $$t && $(TOOL_GO) mod tidy -diff) || { echo "$$t not tidy"; exit 1; }; done
+
+## lint: staticcheck (pinned in tools/lint; settings in staticcheck.conf) over every module
+lint: $(BIN)/staticcheck
+	@for m in $(MODULES); do echo "==> staticcheck $$m"; (cd $$m && $(BIN)/staticcheck ./...) || exit 1; done
+
+$(BIN)/staticcheck: tools/lint/go.mod
+	cd tools/lint && $(TOOL_GO) build -o $@ honnef.co/go/tools/cmd/staticcheck
 
 tidy:
 	@for m in $(MODULES); do (cd $$m && go mod tidy) || exit 1; done

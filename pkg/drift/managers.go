@@ -21,7 +21,7 @@ func ManagedFields(live *unstructured.Unstructured, applier string) FieldSets {
 			continue
 		}
 		var fields map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields); err != nil {
 			continue
 		}
 		name := mf.Manager

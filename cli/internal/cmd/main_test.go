@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -81,11 +80,6 @@ func helmRelease(ns, name, chart string, conds []metav1.Condition) *helmv1.HelmR
 	h.Status.Conditions = conds
 	h.Status.ObservedGeneration = 1
 	return h
-}
-
-// isReady reports whether conds say Ready=True.
-func isReady(conds []metav1.Condition) bool {
-	return apimeta.IsStatusConditionTrue(conds, meta.ReadyCondition)
 }
 
 // errorf is fmt.Errorf, for Eventually's conditions.

@@ -21,7 +21,6 @@ type PushOption func(*pushOptions)
 type pushOptions struct {
 	insecure bool
 	keychain authn.Keychain
-	out      func(string)
 }
 
 // Insecure lets Push speak plain HTTP to the registry, for a test registry on a loopback

@@ -110,13 +110,3 @@ func buildControllers(ctx context.Context, root string, printf func(string, ...a
 	}
 	return bins, nil
 }
-
-func missingFiles(dir string, names ...string) []string {
-	var missing []string
-	for _, n := range names {
-		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
-			missing = append(missing, n)
-		}
-	}
-	return missing
-}

@@ -170,5 +170,3 @@ func (r *KustomizationReconciler) fetchPrivate(ctx context.Context, sc *ksScope)
 	sc.dir, sc.privateDir = dir, true
 	return r.Fetcher.Fetch(ctx, sc.artifact.URL, sc.artifact.Digest, dir)
 }
-
-var errEmptyPrune = errors.New("empty prune refused")
