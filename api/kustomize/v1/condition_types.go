@@ -27,6 +27,10 @@ const (
 	// HealthCheckFailedCondition (negative): an applied object did not become healthy within
 	// the timeout.
 	HealthCheckFailedCondition = "HealthCheckFailed"
+
+	// HookFailedCondition (negative): a hook (kustomize.weir.dev/hook) failed or did not finish
+	// within spec.timeout; the message names it and gives the Job's reason.
+	HookFailedCondition = "HookFailed"
 )
 
 // Reasons used by Kustomization, beyond meta's shared reasons.
@@ -64,4 +68,14 @@ const (
 	// OwnershipHandedOverReason (event): an object no longer built was left in place for the
 	// Kustomization that builds it now and was refused it, instead of being pruned.
 	OwnershipHandedOverReason = "OwnershipHandedOver"
+	// HookFailedReason: a hook failed or timed out; the message names it and gives the Job's
+	// failure reason and message. A failing pre-apply hook stops the apply.
+	HookFailedReason = "HookFailed"
+	// InvalidAnnotationReason (stalled): an object's kustomize.weir.dev/wave, /hook or
+	// /hook-delete-policy annotation has a value the controller does not know; nothing was
+	// applied. The message names the object and the annotation.
+	InvalidAnnotationReason = "InvalidAnnotation"
+	// WaveFailedReason: a wave's objects did not become healthy within spec.timeout, so the
+	// later waves were not applied; the message names the wave and the objects.
+	WaveFailedReason = "WaveFailed"
 )

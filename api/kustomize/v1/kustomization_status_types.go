@@ -47,6 +47,12 @@ type KustomizationStatus struct {
 	// +optional
 	Drift []DriftedObject `json:"drift,omitempty"`
 
+	// Hooks are the hook objects of the last build (kustomize.weir.dev/hook) and how each
+	// last ran, at most 32. Weir addition.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	Hooks []HookStatus `json:"hooks,omitempty"`
+
 	meta.ReconcileRequestStatus `json:",inline"`
 }
 
