@@ -162,13 +162,16 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 	}
 	opts.WaitTimeout = obj.GetTimeout()
 
-	changeSet, err := sc.manager.ApplyAllStaged(ctx, sc.objects, opts)
+	changeSet, err := r.applyOrdered(ctx, sc, opts)
 	observed.observe(false)
 	if changeSet != nil {
 		sc.changeSet = changeSet
 	}
 	if err != nil {
 		obj.Status.Inventory = mergeInventories(obj.Status.Inventory, inventoryOf(appliedObjects(sc.objects, changeSet, observed)))
+		if failed := (*steps.FailedError)(nil); errors.As(err, &failed) {
+			return err // a wave or a hook failed, with its own condition (kustomization_waves.go)
+		}
 		return applyFailed(kustomizev1.ApplyFailedReason, fmt.Errorf("revision %s: %w", sc.artifact.Revision, err))
 	}
 	newInv := inventoryOf(sc.objects)

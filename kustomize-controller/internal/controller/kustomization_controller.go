@@ -175,15 +175,16 @@ func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	return frame.Reconcile(ctx, req, obj, steps.Hooks[*kustomizev1.Kustomization]{
 		Finalize: r.finalize,
 		Steps: func(ctx context.Context) error {
-			return steps.Run(ctx, sc,
+			return r.afterFailure(ctx, sc, steps.Run(ctx, sc,
 				steps.Step[*ksScope]{Name: "source", Run: r.reconcileSource},
 				steps.Step[*ksScope]{Name: "dependencies", Run: r.reconcileDependencies},
 				steps.Step[*ksScope]{Name: "artifact", Run: r.reconcileArtifact},
 				steps.Step[*ksScope]{Name: "build", Run: r.reconcileBuild},
+				steps.Step[*ksScope]{Name: "waves", Run: r.reconcileWaves},
 				steps.Step[*ksScope]{Name: "apply", Run: r.reconcileApply},
 				steps.Step[*ksScope]{Name: "prune", Run: r.reconcilePrune},
 				steps.Step[*ksScope]{Name: "health", Run: r.reconcileHealth},
-			)
+			))
 		},
 		Summarize: func(outcome steps.Outcome) {
 			summarizeKustomization(sc, outcome)

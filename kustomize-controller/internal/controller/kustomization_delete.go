@@ -61,6 +61,7 @@ func (r *KustomizationReconciler) finalize(ctx context.Context, obj *kustomizev1
 	}
 	objects = r.handOver(ctx, obj, objects)
 	deadline := obj.GetDeletionTimestamp().Add(obj.GetTimeout())
+	r.preDelete(ctx, obj, manager, deadline)
 	d := deleteApplied(ctx, manager, objects, obj.Name, obj.Namespace)
 	if err := d.problem(); err != nil {
 		return r.deletionBlocked(ctx, obj, deadline, fmt.Errorf("deleting the applied objects: %w", err))

@@ -30,7 +30,7 @@ func (r *KustomizationReconciler) reconcilePrune(ctx context.Context, sc *ksScop
 		return nil
 	}
 	stale := r.handOver(ctx, sc.obj, sc.stale)
-	d := deleteApplied(ctx, sc.manager, stale, sc.obj.Name, sc.obj.Namespace)
+	d := r.pruneStale(ctx, sc, stale)
 	sc.pruned = d.changes
 	if err := d.problem(); err != nil {
 		sc.obj.Status.Inventory = mergeInventories(sc.inventory, inventoryOf(d.failed))

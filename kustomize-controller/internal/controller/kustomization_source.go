@@ -37,6 +37,7 @@ type ksScope struct {
 	objects []*unstructured.Unstructured // reconcileBuild
 	trace   *build.Trace                 // reconcileBuild: what the build read
 	skipped bool                         // reconcileBuild: nothing changed, the apply is skipped
+	plan    *wavePlan                    // reconcileWaves: the waves and hooks (the hooks leave objects)
 	digest  string                       // setDigest, once the objects carry their ownership labels
 
 	manager   *ssa.ResourceManager         // reconcileApply
@@ -45,6 +46,7 @@ type ksScope struct {
 	inventory *meta.ResourceInventory      // reconcileApply: the new inventory, before pruning
 	stale     []*unstructured.Unstructured // reconcileApply: in the old inventory, no longer built
 	pruned    *ssa.ChangeSet               // reconcilePrune
+	progress  progress                     // reconcileApply, afterFailure: the wave or hook shown in Reconciling
 }
 
 // cleanup gives back the shared extraction or removes the run's own.

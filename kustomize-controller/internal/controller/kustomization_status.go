@@ -22,6 +22,7 @@ import (
 var kustomizationNegative = []string{
 	kustomizev1.ArtifactFailedCondition, kustomizev1.DependencyNotReadyCondition, kustomizev1.BuildFailedCondition,
 	kustomizev1.ApplyFailedCondition, kustomizev1.PruneFailedCondition, kustomizev1.HealthCheckFailedCondition,
+	kustomizev1.HookFailedCondition,
 }
 
 // kustomizationOwnedConditions are the conditions the controller alone writes.
