@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"weir.dev/api/meta"
 	"weir.dev/cli/internal/objects"
 )
 
@@ -52,6 +55,7 @@ func newTreeCmd(g *Globals) *cobra.Command {
 			}
 			t := &treePrinter{c: c, out: g.Out, seen: map[string]bool{}}
 			fmt.Fprintf(g.Out, "%s %s\n", objects.Ref(root), health(root))
+			printProgress(g.Out, root)
 			return t.children(cmd.Context(), root, "", 1)
 		},
 	}
@@ -69,6 +73,10 @@ type treePrinter struct {
 func (t *treePrinter) children(ctx context.Context, owner *unstructured.Unstructured, prefix string, depth int) error {
 	t.seen[objects.Ref(owner)] = true
 	entries, _, _ := unstructured.NestedSlice(owner.Object, "status", "inventory", "entries")
+	if depth == 1 {
+		// The root's hooks come last, after its inventory.
+		defer t.hooks(owner, prefix)
+	}
 	for i, e := range entries {
 		entry, _ := e.(map[string]any)
 		id, _, _ := unstructured.NestedString(entry, "id")
@@ -84,10 +92,7 @@ func (t *treePrinter) children(ctx context.Context, owner *unstructured.Unstruct
 		}
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(gk.WithVersion(version))
-		ref := gk.Kind + "/" + name
-		if ns != "" {
-			ref = gk.Kind + "/" + ns + "/" + name
-		}
+		ref := inventoryRef(ns, name, gk.Kind)
 		err = t.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u)
 		switch {
 		case apierrors.IsNotFound(err):
@@ -108,7 +113,7 @@ func (t *treePrinter) children(ctx context.Context, owner *unstructured.Unstruct
 		case expandable && depth >= maxTreeDepth:
 			fmt.Fprintf(t.out, "%s%s%s %s (not expanded: deeper than %d)\n", prefix, branch, ref, health(u), maxTreeDepth)
 		default:
-			fmt.Fprintf(t.out, "%s%s%s %s\n", prefix, branch, ref, health(u))
+			fmt.Fprintf(t.out, "%s%s%s %s%s\n", prefix, branch, ref, health(u), waveNote(u))
 			if expandable {
 				if err := t.children(ctx, u, prefix+indent, depth+1); err != nil {
 					return err
@@ -126,4 +131,59 @@ func health(u *unstructured.Unstructured) string {
 		return st.String()
 	}
 	return st.String() + ": " + objects.Shorten(msg, 80)
+}
+
+// waveAnnotation puts an applied object in a wave (kustomize-controller's WaveAnnotation).
+const waveAnnotation = "kustomize.weir.dev/wave"
+
+// waveNote is " (wave N)" for an object in a wave, "" for the rest.
+func waveNote(u *unstructured.Unstructured) string {
+	if w, ok := u.GetAnnotations()[waveAnnotation]; ok {
+		return " (wave " + strings.TrimSpace(w) + ")"
+	}
+	return ""
+}
+
+// printProgress prints, under a Kustomization that is reconciling, what it is doing in full:
+// the wave or the hook it waits for ("wave 2 of 4: waiting for Deployment/app/api").
+func printProgress(out io.Writer, u *unstructured.Unstructured) {
+	c := apimeta.FindStatusCondition(objects.Conditions(u), meta.ReconcilingCondition)
+	if c == nil || c.Status != metav1.ConditionTrue {
+		return
+	}
+	fmt.Fprintf(out, "  in progress: %s\n", objects.Shorten(c.Message, 200))
+}
+
+// hooks prints the hooks in owner's status.hooks (Kustomizations' kustomize.weir.dev/hook
+// objects, which are not in the inventory), with their point and last run.
+func (t *treePrinter) hooks(owner *unstructured.Unstructured, prefix string) {
+	hooks, _, _ := unstructured.NestedSlice(owner.Object, "status", "hooks")
+	for _, h := range hooks {
+		entry, _ := h.(map[string]any)
+		id, _, _ := unstructured.NestedString(entry, "id")
+		point, _, _ := unstructured.NestedString(entry, "point")
+		phase, _, _ := unstructured.NestedString(entry, "phase")
+		revision, _, _ := unstructured.NestedString(entry, "revision")
+		msg, _, _ := unstructured.NestedString(entry, "message")
+		ref := id
+		if ns, name, gk, err := objects.ParseInventoryID(id); err == nil {
+			ref = inventoryRef(ns, name, gk.Kind)
+		}
+		line := fmt.Sprintf("%shook %s %s %s", prefix, point, ref, phase)
+		if revision != "" {
+			line += " at " + revision
+		}
+		if msg != "" {
+			line += ": " + objects.Shorten(msg, 80)
+		}
+		fmt.Fprintln(t.out, line)
+	}
+}
+
+// inventoryRef is Kind/namespace/name, or Kind/name for a cluster-scoped object.
+func inventoryRef(ns, name, kind string) string {
+	if ns == "" {
+		return kind + "/" + name
+	}
+	return kind + "/" + ns + "/" + name
 }
