@@ -52,6 +52,10 @@ type detailData struct {
 	History    *table
 	Drift      *table
 	Inventory  *inventoryTree
+	// Progress is what a reconciling object is doing (Reconciling's message), e.g. the wave or
+	// hook a Kustomization waits for; Hooks are a Kustomization's status.hooks.
+	Progress string
+	Hooks    *table
 }
 
 // chainNode is one object of the source chain.
@@ -98,6 +102,7 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request) {
 	d.Events, d.EventsErr = s.objectEvents(ctx, k, u)
 	d.History = history(u)
 	d.Drift = drift(u)
+	d.Progress, d.Hooks = progress(d.Conditions), hooks(u)
 	if objects.Expandable(u.GroupVersionKind()) {
 		d.Inventory = s.inventory(ctx, u, r.URL.Query().Get("inv"))
 	}
@@ -360,6 +365,9 @@ func (n *invNode) setHealth(u *unstructured.Unstructured, gvk schema.GroupVersio
 	default:
 		st, msg := objects.Health(u)
 		n.Health, n.Message, n.obj = st.String(), msg, u
+		if w, ok := u.GetAnnotations()[waveAnnotation]; ok {
+			n.Note = "wave " + strings.TrimSpace(w)
+		}
 	}
 }
 
