@@ -14,6 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -490,4 +492,52 @@ func TestPreDeleteHook(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestPlanWaves: a build without waves or hooks, or with every object in one wave, is not
+// ordered (it takes ApplyAllStaged as before); hooks leave the applied set; cluster definitions
+// belong to no wave.
+func TestPlanWaves(t *testing.T) {
+	parse := func(docs ...string) []*unstructured.Unstructured {
+		var out []*unstructured.Unstructured
+		for _, d := range docs {
+			u := &unstructured.Unstructured{}
+			if err := yaml.Unmarshal([]byte(d), &u.Object); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, u)
+		}
+		return out
+	}
+	ns := "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: app\n  annotations: {kustomize.weir.dev/wave: \"7\"}\n"
+	for _, tc := range []struct {
+		name           string
+		docs           []string
+		ordered, waved bool
+		waves, hooks   int
+		rest           int
+	}{
+		{name: "no annotations", docs: []string{wavedConfigMap("a", ""), wavedConfigMap("b", "")}, waves: 1, rest: 2},
+		{name: "one wave", docs: []string{wavedConfigMap("a", "3"), wavedConfigMap("b", "3")}, waves: 1, rest: 2},
+		{name: "a namespace's wave does not count", docs: []string{ns, wavedConfigMap("a", "")}, waves: 1, rest: 2},
+		{name: "two waves", docs: []string{wavedConfigMap("a", "0"), wavedConfigMap("b", "1")}, ordered: true, waved: true, waves: 2, rest: 2},
+		{name: "a hook", docs: []string{wavedConfigMap("a", ""), hookJob("j", "post-apply", "")}, ordered: true, waves: 1, hooks: 1, rest: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rest, plan, err := planWaves(parse(tc.docs...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan.ordered() != tc.ordered || plan.waved() != tc.waved || len(plan.waves) != tc.waves || len(plan.hooks) != tc.hooks || len(rest) != tc.rest {
+				t.Errorf("ordered %v waved %v, %d waves, %d hooks, %d applied; want %v %v %d %d %d",
+					plan.ordered(), plan.waved(), len(plan.waves), len(plan.hooks), len(rest), tc.ordered, tc.waved, tc.waves, tc.hooks, tc.rest)
+			}
+		})
+	}
+	if _, _, err := planWaves(parse(hookJob("j", "pre-apply", "always"))); err == nil || !strings.Contains(err.Error(), "kustomize.weir.dev/hook-delete-policy: \"always\" is not one of before-next-run, on-success") {
+		t.Errorf("unknown delete policy: %v", err)
+	}
+	if _, _, err := planWaves(parse(strings.Replace(wavedConfigMap("c", ""), "  name: c\n", "  name: c\n  annotations: {kustomize.weir.dev/hook: pre-delete}\n", 1))); err == nil || !strings.Contains(err.Error(), "pre-delete hooks must be Jobs") {
+		t.Errorf("a pre-delete hook that is not a Job: %v", err)
+	}
 }
