@@ -193,6 +193,11 @@ func (r *KustomizationReconciler) runHook(ctx context.Context, sc *ksScope, h *h
 				return false, err
 			}
 			if live == nil {
+				if _, ttl, _ := unstructured.NestedInt64(h.obj.Object, "spec", "ttlSecondsAfterFinished"); ttl && isJob(h.obj) {
+					// The TTL controller deletes a Job only once it finished.
+					phase, msg = kustomizev1.HookSucceeded, ""
+					return true, nil
+				}
 				phase, msg = kustomizev1.HookFailed, "deleted while it ran"
 				return true, nil
 			}

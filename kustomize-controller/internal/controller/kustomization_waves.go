@@ -300,7 +300,8 @@ func (r *KustomizationReconciler) dryRunAll(ctx context.Context, sc *ksScope) er
 
 // waitWave waits, within spec.timeout, until the objects the i-th wave applied are healthy,
 // showing in Reconciling the first one that is not. It sets HealthCheckFailed (reason
-// WaveFailed) when they are not, naming the wave and the later ones not applied.
+// WaveFailed) when they are not, naming the wave and the later ones not applied. (Healthy
+// stays reconcileHealth's: it is present only with spec.wait or spec.healthChecks.)
 func (r *KustomizationReconciler) waitWave(ctx context.Context, sc *ksScope, i int, set object.ObjMetadataSet) error {
 	w, n := sc.plan.waves[i], len(sc.plan.waves)
 	timeout := sc.obj.GetTimeout()
@@ -330,7 +331,6 @@ func (r *KustomizationReconciler) waitWave(ctx context.Context, sc *ksScope, i i
 	}
 	err = fmt.Errorf("revision %s: %s: health check of %s failed (timeout %s): %s%s", sc.artifact.Revision, waveName(i, n, w),
 		describeSet(set), timeout, strings.TrimSpace(err.Error()), notApplied(sc.plan.waves[i+1:]))
-	conditions.MarkFalse(sc.obj, kustomizev1.HealthyCondition, kustomizev1.WaveFailedReason, "%s", err)
 	conditions.MarkTrue(sc.obj, kustomizev1.HealthCheckFailedCondition, kustomizev1.WaveFailedReason, "%s", err)
 	return steps.Failed(kustomizev1.WaveFailedReason, err)
 }
