@@ -347,14 +347,10 @@ func (r *KustomizationReconciler) afterFailure(ctx context.Context, sc *ksScope,
 func (r *KustomizationReconciler) preDelete(ctx context.Context, obj *kustomizev1.Kustomization, manager *ssa.ResourceManager, deadline time.Time) {
 	var all []*unstructured.Unstructured
 	for _, st := range obj.Status.Hooks {
-		id, err := object.ParseObjMetadata(st.ID)
+		u, err := hookObject(st)
 		if err != nil {
 			continue
 		}
-		u := &unstructured.Unstructured{}
-		u.SetGroupVersionKind(id.GroupKind.WithVersion(st.Version))
-		u.SetNamespace(id.Namespace)
-		u.SetName(id.Name)
 		all = append(all, u)
 		if st.Point != kustomizev1.HookPreDelete {
 			continue
@@ -403,4 +399,17 @@ func (r *KustomizationReconciler) resumeAndWait(ctx context.Context, manager *ss
 		return fmt.Errorf("failed: %s", msg)
 	}
 	return nil
+}
+
+// hookObject is the object a status.hooks entry names, to read or delete.
+func hookObject(st kustomizev1.HookStatus) (*unstructured.Unstructured, error) {
+	id, err := object.ParseObjMetadata(st.ID)
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(id.GroupKind.WithVersion(st.Version))
+	u.SetNamespace(id.Namespace)
+	u.SetName(id.Name)
+	return u, nil
 }

@@ -25,7 +25,7 @@ import (
 // and dropped from the inventory (see kustomization_inventory.go). Either fails the run. It
 // sets PruneFailed.
 func (r *KustomizationReconciler) reconcilePrune(ctx context.Context, sc *ksScope) error {
-	if !sc.obj.Spec.Prune || len(sc.stale) == 0 {
+	if !sc.obj.Spec.Prune || (len(sc.stale) == 0 && (sc.plan == nil || len(sc.plan.dropped) == 0)) {
 		conditions.Delete(sc.obj, kustomizev1.PruneFailedCondition)
 		return nil
 	}

@@ -67,6 +67,10 @@ type wavePlan struct {
 	hooks []*hook
 
 	prepared bool // label ran
+
+	// dropped are the hook objects of status.hooks no longer built: pruned with the stale
+	// objects, as they are not in the inventory.
+	dropped []*unstructured.Unstructured
 }
 
 // wave is the objects of one wave number, cluster definitions excluded.
@@ -122,7 +126,15 @@ func (r *KustomizationReconciler) reconcileWaves(ctx context.Context, sc *ksScop
 		return steps.Stalled(kustomizev1.InvalidAnnotationReason, err)
 	}
 	sc.objects, sc.plan = rest, plan
-	sc.obj.Status.Hooks = keptHookStatuses(sc.obj.Status.Hooks, plan.hooks)
+	kept := keptHookStatuses(sc.obj.Status.Hooks, plan.hooks)
+	for _, st := range sc.obj.Status.Hooks {
+		if !slices.ContainsFunc(kept, func(k kustomizev1.HookStatus) bool { return k.ID == st.ID }) {
+			if o, err := hookObject(st); err == nil {
+				plan.dropped = append(plan.dropped, o)
+			}
+		}
+	}
+	sc.obj.Status.Hooks = kept
 	return nil
 }
 
@@ -335,10 +347,13 @@ func (r *KustomizationReconciler) waitWave(ctx context.Context, sc *ksScope, i i
 	return steps.Failed(kustomizev1.WaveFailedReason, err)
 }
 
-// pruneStale deletes the stale objects: in reverse wave order, each wave gone (within
+// pruneStale deletes the stale objects, and the hook objects no longer built: in reverse wave order, each wave gone (within
 // spec.timeout) before the next, when the build has waves (their waves are read from the
 // live objects, one GET each); otherwise all at once, as always.
 func (r *KustomizationReconciler) pruneStale(ctx context.Context, sc *ksScope, stale []*unstructured.Unstructured) deletion {
+	if sc.plan != nil && len(sc.plan.dropped) > 0 {
+		stale = append(append([]*unstructured.Unstructured(nil), stale...), sc.plan.dropped...)
+	}
 	if !sc.plan.waved() {
 		return deleteApplied(ctx, sc.manager, stale, sc.obj.Name, sc.obj.Namespace)
 	}

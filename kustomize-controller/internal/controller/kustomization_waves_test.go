@@ -334,6 +334,20 @@ func TestPreApplyHook(t *testing.T) {
 	finishJob(t, ns, "migrate", true, "", "")
 	waitApplied(t, ks, "main@sha1:2")
 	waitConfigMap(t, ns, "cm", "2")
+
+	// A hook no longer built is pruned (it is in no inventory).
+	delete(files, "app/migrate.yaml")
+	publish(t, ns, "repo", "main@sha1:3", files)
+	waitApplied(t, ks, "main@sha1:3")
+	testenv.Eventually(t, timeout, func() error {
+		if getJob(t, ns, "migrate") != nil {
+			return fmt.Errorf("the hook Job no longer built is still there")
+		}
+		return nil
+	})
+	if len(ks.Status.Hooks) != 0 {
+		t.Errorf("status.hooks %+v after the hook left the build", ks.Status.Hooks)
+	}
 }
 
 // TestFailingPreApplyHook: a failing pre-apply hook stops the apply (HookFailed with the
