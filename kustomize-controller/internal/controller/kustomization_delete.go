@@ -24,7 +24,8 @@ import (
 // goes: MirrorPrune deletes them when spec.prune is set, Delete always, Orphan never, and
 // WaitForTermination deletes them and waits until they are gone. Only objects whose ownership
 // labels still name this Kustomization are deleted, and none another Kustomization claims
-// (handed over, see kustomization_handover.go).
+// (handed over, see kustomization_handover.go). The pre-delete hooks run first, and the hook
+// objects go too (see kustomization_hooks.go).
 //
 // The deletion is bounded by spec.timeout from the deletion request: until then, objects that
 // could not be deleted (forbidden to this identity, or another error) or are still terminating

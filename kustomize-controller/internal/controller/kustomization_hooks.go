@@ -370,10 +370,8 @@ func (r *KustomizationReconciler) resumeAndWait(ctx context.Context, manager *ss
 	c := manager.Client()
 	live := job.DeepCopy()
 	if err := c.Get(ctx, client.ObjectKeyFromObject(job), live); err != nil {
-		if apierrors.IsNotFound(err) {
-			return errors.New("not found")
-		}
-		return err
+		// Not found: it ran and was deleted by an earlier attempt at this deletion, or by hand.
+		return client.IgnoreNotFound(err)
 	}
 	if suspended, _, _ := unstructured.NestedBool(live.Object, "spec", "suspend"); suspended {
 		resumed := live.DeepCopy()
