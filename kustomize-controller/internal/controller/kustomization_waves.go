@@ -320,19 +320,25 @@ func (r *KustomizationReconciler) waitWave(ctx context.Context, sc *ksScope, i i
 	deadline := time.Now().Add(timeout)
 	// Most waves are healthy at once: one poll, no status write.
 	err := sc.manager.WaitForSetWithContext(ctx, set, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: min(ssaWaitInterval, timeout)})
-	for _, id := range set {
-		if err == nil {
-			break
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			break
-		}
-		r.report(ctx, sc, "%s: waiting for %s", shortWaveName(i, n), describeSet(object.ObjMetadataSet{id}))
-		err = sc.manager.WaitForSetWithContext(ctx, object.ObjMetadataSet{id}, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: left})
-		if err == nil {
-			// This one is healthy; the next pass looks at the rest together.
-			err = sc.manager.WaitForSetWithContext(ctx, set, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: min(ssaWaitInterval, max(time.Until(deadline), time.Millisecond))})
+	unhealthy := set
+	if err != nil {
+		// Then one object at a time, in order, showing the one waited for.
+		for _, id := range set {
+			one := object.ObjMetadataSet{id}
+			unhealthy = one
+			left := time.Until(deadline)
+			if left <= 0 {
+				err = fmt.Errorf("no time left to wait for %s", describeSet(one))
+				break
+			}
+			err = sc.manager.WaitForSetWithContext(ctx, one, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: min(ssaWaitInterval, left)})
+			if left = time.Until(deadline); err != nil && left > 0 {
+				r.report(ctx, sc, "%s: waiting for %s", shortWaveName(i, n), describeSet(one))
+				err = sc.manager.WaitForSetWithContext(ctx, one, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: left})
+			}
+			if err != nil {
+				break
+			}
 		}
 	}
 	if err == nil {
@@ -342,7 +348,7 @@ func (r *KustomizationReconciler) waitWave(ctx context.Context, sc *ksScope, i i
 		return ctx.Err()
 	}
 	err = fmt.Errorf("revision %s: %s: health check of %s failed (timeout %s): %s%s", sc.artifact.Revision, waveName(i, n, w),
-		describeSet(set), timeout, strings.TrimSpace(err.Error()), notApplied(sc.plan.waves[i+1:]))
+		describeSet(unhealthy), timeout, strings.TrimSpace(err.Error()), notApplied(sc.plan.waves[i+1:]))
 	conditions.MarkTrue(sc.obj, kustomizev1.HealthCheckFailedCondition, kustomizev1.WaveFailedReason, "%s", err)
 	return steps.Failed(kustomizev1.WaveFailedReason, err)
 }

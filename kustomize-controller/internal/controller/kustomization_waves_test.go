@@ -198,6 +198,7 @@ func TestWavesApplyInOrder(t *testing.T) {
 	// Wave 1 is a Deployment that is not available yet: wave 2 waits for it.
 	publish(t, ns, "repo", "main@sha1:2", map[string]string{
 		"app/web.yaml":   wavedDeployment("1"),
+		"app/x.yaml":     wavedConfigMap("x", "1"), // healthy at once: not the one waited for
 		"app/after.yaml": wavedConfigMap("after", "2"),
 	})
 	testenv.Eventually(t, timeout, env.ObjectIn(ks, meta.ReconcilingCondition, metav1.ConditionTrue, meta.ProgressingReason,
