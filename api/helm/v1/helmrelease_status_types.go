@@ -103,6 +103,9 @@ type HelmReleaseStatus struct {
 	Inventory *meta.ResourceInventory `json:"inventory,omitempty"`
 
 	meta.ReconcileRequestStatus `json:",inline"`
+
+	// GateStatus: status.plan and the approvals and window overrides handled.
+	meta.GateStatus `json:",inline"`
 }
 
 // GetHelmChart returns the namespace and name of status.helmChart, or empty strings.

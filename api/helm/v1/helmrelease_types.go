@@ -145,6 +145,9 @@ type HelmReleaseSpec struct {
 	// CommonMetadata holds labels and annotations set on every object of the release.
 	// +optional
 	CommonMetadata *meta.CommonMetadata `json:"commonMetadata,omitempty"`
+
+	// Gate: spec.approval, spec.driftApproval, spec.syncWindows and spec.selfHeal.
+	meta.Gate `json:",inline"`
 }
 
 // DependencyReference names a HelmRelease or Kustomization that must be Ready first.

@@ -54,6 +54,9 @@ type KustomizationStatus struct {
 	Hooks []HookStatus `json:"hooks,omitempty"`
 
 	meta.ReconcileRequestStatus `json:",inline"`
+
+	// GateStatus: status.plan and the approvals and window overrides handled.
+	meta.GateStatus `json:",inline"`
 }
 
 // ReconcileSnapshot summarises the reconciliations of one desired state (one applied set).

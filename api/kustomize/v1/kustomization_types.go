@@ -159,6 +159,9 @@ type KustomizationSpec struct {
 	// ServiceAccountName, that account is impersonated on the remote cluster.
 	// +optional
 	KubeConfig *meta.KubeConfigReference `json:"kubeConfig,omitempty"`
+
+	// Gate: spec.approval, spec.driftApproval, spec.syncWindows and spec.selfHeal.
+	meta.Gate `json:",inline"`
 }
 
 // CrossNamespaceSourceReference names the source of a Kustomization.
