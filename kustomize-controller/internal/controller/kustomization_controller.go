@@ -10,6 +10,7 @@ import (
 	runtimectrl "github.com/fluxcd/pkg/runtime/controller"
 	"github.com/fluxcd/pkg/runtime/events"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -73,6 +74,8 @@ type KustomizationReconciler struct {
 	// Backoff paces the retries of transient failures (an artifact download, a health check
 	// that timed out); SetupWithManager makes one with the default delays when it is nil.
 	Backoff *steps.Backoff
+	// Clock tells the time the sync windows are judged at; the wall clock when nil.
+	Clock clock.PassiveClock
 
 	applied appliedStates
 	// claims are the objects Kustomizations were refused, for their owners to hand over.
@@ -126,7 +129,7 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&kustomizev1.Kustomization{}, builder.WithPredicates(predicates.Default())).
+		For(&kustomizev1.Kustomization{}, builder.WithPredicates(predicates.WithGate())).
 		Watches(&sourcev1.GitRepository{}, fanOut(r.usersOf(sourcev1.GitRepositoryKind), r.requests.priority),
 			builder.WithPredicates(predicates.ArtifactChanged{})).
 		Watches(&sourcev1.OCIRepository{}, fanOut(r.usersOf(sourcev1.OCIRepositoryKind), r.requests.priority),
@@ -181,6 +184,7 @@ func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 				steps.Step[*ksScope]{Name: "artifact", Run: r.reconcileArtifact},
 				steps.Step[*ksScope]{Name: "build", Run: r.reconcileBuild},
 				steps.Step[*ksScope]{Name: "waves", Run: r.reconcileWaves},
+				steps.Step[*ksScope]{Name: "gate", Run: r.reconcileGate},
 				steps.Step[*ksScope]{Name: "apply", Run: r.reconcileApply},
 				steps.Step[*ksScope]{Name: "prune", Run: r.reconcilePrune},
 				steps.Step[*ksScope]{Name: "health", Run: r.reconcileHealth},
@@ -203,7 +207,8 @@ func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 				// until the next interval.
 				return r.Backoff.Retry(ctx, req, outcome, retryBound(r.Intervals, obj), retryLogValues(sc)...)
 			}
-			return kustomizationResult(r.Intervals, obj, outcome)
+			res, err := kustomizationResult(r.Intervals, obj, outcome)
+			return sc.held.Requeue(res), err
 		},
 	})
 }

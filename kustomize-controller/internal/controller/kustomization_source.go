@@ -19,6 +19,7 @@ import (
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/artifact"
 	"weir.dev/pkg/dependency"
+	"weir.dev/pkg/gate"
 	"weir.dev/pkg/kustomize/build"
 	"weir.dev/pkg/steps"
 )
@@ -38,6 +39,7 @@ type ksScope struct {
 	trace   *build.Trace                 // reconcileBuild: what the build read
 	skipped bool                         // reconcileBuild: nothing changed, the apply is skipped
 	plan    *wavePlan                    // reconcileWaves: the waves and hooks (the hooks leave objects)
+	held    *gate.Hold                   // reconcileGate: why nothing is applied (approval, sync window)
 	digest  string                       // setDigest, once the objects carry their ownership labels
 
 	manager   *ssa.ResourceManager         // reconcileApply

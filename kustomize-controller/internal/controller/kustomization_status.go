@@ -23,6 +23,7 @@ var kustomizationNegative = []string{
 	kustomizev1.ArtifactFailedCondition, kustomizev1.DependencyNotReadyCondition, kustomizev1.BuildFailedCondition,
 	kustomizev1.ApplyFailedCondition, kustomizev1.PruneFailedCondition, kustomizev1.HealthCheckFailedCondition,
 	kustomizev1.HookFailedCondition,
+	meta.ApprovalRequiredCondition, meta.SyncWindowClosedCondition,
 }
 
 // kustomizationOwnedConditions are the conditions the controller alone writes.
@@ -37,6 +38,12 @@ const maxHistory = 5
 // success records the applied revision and the history entry.
 func summarizeKustomization(sc *ksScope, o steps.Outcome) {
 	obj := sc.obj
+	if o.Kind == steps.Succeeded && sc.held != nil {
+		// Nothing was applied: status says what waits for what; history and Ready's revision
+		// stay those of the state applied.
+		sc.held.Apply(obj)
+		return
+	}
 	msg := ""
 	if o.Kind == steps.Succeeded && sc.artifact != nil {
 		obj.Status.LastAppliedRevision = sc.artifact.Revision

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fluxcd/pkg/runtime/events"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -35,6 +36,8 @@ var (
 	artifacts  = &artifactServer{files: map[string][]byte{}, faults: map[string]*fault{}, requests: map[string]int{}}
 	// logs is what the controller logged, as JSON lines.
 	logs testenv.SyncBuffer
+	// testClock is the controller's clock for sync windows, which the window tests set.
+	testClock = clocktesting.NewFakePassiveClock(time.Date(2026, 12, 6, 13, 0, 0, 0, time.UTC))
 )
 
 func TestMain(m *testing.M) {
@@ -60,6 +63,7 @@ func startController(e *testenv.Environment) (func(), error) {
 		Identities:        &identity.Resolver{Config: e.Config, Scheme: e.Scheme, Mapper: mgr.GetRESTMapper(), Reader: mgr.GetAPIReader()},
 		Fetcher:           &artifact.Fetcher{AllowedHost: srv.Listener.Addr().String(), Retries: 1, Backoff: 50 * time.Millisecond},
 		DependencyRequeue: time.Second,
+		Clock:             testClock,
 	}
 	err = reconciler.SetupWithManager(ctx, mgr, 4)
 	if err != nil {
