@@ -69,7 +69,9 @@ type Gate struct {
 func (g Gate) ManualApproval() bool { return g.Approval == ApprovalManual }
 
 // DriftNeedsApproval reports whether correcting drift of the approved state needs an approval.
-func (g Gate) DriftNeedsApproval() bool { return g.ManualApproval() && g.DriftApproval == ApprovalManual }
+func (g Gate) DriftNeedsApproval() bool {
+	return g.ManualApproval() && g.DriftApproval == ApprovalManual
+}
 
 // HealsOnlyInWindow reports whether drift is corrected only when the sync windows allow it.
 func (g Gate) HealsOnlyInWindow() bool { return g.SelfHeal == SelfHealInWindow }

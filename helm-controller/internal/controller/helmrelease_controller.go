@@ -8,6 +8,7 @@ import (
 	"github.com/fluxcd/pkg/runtime/events"
 	"helm.sh/helm/v3/pkg/kube"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -62,6 +63,8 @@ type HelmReleaseReconciler struct {
 	// Backoff paces the retries of transient failures (a chart download, an API error);
 	// SetupWithManager makes one with the default delays when it is nil.
 	Backoff *steps.Backoff
+	// Clock tells the time the sync windows are judged at; the wall clock when nil.
+	Clock clock.PassiveClock
 
 	getters      release.Getters
 	dependencies *dependency.Checker
@@ -119,7 +122,7 @@ func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&helmv1.HelmRelease{}, builder.WithPredicates(predicates.Default())).
+		For(&helmv1.HelmRelease{}, builder.WithPredicates(predicates.WithGate())).
 		Watches(&sourcev1.HelmChart{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(helmChartIndex)),
 			builder.WithPredicates(sourceChanged{})).
 		Watches(&sourcev1.OCIRepository{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(ociRepositoryIndex)),
@@ -195,7 +198,8 @@ func (r *HelmReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 				// --min-interval).
 				return r.Backoff.Retry(ctx, req, outcome, r.Intervals.Floor(obj, "spec.interval", obj.Spec.Interval.Duration), retryLogValues(sc)...)
 			}
-			return helmReleaseResult(r.Intervals, obj, outcome)
+			res, err := helmReleaseResult(r.Intervals, obj, outcome)
+			return sc.held.Requeue(res), err
 		},
 	})
 }

@@ -64,6 +64,9 @@ func (r *HelmReleaseReconciler) reconcileDrift(ctx context.Context, sc *hrScope,
 	if mode == helmv1.DriftDetectionDisabled {
 		return nil
 	}
+	if mode == helmv1.DriftDetectionEnabled && !r.mayHeal(sc) {
+		mode = helmv1.DriftDetectionWarn // spec.selfHeal: InWindow, outside the windows
+	}
 	objects, err := withoutIgnored(manifest, ignoreRules(obj))
 	if err != nil {
 		return steps.Stalled(helmv1.DriftDetectedReason, err)

@@ -189,6 +189,9 @@ func (r *HelmReleaseReconciler) reconcileRelease(ctx context.Context, sc *hrScop
 				"release %s.v%d was left %s by an interrupted action; marked it failed to retry", releaseRef(runner), state.Current.Version, was)
 			r.refreshHistory(ctx, obj, runner, sc, false)
 		case actInstall, actUpgrade:
+			if err := r.gateRelease(ctx, sc, runner, state, changed); err != nil {
+				return err
+			}
 			if err := r.release(ctx, sc, runner, act, state); err != nil {
 				return err
 			}

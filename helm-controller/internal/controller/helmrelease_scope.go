@@ -8,6 +8,7 @@ import (
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/gate"
 )
 
 // ownerLabels returns the ownership labels of obj.
@@ -35,6 +36,8 @@ type hrScope struct {
 	values         map[string]any // reconcileValues
 	configDigest   string         // reconcileValues: release.ValuesDigest of values
 	valuesChecksum string         // reconcileValues: release.ValuesChecksum of values
+
+	held *gate.Hold // reconcileRelease: why the install or upgrade waits (approval, sync window)
 }
 
 // cleanup removes the extracted artifact.

@@ -20,7 +20,7 @@ import (
 )
 
 // helmReleaseNegative are HelmRelease's abnormal-true conditions; a success clears them.
-var helmReleaseNegative = []string{helmv1.RemediatedCondition}
+var helmReleaseNegative = []string{helmv1.RemediatedCondition, meta.ApprovalRequiredCondition, meta.SyncWindowClosedCondition}
 
 // helmReleaseOwnedConditions are the conditions the controller alone writes.
 var helmReleaseOwnedConditions = append([]string{
@@ -37,6 +37,11 @@ const maxSnapshots = 10
 // summarizeHelmRelease sets Ready, Reconciling and Stalled for the outcome of a run. On
 // success Ready repeats Released: what the last action did, or that the release is up to date.
 func summarizeHelmRelease(sc *hrScope, o steps.Outcome) {
+	if o.Kind == steps.Succeeded && sc.held != nil {
+		// Nothing was released: status says what waits for what.
+		sc.held.Apply(sc.obj)
+		return
+	}
 	reason, msg := meta.SucceededReason, ""
 	if c := conditions.Get(sc.obj, helmv1.ReleasedCondition); c != nil && c.Status == metav1.ConditionTrue {
 		reason, msg = c.Reason, c.Message

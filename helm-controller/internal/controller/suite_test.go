@@ -18,6 +18,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -41,6 +42,9 @@ var (
 	// logs is what the controller logged, as JSON lines.
 	logs testenv.SyncBuffer
 )
+
+// testClock is the controller's clock for sync windows, which the window tests set.
+var testClock = clocktesting.NewFakePassiveClock(time.Date(2026, 12, 6, 13, 0, 0, 0, time.UTC))
 
 func TestMain(m *testing.M) {
 	testenv.Main(m, &env, isolateHelm, startController)
@@ -80,6 +84,7 @@ func startController(e *testenv.Environment) (func(), error) {
 			Config: e.Config, Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), Reader: mgr.GetAPIReader(),
 		},
 		DependencyRequeue: time.Second,
+		Clock:             testClock,
 	}).SetupWithManager(ctx, mgr, 8)
 	if err != nil {
 		cancel()
