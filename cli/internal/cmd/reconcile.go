@@ -18,8 +18,9 @@ import (
 func init() { register(newReconcileCmd) }
 
 type reconcileOptions struct {
-	withSource bool
-	timeout    time.Duration
+	withSource     bool
+	overrideWindow bool
+	timeout        time.Duration
 }
 
 func newReconcileCmd(g *Globals) *cobra.Command {
@@ -65,10 +66,14 @@ func newReconcileCmd(g *Globals) *cobra.Command {
 					return err
 				}
 			}
+			if o.overrideWindow {
+				return r.overrideWindow(ctx, k, u)
+			}
 			_, err = r.reconcile(ctx, k, u.GetNamespace(), u.GetName())
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&o.overrideWindow, "override-window", false, "apply once even outside the sync windows (Kustomization, HelmRelease); the controller records an event")
 	cmd.Flags().BoolVar(&o.withSource, "with-source", false, "reconcile the source of the Kustomization, HelmRelease or HelmChart first, and wait for it")
 	cmd.Flags().DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the result")
 	return cmd
@@ -185,4 +190,23 @@ func completeKindThenName(g *Globals) func(*cobra.Command, []string, string) ([]
 		}
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// overrideWindow requests a reconcile that applies outside u's sync windows, once, and waits
+// for it.
+func (r *reconciler) overrideWindow(ctx context.Context, k *objects.Kind, u *unstructured.Unstructured) error {
+	ref := fmt.Sprintf("%s %s/%s", k.Kind, u.GetNamespace(), u.GetName())
+	if !objects.HasGate(k) {
+		return fmt.Errorf("--override-window needs a Kustomization or a HelmRelease, not a %s", k.Kind)
+	}
+	if objects.IsSuspended(u) {
+		return fmt.Errorf("%s is suspended: resume it with `weir resume %s %s -n %s`", ref, strings.ToLower(k.Kind), u.GetName(), u.GetNamespace())
+	}
+	requested, err := objects.OverrideWindow(ctx, r.c, u)
+	if err != nil {
+		return fmt.Errorf("requesting a reconcile of %s outside its sync windows: %w", ref, apiError(err))
+	}
+	fmt.Fprintf(r.out, "► requested a reconcile of %s outside its sync windows\n", ref)
+	_, err = r.wait(ctx, k, u, requested)
+	return err
 }
