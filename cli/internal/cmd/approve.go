@@ -8,7 +8,6 @@ import (
 
 	"weir.dev/api/meta"
 	"weir.dev/cli/internal/objects"
-	"weir.dev/pkg/gate"
 )
 
 func init() { register(newApproveCmd) }
@@ -60,7 +59,7 @@ the current revision. The same can be done with kubectl:
 			if err != nil {
 				return fmt.Errorf("approving %s: %w", ref, apiError(err))
 			}
-			fmt.Fprintf(g.Out, "► approved %s of %s\n", gate.Summary(plan), ref)
+			fmt.Fprintf(g.Out, "► approved %s of %s\n", objects.PlanSummary(plan), ref)
 			r := &reconciler{c: c, out: g.Out, timeout: timeout, deadline: time.Now().Add(timeout)}
 			_, err = r.wait(ctx, k, u, requested)
 			return err

@@ -12,7 +12,6 @@ import (
 	"weir.dev/api/meta"
 	"weir.dev/cli/internal/objects"
 	"weir.dev/cli/internal/preview"
-	"weir.dev/pkg/gate"
 )
 
 func init() { register(newPlanCmd) }
@@ -26,7 +25,7 @@ revision, what it creates, changes and deletes, and whether it waits for approva
 Kustomization it then prints the full diff of that revision against the live cluster, as
 'weir diff' does (a server-side dry run as kustomize-controller, Secret values masked), from
 the source's artifact. Approve it with 'weir approve'.`,
-		Example: `  weir plan kustomization apps -n production`,
+		Example:           `  weir plan kustomization apps -n production`,
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: completeKindThenName(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -96,7 +95,7 @@ func printPlan(w io.Writer, ref string, p *meta.Plan, pending bool) {
 	if pending {
 		state = "waiting for approval: weir approve " + strings.ToLower(strings.SplitN(ref, " ", 2)[0]) + " " + ref[strings.LastIndex(ref, "/")+1:] + " --revision " + p.Revision
 	}
-	fmt.Fprintf(w, "%s: %s\n  %s\n", ref, gate.Summary(p), state)
+	fmt.Fprintf(w, "%s: %s\n  %s\n", ref, objects.PlanSummary(p), state)
 	for _, o := range p.Objects {
 		fmt.Fprintf(w, "  %-6s %s\n", o.Action, o.ID)
 	}

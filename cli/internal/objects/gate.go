@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/api/meta"
-	"weir.dev/pkg/gate"
 )
 
 // HasGate reports whether objects of k have an approval gate and sync windows.
@@ -60,7 +59,7 @@ func ApprovalValue(u *unstructured.Unstructured, revision string, now time.Time)
 		revision = p.Revision
 	}
 	if revision != p.Revision {
-		return "", fmt.Errorf("revision %s is stale: the plan waiting for approval is for revision %s (%s)", revision, p.Revision, gate.Summary(p))
+		return "", fmt.Errorf("revision %s is stale: the plan waiting for approval is for revision %s (%s)", revision, p.Revision, PlanSummary(p))
 	}
 	handled, _, _ := unstructured.NestedString(u.Object, "status", "lastHandledApproval")
 	annotated := u.GetAnnotations()[meta.ApproveAnnotation]
@@ -93,4 +92,15 @@ func annotateAndRequest(ctx context.Context, c client.Client, u *unstructured.Un
 	annotations[meta.ReconcileRequestAnnotation] = requested
 	u.SetAnnotations(annotations)
 	return requested, c.Patch(ctx, u, patch)
+}
+
+// PlanSummary says the plan as the controllers' status does: "revision R: 3 to create, 2 to
+// change, 1 to delete". (The controllers' wording is weir.dev/pkg/gate.Summary; the CLI does
+// not link the controllers' condition machinery for it.)
+func PlanSummary(p *meta.Plan) string {
+	what := "revision " + p.Revision
+	if p.Drift {
+		what += " (drift correction)"
+	}
+	return fmt.Sprintf("%s: %d to create, %d to change, %d to delete", what, p.Create, p.Change, p.Delete)
 }
