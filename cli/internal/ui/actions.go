@@ -71,8 +71,10 @@ func (a *accessCache) allowed(ctx context.Context, verb string, k *objects.Kind,
 
 // Action is a button on an object's page.
 type Action struct {
-	Name  string // reconcile, reconcile-source, suspend, resume
+	Name  string // reconcile, reconcile-source, suspend, resume, approve
 	Label string
+	// Revision is the revision an approve button approves: the plan the page showed.
+	Revision string
 	// Disabled says why the action cannot be used, "" when it can.
 	Disabled string
 }
@@ -92,6 +94,9 @@ func (s *Server) actionsFor(ctx context.Context, k *objects.Kind, u *unstructure
 	if objects.IsSuspended(u) {
 		out = append(out, Action{Name: "resume", Label: "Resume", Disabled: disabled})
 		return out
+	}
+	if p := objects.PendingPlan(u); p != nil {
+		out = append(out, Action{Name: "approve", Label: "Approve revision " + p.Revision, Revision: p.Revision, Disabled: disabled})
 	}
 	out = append(out, Action{Name: "reconcile", Label: "Reconcile now", Disabled: disabled})
 	if objects.HasSource(k) {
@@ -118,7 +123,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	ns, name, action := r.PathValue("namespace"), r.PathValue("name"), r.PathValue("action")
 	msg, status := readOnlyReason, http.StatusForbidden
 	if !s.opts.ReadOnly {
-		msg, status = s.do(r.Context(), k, ns, name, action)
+		msg, status = s.do(r.Context(), k, ns, name, action, r.URL.Query().Get("revision"))
 	}
 	if s.opts.Log != nil {
 		// The terminal running `weir ui` keeps a record of what was done through it.
@@ -134,7 +139,8 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 }
 
 // do runs action on the object and returns a message for the user and an HTTP status.
-func (s *Server) do(ctx context.Context, k *objects.Kind, ns, name, action string) (string, int) {
+// revision is the revision an approval names (the plan the page showed).
+func (s *Server) do(ctx context.Context, k *objects.Kind, ns, name, action, revision string) (string, int) {
 	ref := fmt.Sprintf("%s %s/%s", k.Kind, ns, name)
 	u := k.New()
 	if err := s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
@@ -164,6 +170,8 @@ func (s *Server) do(ctx context.Context, k *objects.Kind, ns, name, action strin
 			return apiMessage("requesting a reconcile of "+ref, err), statusOf(err)
 		}
 		return fmt.Sprintf("Requested a reconcile of %s%s; %s will act on it.", ref, source, objects.ControllerOf(k)), http.StatusOK
+	case "approve":
+		return s.approve(ctx, k, u, revision)
 	case "suspend", "resume":
 		suspend := action == "suspend"
 		if err := objects.SetSuspend(ctx, s.client, u, suspend); err != nil {
@@ -178,7 +186,7 @@ func (s *Server) do(ctx context.Context, k *objects.Kind, ns, name, action strin
 		}
 		return "Resumed " + ref + " and requested a reconcile.", http.StatusOK
 	}
-	return fmt.Sprintf("unknown action %q: want reconcile, reconcile-source, suspend or resume", action), http.StatusNotFound
+	return fmt.Sprintf("unknown action %q: want reconcile, reconcile-source, suspend, resume or approve", action), http.StatusNotFound
 }
 
 // apiMessage words an API error for the user: a forbidden one says so plainly.

@@ -56,6 +56,8 @@ type detailData struct {
 	// hook a Kustomization waits for; Hooks are a Kustomization's status.hooks.
 	Progress string
 	Hooks    *table
+	// Plan is status.plan of a Kustomization or HelmRelease under spec.approval: Manual.
+	Plan *planView
 }
 
 // chainNode is one object of the source chain.
@@ -103,6 +105,7 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request) {
 	d.History = history(u)
 	d.Drift = drift(u)
 	d.Progress, d.Hooks = progress(d.Conditions), hooks(u)
+	d.Plan = planOf(u)
 	if objects.Expandable(u.GroupVersionKind()) {
 		d.Inventory = s.inventory(ctx, u, r.URL.Query().Get("inv"))
 	}
