@@ -6,6 +6,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	"weir.dev/api/meta"
 )
@@ -100,5 +101,34 @@ func TestJudge(t *testing.T) {
 	Add(p, "d", meta.PlanDelete)
 	if got, want := Summary(p), "revision main@sha1:2222: 2 to create, 1 to change, 1 to delete"; got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
+	}
+}
+
+// TestHoldRequeue: a window hold comes back at the window's opening when that is sooner than
+// the interval, never in less than a second; an approval hold keeps the interval.
+func TestHoldRequeue(t *testing.T) {
+	now := at("2026-12-07T01:30:00Z")
+	ws, err := ParseWindows([]meta.SyncWindow{{Kind: meta.SyncWindowAllow, Schedule: "0 2 * * *", Duration: metav1.Duration{Duration: time.Hour}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := ForWindow("main@sha1:1", ws.Evaluate(now), now)
+	if got := h.Requeue(ctrl.Result{RequeueAfter: time.Hour}).RequeueAfter; got != 30*time.Minute {
+		t.Errorf("requeue after %s, want 30m (the window opens at 02:00)", got)
+	}
+	if got := h.Requeue(ctrl.Result{RequeueAfter: 10 * time.Minute}).RequeueAfter; got != 10*time.Minute {
+		t.Errorf("requeue after %s, want the 10m interval", got)
+	}
+	h.Now = h.Until
+	if got := h.Requeue(ctrl.Result{RequeueAfter: time.Hour}).RequeueAfter; got != time.Second {
+		t.Errorf("requeue after %s at the opening, want 1s", got)
+	}
+	approval := ForApproval(&meta.Plan{Revision: "r", Create: 1}, "", now)
+	if got := approval.Requeue(ctrl.Result{RequeueAfter: time.Hour}).RequeueAfter; got != time.Hour {
+		t.Errorf("approval hold requeues after %s, want the interval", got)
+	}
+	var none *Hold
+	if got := none.Requeue(ctrl.Result{RequeueAfter: time.Hour}).RequeueAfter; got != time.Hour {
+		t.Errorf("no hold requeues after %s", got)
 	}
 }
