@@ -76,11 +76,15 @@ func Same(a, b *meta.Plan) bool {
 }
 
 // ApprovalMessage is the status message of a plan waiting for approval; stale names an
-// approval refused because it named another revision.
-func ApprovalMessage(p *meta.Plan, stale string) string {
+// approval refused because it named another revision. When lastHandled already approved the
+// plan's revision (a changed spec, or drift), it says how to approve it again.
+func ApprovalMessage(p *meta.Plan, stale, lastHandled string) string {
 	msg := Summary(p)
-	if stale != "" {
+	switch {
+	case stale != "":
 		msg += fmt.Sprintf("; the approval of revision %s is stale: approve %s", ApprovalRevision(stale), p.Revision)
+	case lastHandled != "" && ApprovalRevision(lastHandled) == p.Revision:
+		msg += fmt.Sprintf("; %s was approved before: approve again with %s=%s#<anything new>", p.Revision, meta.ApproveAnnotation, p.Revision)
 	}
 	return msg
 }

@@ -123,7 +123,7 @@ func TestHoldRequeue(t *testing.T) {
 	if got := h.Requeue(ctrl.Result{RequeueAfter: time.Hour}).RequeueAfter; got != time.Second {
 		t.Errorf("requeue after %s at the opening, want 1s", got)
 	}
-	approval := ForApproval(&meta.Plan{Revision: "r", Create: 1}, "", now)
+	approval := ForApproval(&meta.Plan{Revision: "r", Create: 1}, "", "", now)
 	if got := approval.Requeue(ctrl.Result{RequeueAfter: time.Hour}).RequeueAfter; got != time.Hour {
 		t.Errorf("approval hold requeues after %s, want the interval", got)
 	}

@@ -21,9 +21,9 @@ type Hold struct {
 	Now time.Time
 }
 
-// ForApproval holds a plan until it is approved.
-func ForApproval(p *meta.Plan, stale string, now time.Time) *Hold {
-	return &Hold{Reason: meta.ApprovalRequiredReason, Message: ApprovalMessage(p, stale), Now: now}
+// ForApproval holds a plan until it is approved (see ApprovalMessage).
+func ForApproval(p *meta.Plan, stale, lastHandled string, now time.Time) *Hold {
+	return &Hold{Reason: meta.ApprovalRequiredReason, Message: ApprovalMessage(p, stale, lastHandled), Now: now}
 }
 
 // ForWindow holds revision until the windows allow applying.

@@ -105,7 +105,7 @@ func (r *HelmReleaseReconciler) approveRelease(ctx context.Context, sc *hrScope,
 		value = ""
 	}
 	obj.Status.Plan = plan
-	hold := gate.ForApproval(plan, value, now)
+	hold := gate.ForApproval(plan, value, obj.Status.LastHandledApproval, now)
 	if c := conditions.Get(obj, meta.ApprovalRequiredCondition); c == nil || c.Message != hold.Message {
 		reason, kind := meta.PlanComputedReason, corev1.EventTypeNormal
 		if value != "" {

@@ -128,7 +128,7 @@ func (r *KustomizationReconciler) approvalGate(ctx context.Context, sc *ksScope,
 		value = ""
 	}
 	obj.Status.Plan = plan
-	hold := gate.ForApproval(plan, value, now)
+	hold := gate.ForApproval(plan, value, obj.Status.LastHandledApproval, now)
 	if c := conditions.Get(obj, meta.ApprovalRequiredCondition); c == nil || c.Message != hold.Message {
 		reason, kind := meta.PlanComputedReason, corev1.EventTypeNormal
 		if value != "" {

@@ -132,7 +132,7 @@ func TestApprovalGateDriftApproval(t *testing.T) {
 
 	editConfigMap(t, ns, "a", "edited")
 	requestReconcile(t, ks)
-	waitHeld(t, ks, "revision main@sha1:1 (drift correction): 0 to create, 1 to change, 0 to delete")
+	waitHeld(t, ks, "revision main@sha1:1 (drift correction): 0 to create, 1 to change, 0 to delete; main@sha1:1 was approved before: approve again with reconcile.weir.dev/approve=main@sha1:1#<anything new>")
 	if got := configMapValue(t, ns, "a"); got != "edited" {
 		t.Fatalf("drift corrected without approval: a=%q", got)
 	}
