@@ -123,3 +123,29 @@ func TestHelmReleaseSyncWindows(t *testing.T) {
 	waitEvent(t, ns, "app", corev1.EventTypeNormal, meta.SyncWindowOverriddenReason, "releasing 1.1.0 outside the sync windows")
 	wantRevisions(t, ns, "app", "1:superseded", "2:deployed")
 }
+
+// TestHelmReleaseSelfHealInWindow: under selfHeal: InWindow, drift found outside the windows is
+// reported and left; inside them it is corrected.
+func TestHelmReleaseSelfHealInWindow(t *testing.T) {
+	testClock.SetTime(time.Date(2026, 12, 7, 2, 30, 0, 0, time.UTC))
+	ns, hr := installDriftChart(t, nil)
+	updateHelmRelease(t, hr, func(hr *helmv1.HelmRelease) {
+		hr.Spec.SelfHeal = meta.SelfHealInWindow
+		hr.Spec.SyncWindows = []meta.SyncWindow{{Kind: meta.SyncWindowAllow, Schedule: "0 2 * * *", Duration: metav1.Duration{Duration: 2 * time.Hour}}}
+	})
+	waitReleased(t, hr, "", "1.0.0")
+	testClock.SetTime(time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC))
+	kubectlEdit(t, ns)
+	requestReconcile(t, hr)
+	waitEvent(t, ns, "app", corev1.EventTypeWarning, helmv1.DriftDetectedReason, "not corrected, spec.selfHeal is InWindow, outside every allow window")
+	if replicas, password := liveState(t, ns); replicas != 5 || password != "hand-s3cret" {
+		t.Fatalf("drift corrected outside the windows: replicas %d, password changed %v", replicas, password != "hand-s3cret")
+	}
+
+	testClock.SetTime(time.Date(2026, 12, 8, 2, 0, 0, 0, time.UTC))
+	requestReconcile(t, hr)
+	waitEvent(t, ns, "app", corev1.EventTypeWarning, helmv1.DriftDetectedReason, "corrected drift")
+	if replicas, _ := liveState(t, ns); replicas == 5 {
+		t.Fatal("drift not corrected inside the window")
+	}
+}

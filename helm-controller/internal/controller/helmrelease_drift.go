@@ -64,8 +64,12 @@ func (r *HelmReleaseReconciler) reconcileDrift(ctx context.Context, sc *hrScope,
 	if mode == helmv1.DriftDetectionDisabled {
 		return nil
 	}
-	if mode == helmv1.DriftDetectionEnabled && !r.mayHeal(sc) {
-		mode = helmv1.DriftDetectionWarn // spec.selfHeal: InWindow, outside the windows
+	notCorrected := ""
+	switch mode {
+	case helmv1.DriftDetectionWarn:
+		notCorrected = "driftDetection.mode is warn"
+	case helmv1.DriftDetectionEnabled:
+		notCorrected = r.healHeld(sc) // spec.driftApproval, spec.selfHeal
 	}
 	objects, err := withoutIgnored(manifest, ignoreRules(obj))
 	if err != nil {
@@ -80,9 +84,9 @@ func (r *HelmReleaseReconciler) reconcileDrift(ctx context.Context, sc *hrScope,
 		return nil
 	}
 	report := describeReleaseDrift(drifted)
-	if mode == helmv1.DriftDetectionWarn {
+	if notCorrected != "" {
 		r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeWarning, helmv1.DriftDetectedReason, "drift",
-			"drift detected (not corrected, driftDetection.mode is warn): %s", report)
+			"drift detected (not corrected, %s): %s", notCorrected, report)
 		return nil
 	}
 	apply := make([]*unstructured.Unstructured, 0, len(drifted))

@@ -32,15 +32,25 @@ func (r *HelmReleaseReconciler) windowHold(sc *hrScope, windows *gate.Windows, i
 	return gate.ForWindow(sc.revision, d, now)
 }
 
-// mayHeal reports whether drift of the in-sync release may be corrected now: always, unless
-// spec.selfHeal is InWindow and the windows do not allow applying.
-func (r *HelmReleaseReconciler) mayHeal(sc *hrScope) bool {
+// healHeld says why drift of the in-sync release is not corrected now, "" when it is: under
+// spec.driftApproval: Manual it is only reported (a forced release, reconcile.weir.dev/forceAt,
+// corrects it), and under spec.selfHeal: InWindow it waits for the windows.
+func (r *HelmReleaseReconciler) healHeld(sc *hrScope) string {
 	obj := sc.obj
+	if obj.Spec.DriftNeedsApproval() {
+		return "spec.driftApproval is Manual: a forced release corrects it"
+	}
 	if !obj.Spec.HealsOnlyInWindow() {
-		return true
+		return ""
 	}
 	windows, err := gate.ParseWindows(obj.Spec.SyncWindows)
-	return err == nil && windows.Allowed(r.now())
+	if err != nil {
+		return err.Error()
+	}
+	if d := windows.Evaluate(r.now()); !d.Allowed {
+		return "spec.selfHeal is InWindow, " + d.Why
+	}
+	return ""
 }
 
 func metaTime(t time.Time) metav1.Time { return metav1.NewTime(t) }
