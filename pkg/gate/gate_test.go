@@ -5,9 +5,11 @@ import (
 	"testing"
 	"time"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 )
 
@@ -130,5 +132,49 @@ func TestHoldRequeue(t *testing.T) {
 	var none *Hold
 	if got := none.Requeue(ctrl.Result{RequeueAfter: time.Hour}).RequeueAfter; got != time.Hour {
 		t.Errorf("no hold requeues after %s", got)
+	}
+}
+
+// TestHoldApply: an approval makes Ready False with the plan; a window leaves a Ready object
+// Ready, and makes one that never became Ready False with the wait; neither is in progress.
+func TestHoldApply(t *testing.T) {
+	find := func(o *kustomizev1.Kustomization, typ string) *metav1.Condition {
+		return apimeta.FindStatusCondition(o.Status.Conditions, typ)
+	}
+	with := func(conds ...metav1.Condition) *kustomizev1.Kustomization {
+		o := &kustomizev1.Kustomization{}
+		o.Status.Conditions = conds
+		return o
+	}
+	ready := metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: "ReconciliationSucceeded", Message: "applied revision r1"}
+	reconciling := metav1.Condition{Type: meta.ReconcilingCondition, Status: metav1.ConditionTrue, Reason: meta.ProgressingReason}
+	now := at("2026-12-06T13:00:00Z")
+	d := Decision{Until: at("2026-12-07T02:00:00Z"), Why: "outside every allow window"}
+
+	o := with(ready, reconciling)
+	ForApproval(&meta.Plan{Revision: "r2", Create: 1}, "", "", now).Apply(o)
+	if c := find(o, meta.ReadyCondition); c.Status != metav1.ConditionFalse || c.Reason != meta.ApprovalRequiredReason || c.Message != "revision r2: 1 to create, 0 to change, 0 to delete" {
+		t.Errorf("approval: Ready %+v", c)
+	}
+	if find(o, meta.ApprovalRequiredCondition) == nil || find(o, meta.ReconcilingCondition) != nil {
+		t.Errorf("approval: conditions %+v", o.Status.Conditions)
+	}
+
+	o = with(ready, reconciling)
+	ForWindow("r2", d, now).Apply(o)
+	if c := find(o, meta.ReadyCondition); c.Status != metav1.ConditionTrue || c.Message != "applied revision r1" {
+		t.Errorf("window over a Ready object: Ready %+v", c)
+	}
+	if c := find(o, meta.SyncWindowClosedCondition); c == nil || c.Message != "revision r2 waits until 2026-12-07T02:00Z (outside every allow window)" {
+		t.Errorf("window: SyncWindowClosed %+v", c)
+	}
+	if find(o, meta.ReconcilingCondition) != nil {
+		t.Errorf("window: still Reconciling")
+	}
+
+	o = with()
+	ForWindow("r1", d, now).Apply(o)
+	if c := find(o, meta.ReadyCondition); c == nil || c.Status != metav1.ConditionFalse || c.Reason != meta.OutsideSyncWindowReason {
+		t.Errorf("window before any apply: Ready %+v", c)
 	}
 }
