@@ -32,6 +32,7 @@ var weirKinds = []struct {
 	{"notification.weir.dev", "Provider", "providers", ""},
 	{"notification.weir.dev", "Alert", "alerts", ""},
 	{"notification.weir.dev", "Receiver", "receivers", ""},
+	{"sets.weir.dev", "ResourceSet", "resourcesets", "rset"},
 }
 
 // TestCRDFilesMatchTheAPITable: deploy/crds holds exactly one CRD per kind, with the names,

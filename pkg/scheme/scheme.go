@@ -11,6 +11,7 @@ import (
 	helmv1 "weir.dev/api/helm/v1"
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	notificationv1 "weir.dev/api/notification/v1"
+	setsv1 "weir.dev/api/sets/v1alpha1"
 	sourcev1 "weir.dev/api/source/v1"
 )
 
@@ -18,6 +19,7 @@ import (
 func AddWeir(s *runtime.Scheme) error {
 	for _, add := range []func(*runtime.Scheme) error{
 		sourcev1.AddToScheme, kustomizev1.AddToScheme, helmv1.AddToScheme, notificationv1.AddToScheme,
+		setsv1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			return err
