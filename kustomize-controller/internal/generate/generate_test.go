@@ -143,7 +143,7 @@ data:
 
 func TestRenderErrorsNameInputAndLine(t *testing.T) {
 	for name, tc := range map[string]struct{ tpl, want string }{
-		"missing key": {"kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: {{ .nmae }}\n", `input teams/a: template: spec.template:4:11: executing "spec.template" at <.nmae>: map has no entry for key "nmae"`},
+		"missing key":  {"kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: {{ .nmae }}\n", `input teams/a: template: spec.template:4:11: executing "spec.template" at <.nmae>: map has no entry for key "nmae"`},
 		"invalid yaml": {"kind: ConfigMap\napiVersion: v1\nmetadata: {name: {{ .name }}\n", "input teams/a: rendered document 1 is not valid YAML"},
 		"no name":      {"kind: ConfigMap\napiVersion: v1\n---\nkind: ConfigMap\n", "input teams/a: rendered document 1: apiVersion, kind and metadata.name are required"},
 		"required":     {`{{ required "team is required" .team }}`, "team is required"},
