@@ -99,8 +99,8 @@ type SourceReference struct {
 	Namespace string `json:"namespace,omitempty"`
 }
 
-// InputGenerator produces inputs from one place. Exactly one field is set.
-// +kubebuilder:validation:XValidation:rule="(has(self.list)?1:0) + (has(self.directories)?1:0) + (has(self.files)?1:0) == 1",message="set exactly one of list, directories, files"
+// InputGenerator produces inputs from one place. Exactly one field is set (the controller
+// checks it: CEL cannot see a list of free-form objects).
 type InputGenerator struct {
 	// List gives the inputs literally, each a JSON object. An input's `name` (a string) names
 	// it in status; `list[<index>]` when it has none.
@@ -118,8 +118,7 @@ type InputGenerator struct {
 	Files *PathGenerator `json:"files,omitempty"`
 }
 
-// Generator is an InputGenerator, or a matrix of two.
-// +kubebuilder:validation:XValidation:rule="(has(self.list)?1:0) + (has(self.directories)?1:0) + (has(self.files)?1:0) + (has(self.matrix)?1:0) == 1",message="set exactly one of list, directories, files, matrix"
+// Generator is an InputGenerator, or a matrix of two. Exactly one field is set.
 type Generator struct {
 	// List gives the inputs literally, each a JSON object.
 	// +optional
@@ -144,12 +143,11 @@ type Generator struct {
 // artifact root), `basename` and `segments` (the path split at '/'), unless a file sets them.
 type PathGenerator struct {
 	// Paths are globs relative to the artifact root (`*` matches within one segment), e.g.
-	// `teams/*/production`.
+	// `teams/*/production`; one leaving the root is refused.
 	// +required
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=1024
-	// +kubebuilder:validation:XValidation:rule="self.all(p, !p.startsWith('/') && !p.split('/').exists(s, s == '..'))",message="paths must be relative and must not contain '..' segments"
 	Paths []string `json:"paths"`
 
 	// Exclude are globs of paths to leave out.

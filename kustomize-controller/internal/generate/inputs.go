@@ -41,6 +41,9 @@ func Inputs(gens []setsv1.Generator, root *os.Root) ([]Input, error) {
 		field := fmt.Sprintf("spec.generators[%d]", i)
 		var ins []Input
 		var err error
+		if n := count(g.List != nil, g.Directories != nil, g.Files != nil, g.Matrix != nil); n != 1 {
+			return nil, fmt.Errorf("%s: set exactly one of list, directories, files, matrix (%d are set)", field, n)
+		}
 		if g.Matrix != nil {
 			ins, err = matrix(field+".matrix", g.Matrix, root)
 		} else {
@@ -65,6 +68,9 @@ func Inputs(gens []setsv1.Generator, root *os.Root) ([]Input, error) {
 
 // one returns the inputs of a single generator.
 func one(field string, g setsv1.InputGenerator, root *os.Root) ([]Input, error) {
+	if n := count(g.List != nil, g.Directories != nil, g.Files != nil); n != 1 {
+		return nil, fmt.Errorf("%s: set exactly one of list, directories, files (%d are set)", field, n)
+	}
 	switch {
 	case g.List != nil:
 		return list(field+".list", g.List)
@@ -74,6 +80,16 @@ func one(field string, g setsv1.InputGenerator, root *os.Root) ([]Input, error) 
 		return paths(field+".files", g.Files, root, false)
 	}
 	return nil, fmt.Errorf("%s: set one of list, directories, files", field)
+}
+
+func count(set ...bool) int {
+	n := 0
+	for _, s := range set {
+		if s {
+			n++
+		}
+	}
+	return n
 }
 
 // matrix returns one input per pair of the two generators' inputs, the second's keys winning.
