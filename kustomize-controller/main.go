@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
+	setsv1 "weir.dev/api/sets/v1alpha1"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/kustomize-controller/internal/controller"
 	"weir.dev/pkg/app"
@@ -68,7 +69,7 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, log logr.Logger) er
 	if err != nil {
 		return err
 	}
-	return (&controller.KustomizationReconciler{
+	ks := &controller.KustomizationReconciler{
 		SecretReader:         direct,
 		Client:               mgr.GetClient(),
 		EventRecorder:        recorder,
@@ -83,7 +84,11 @@ func (o *options) setup(mgr ctrl.Manager, opts *app.Options, log logr.Logger) er
 		DependencyRequeue:    10 * time.Second,
 		Intervals:            opts.Intervals(log, recorder),
 		Backoff:              o.Backoff(),
-	}).SetupWithManager(context.Background(), mgr, opts.Concurrent)
+	}
+	if err := ks.SetupWithManager(context.Background(), mgr, opts.Concurrent); err != nil {
+		return err
+	}
+	return o.setupSets(mgr, opts, log, ks)
 }
 
 func newScheme() *runtime.Scheme {
@@ -91,6 +96,7 @@ func newScheme() *runtime.Scheme {
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(sourcev1.AddToScheme(s))
 	utilruntime.Must(kustomizev1.AddToScheme(s))
+	utilruntime.Must(setsv1.AddToScheme(s))
 	return s
 }
 
@@ -99,7 +105,7 @@ func main() {
 	app.Main(app.Controller{
 		Name:      controllerName,
 		Scheme:    newScheme(),
-		Watched:   []client.Object{&kustomizev1.Kustomization{}},
+		Watched:   []client.Object{&kustomizev1.Kustomization{}, &setsv1.ResourceSet{}},
 		BindFlags: o.bindFlags,
 		Validate:  o.validate,
 		Setup:     o.setup,

@@ -20,6 +20,7 @@ import (
 
 	helmv1 "weir.dev/api/helm/v1"
 	kustomizev1 "weir.dev/api/kustomize/v1"
+	setsv1 "weir.dev/api/sets/v1alpha1"
 	"weir.dev/pkg/steps"
 )
 
@@ -129,6 +130,9 @@ func labelledOwner(live *unstructured.Unstructured) (ownerRef, bool) {
 	if name, ns := l[helmv1.OwnerNameLabel], l[helmv1.OwnerNamespaceLabel]; name != "" && ns != "" {
 		return ownerRef{kind: helmv1.HelmReleaseKind, namespace: ns, name: name}, true
 	}
+	if name, ns := l[setsv1.OwnerNameLabel], l[setsv1.OwnerNamespaceLabel]; name != "" && ns != "" {
+		return ownerRef{kind: setsv1.ResourceSetKind, namespace: ns, name: name}, true
+	}
 	a := live.GetAnnotations()
 	if name, ns := a["meta.helm.sh/release-name"], a["meta.helm.sh/release-namespace"]; l["app.kubernetes.io/managed-by"] == "Helm" && name != "" && ns != "" {
 		return ownerRef{kind: helmReleaseKind, namespace: ns, name: name}, true
@@ -137,6 +141,7 @@ func labelledOwner(live *unstructured.Unstructured) (ownerRef, bool) {
 }
 
 // ownerRecord is what a run learnt of one owner: nil kustomization and !exists when it is gone.
+// A Kustomization's or a ResourceSet's inventory says which objects it still holds.
 type ownerRecord struct {
 	exists        bool
 	helmRelease   string // for a Helm release: the HelmRelease its records name, if any
@@ -171,6 +176,14 @@ func (r *KustomizationReconciler) ownerRecord(ctx context.Context, seen map[owne
 		}
 	case helmReleaseKind:
 		rec.exists, rec.helmRelease, err = r.helmReleaseRecord(ctx, ref)
+	case setsv1.ResourceSetKind:
+		set := &setsv1.ResourceSet{}
+		if err = reader.Get(ctx, key, set); err == nil {
+			rec.exists, rec.inventory = true, map[string]bool{}
+			for _, e := range inventoryEntries(set.Status.Inventory) {
+				rec.inventory[e.ID] = true
+			}
+		}
 	default:
 		hr := &metav1.PartialObjectMetadata{}
 		hr.SetGroupVersionKind(helmv1.GroupVersion.WithKind(helmv1.HelmReleaseKind))
@@ -224,10 +237,10 @@ func (rec *ownerRecord) holds(self *kustomizev1.Kustomization, desired, live *un
 		return "", false
 	}
 	ks := rec.kustomization
-	if ks == nil {
+	if ks == nil && rec.inventory == nil {
 		return "", true
 	}
-	if !sameCluster(self, ks) {
+	if ks != nil && !sameCluster(self, ks) {
 		return "", false
 	}
 	for _, o := range []*unstructured.Unstructured{live, desired} {

@@ -66,6 +66,9 @@ func startController(e *testenv.Environment) (func(), error) {
 		Clock:             testClock,
 	}
 	err = reconciler.SetupWithManager(ctx, mgr, 4)
+	if err == nil {
+		err = startSets(ctx, mgr, e)
+	}
 	if err != nil {
 		cancel()
 		return nil, err
