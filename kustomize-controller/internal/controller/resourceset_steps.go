@@ -122,7 +122,8 @@ const (
 // readiness says whether live, a generated object, is Ready at its current spec. An object
 // with a Ready condition (every Weir kind) is Ready when the condition is True and was set for
 // the object's current generation, and failed when it is False for that generation (but for a
-// dependency it waits on); until then it is progressing. Other kinds follow kstatus (a
+// dependency it waits on); until then, and while a Weir object has no Ready condition yet, it
+// is progressing. Other kinds follow kstatus (a
 // ConfigMap is Ready once it exists, a Deployment once it is Available).
 func readiness(live *unstructured.Unstructured) (objState, string) {
 	conds, found, _ := unstructured.NestedSlice(live.Object, "status", "conditions")
@@ -152,6 +153,10 @@ func readiness(live *unstructured.Unstructured) (objState, string) {
 			}
 			return objProgressing, msg
 		}
+	}
+	if strings.HasSuffix(live.GroupVersionKind().Group, ".weir.dev") {
+		// Every Weir kind reports Ready; without it, its controller has not looked yet.
+		return objProgressing, "no Ready condition yet"
 	}
 	res, err := status.Compute(live)
 	if err != nil {
