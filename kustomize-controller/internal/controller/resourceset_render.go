@@ -15,13 +15,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/api/meta"
 	setsv1 "weir.dev/api/sets/v1alpha1"
 	sourcev1 "weir.dev/api/source/v1"
-	"weir.dev/kustomize-controller/internal/generate"
 	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/generate"
 	"weir.dev/pkg/identity"
 	"weir.dev/pkg/steps"
 )
@@ -173,31 +174,18 @@ func (r *ResourceSetReconciler) maxObjects() int {
 // An object another input rendered first is an error of this input.
 func (r *ResourceSetReconciler) prepare(sc *setScope, si *setInput, objects []*unstructured.Unstructured, owner map[string]string) error {
 	obj := sc.obj
-	h := sha256.New()
-	for i, o := range objects {
-		mapping, err := sc.cluster.Mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
+	err := generate.Label(objects, obj, si.name, func(gvk schema.GroupVersionKind) (bool, error) {
+		mapping, err := sc.cluster.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if err != nil {
-			return fmt.Errorf("input %s: rendered document %d: %s %s: %w", si.name, i+1, o.GetAPIVersion(), o.GetKind(), err)
+			return false, err
 		}
-		if mapping.Scope.Name() == apimeta.RESTScopeNameNamespace {
-			if o.GetNamespace() == "" {
-				o.SetNamespace(obj.Namespace)
-			}
-		} else {
-			o.SetNamespace("")
-		}
-		l := o.GetLabels()
-		if l == nil {
-			l = map[string]string{}
-		}
-		l[setsv1.OwnerNameLabel], l[setsv1.OwnerNamespaceLabel] = obj.Name, obj.Namespace
-		o.SetLabels(l)
-		a := o.GetAnnotations()
-		if a == nil {
-			a = map[string]string{}
-		}
-		a[setsv1.InputAnnotation] = si.name
-		o.SetAnnotations(a)
+		return mapping.Scope.Name() == apimeta.RESTScopeNameNamespace, nil
+	})
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	for _, o := range objects {
 		id := object.UnstructuredToObjMetadata(o).String()
 		if other, ok := owner[id]; ok {
 			return fmt.Errorf("input %s: %s is also rendered by input %s", si.name, describeObject(o), other)

@@ -13,8 +13,11 @@ import (
 	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	setsv1 "weir.dev/api/sets/v1alpha1"
 )
 
 // Bounds of rendering.
@@ -187,4 +190,35 @@ func toJSON(v any) (string, error) {
 func indent(n int, s string) string {
 	pad := strings.Repeat(" ", n)
 	return pad + strings.ReplaceAll(s, "\n", "\n"+pad)
+}
+
+// Label marks the objects of one input as the set's: its ownership labels
+// (sets.weir.dev/name and /namespace) and the input annotation. A namespaced object without a
+// namespace gets the set's; a cluster-scoped one loses any. namespaced says which kinds are.
+func Label(objects []*unstructured.Unstructured, set *setsv1.ResourceSet, input string, namespaced func(schema.GroupVersionKind) (bool, error)) error {
+	for i, o := range objects {
+		ok, err := namespaced(o.GroupVersionKind())
+		if err != nil {
+			return fmt.Errorf("input %s: rendered document %d: %s %s: %w", input, i+1, o.GetAPIVersion(), o.GetKind(), err)
+		}
+		switch {
+		case !ok:
+			o.SetNamespace("")
+		case o.GetNamespace() == "":
+			o.SetNamespace(set.Namespace)
+		}
+		l := o.GetLabels()
+		if l == nil {
+			l = map[string]string{}
+		}
+		l[setsv1.OwnerNameLabel], l[setsv1.OwnerNamespaceLabel] = set.Name, set.Namespace
+		o.SetLabels(l)
+		a := o.GetAnnotations()
+		if a == nil {
+			a = map[string]string{}
+		}
+		a[setsv1.InputAnnotation] = input
+		o.SetAnnotations(a)
+	}
+	return nil
 }
