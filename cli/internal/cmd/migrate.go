@@ -27,6 +27,9 @@ keys become Weir's (reconcile.fluxcd.io/requestedAt becomes reconcile.weir.dev/r
 kustomize.toolkit.fluxcd.io/ssa becomes kustomize.weir.dev/ssa, ...), and so do the groups of
 patch targets. Only those names change: comments, quoting and layout stay as they were.
 
+An Argo CD ApplicationSet with a single Git directory generator becomes a GitRepository and a
+ResourceSet (sets.weir.dev) generating one Kustomization per directory, with a canary step.
+
 Anything that does not map is reported on stderr as file:line: kinds Weir does not have (image
 automation, Bucket), keys it does not read, fields its kinds lack, Flux names inside strings such
 as patches. The exit status is then 1; the mapped part is still written.

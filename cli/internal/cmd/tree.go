@@ -42,8 +42,8 @@ func newTreeCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if k.Kind != "Kustomization" && k.Kind != "HelmRelease" {
-				return fmt.Errorf("tree shows a Kustomization or a HelmRelease, not a %s", k.Kind)
+			if !hasInventory(k) {
+				return fmt.Errorf("tree shows a Kustomization, a HelmRelease or a ResourceSet, not a %s", k.Kind)
 			}
 			c, err := g.Client()
 			if err != nil {
@@ -106,7 +106,7 @@ func (t *treePrinter) children(ctx context.Context, owner *unstructured.Unstruct
 			continue
 		}
 		nested := objects.KindByGVK(u.GroupVersionKind())
-		expandable := nested != nil && (nested.Kind == "Kustomization" || nested.Kind == "HelmRelease")
+		expandable := nested != nil && hasInventory(nested)
 		switch {
 		case expandable && t.seen[objects.Ref(u)]:
 			fmt.Fprintf(t.out, "%s%s%s %s (already shown above)\n", prefix, branch, ref, health(u))
@@ -186,4 +186,9 @@ func inventoryRef(ns, name, kind string) string {
 		return kind + "/" + name
 	}
 	return kind + "/" + ns + "/" + name
+}
+
+// hasInventory reports whether objects of kind k list what they manage in status.inventory.
+func hasInventory(k *objects.Kind) bool {
+	return k.Kind == "Kustomization" || k.Kind == "HelmRelease" || k.Kind == "ResourceSet"
 }

@@ -44,7 +44,9 @@ type edit struct {
 // Rewrite rewrites the YAML stream src, named file in findings. It returns the rewritten text
 // and what did not map; the text is src with only the mapped names changed.
 func Rewrite(file string, src []byte) ([]byte, []Finding) {
+	src, mapped := convertApplicationSets(file, src)
 	r := newRewriter(file, src)
+	r.findings = mapped
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	for {
 		var doc yaml.Node
@@ -60,6 +62,9 @@ func Rewrite(file string, src []byte) ([]byte, []Finding) {
 			continue
 		}
 		root := doc.Content[0]
+		if isApplicationSet(root) {
+			continue // reported by convertApplicationSets
+		}
 		r.walk(root, "")
 		r.validate(root)
 	}

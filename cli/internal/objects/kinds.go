@@ -10,6 +10,7 @@ import (
 	helmv1 "weir.dev/api/helm/v1"
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	notificationv1 "weir.dev/api/notification/v1"
+	setsv1 "weir.dev/api/sets/v1alpha1"
 	sourcev1 "weir.dev/api/source/v1"
 )
 
@@ -35,6 +36,7 @@ var Kinds = []*Kind{
 	{Kind: "HelmChart", GroupVersion: sourcev1.GroupVersion, Plural: "helmcharts", Short: []string{"hc"}, revision: artifactRevision},
 	{Kind: "Kustomization", GroupVersion: kustomizev1.GroupVersion, Plural: "kustomizations", Short: []string{"ks"}, revision: kustomizationRevision},
 	{Kind: "HelmRelease", GroupVersion: helmv1.GroupVersion, Plural: "helmreleases", Short: []string{"hr"}, revision: helmReleaseRevision},
+	{Kind: "ResourceSet", GroupVersion: setsv1.GroupVersion, Plural: "resourcesets", Short: []string{"rset", "set"}, revision: kustomizationRevision},
 	{Kind: "Provider", GroupVersion: notificationv1.GroupVersion, Plural: "providers", revision: noRevision},
 	{Kind: "Alert", GroupVersion: notificationv1.GroupVersion, Plural: "alerts", revision: noRevision},
 	{Kind: "Receiver", GroupVersion: notificationv1.GroupVersion, Plural: "receivers", revision: noRevision},
