@@ -42,8 +42,8 @@ type appSet struct {
 				Name string `yaml:"name"`
 			} `yaml:"metadata"`
 			Spec struct {
-				Source *appSource `yaml:"source"`
-				Sources     []any `yaml:"sources"`
+				Source      *appSource `yaml:"source"`
+				Sources     []any      `yaml:"sources"`
 				Destination struct {
 					Server    string `yaml:"server"`
 					Name      string `yaml:"name"`
