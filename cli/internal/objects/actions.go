@@ -38,6 +38,9 @@ func SetSuspend(ctx context.Context, c client.Client, u *unstructured.Unstructur
 // ControllerOf names the controller that reconciles kind k.
 func ControllerOf(k *Kind) string {
 	group, _, _ := strings.Cut(k.GroupVersion.Group, ".")
+	if group == "sets" {
+		return "kustomize-controller" // it hosts ResourceSets
+	}
 	return group + "-controller"
 }
 

@@ -47,11 +47,11 @@ func Ref(u *unstructured.Unstructured) string {
 	return u.GetKind() + "/" + u.GetNamespace() + "/" + u.GetName()
 }
 
-// Expandable reports whether an object of gvk has an inventory of its own: a Kustomization or
-// a HelmRelease.
+// Expandable reports whether an object of gvk has an inventory of its own: a Kustomization,
+// a HelmRelease or a ResourceSet.
 func Expandable(gvk schema.GroupVersionKind) bool {
 	k := KindByGVK(gvk)
-	return k != nil && (k.Kind == "Kustomization" || k.Kind == "HelmRelease")
+	return k != nil && (k.Kind == "Kustomization" || k.Kind == "HelmRelease" || k.Kind == "ResourceSet")
 }
 
 // Health is the kstatus status of the live object, and its message.
