@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
-	setsv1 "weir.dev/api/sets/v1alpha1"
+	setsv1 "weir.dev/api/sets/v1"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/kustomize-controller/internal/controller"
 	"weir.dev/pkg/app"

@@ -8,7 +8,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	setsv1 "weir.dev/api/sets/v1alpha1"
+	setsv1 "weir.dev/api/sets/v1"
 )
 
 // TestReadmeTeamApps: the README's team-apps ResourceSet decodes strictly, and its template

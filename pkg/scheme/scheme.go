@@ -11,7 +11,7 @@ import (
 	helmv1 "weir.dev/api/helm/v1"
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	notificationv1 "weir.dev/api/notification/v1"
-	setsv1 "weir.dev/api/sets/v1alpha1"
+	setsv1 "weir.dev/api/sets/v1"
 	sourcev1 "weir.dev/api/source/v1"
 )
 

@@ -123,7 +123,7 @@ func mapApplicationSet(root *yaml.Node) (string, []string) {
 	if r := git.Revision; r != "" && r != "HEAD" {
 		fmt.Fprintf(&b, "  ref:\n    branch: %s\n", quoteYAML(r))
 	}
-	fmt.Fprintf(&b, "---\napiVersion: sets.weir.dev/v1alpha1\nkind: ResourceSet\nmetadata:\n  name: %s\n  namespace: %s\nspec:\n  interval: 10m\n", s.Metadata.Name, ns)
+	fmt.Fprintf(&b, "---\napiVersion: sets.weir.dev/v1\nkind: ResourceSet\nmetadata:\n  name: %s\n  namespace: %s\nspec:\n  interval: 10m\n", s.Metadata.Name, ns)
 	fmt.Fprintf(&b, "  sourceRef:\n    kind: GitRepository\n    name: %s\n  generators:\n    - directories:\n        paths: %s\n", s.Metadata.Name, flow(include))
 	if len(exclude) > 0 {
 		fmt.Fprintf(&b, "        exclude: %s\n", flow(exclude))

@@ -7,7 +7,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	setsv1 "weir.dev/api/sets/v1alpha1"
+	setsv1 "weir.dev/api/sets/v1"
 	"weir.dev/pkg/generate"
 )
 

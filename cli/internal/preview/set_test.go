@@ -13,7 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"weir.dev/api/meta"
-	setsv1 "weir.dev/api/sets/v1alpha1"
+	setsv1 "weir.dev/api/sets/v1"
 )
 
 // TestDiffSet: `weir diff set` shows, before a change is merged, the object a team directory

@@ -20,7 +20,7 @@ import (
 
 	helmv1 "weir.dev/api/helm/v1"
 	kustomizev1 "weir.dev/api/kustomize/v1"
-	setsv1 "weir.dev/api/sets/v1alpha1"
+	setsv1 "weir.dev/api/sets/v1"
 	"weir.dev/pkg/steps"
 )
 

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/api/meta"
-	setsv1 "weir.dev/api/sets/v1alpha1"
+	setsv1 "weir.dev/api/sets/v1"
 	"weir.dev/pkg/testenv"
 )
 

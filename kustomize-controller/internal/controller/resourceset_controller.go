@@ -17,7 +17,7 @@ import (
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
-	setsv1 "weir.dev/api/sets/v1alpha1"
+	setsv1 "weir.dev/api/sets/v1"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/app"
 	"weir.dev/pkg/artifact"

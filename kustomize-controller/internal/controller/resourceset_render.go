@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/api/meta"
-	setsv1 "weir.dev/api/sets/v1alpha1"
+	setsv1 "weir.dev/api/sets/v1"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/artifact"
 	"weir.dev/pkg/generate"

@@ -18,7 +18,7 @@ import (
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
-	setsv1 "weir.dev/api/sets/v1alpha1"
+	setsv1 "weir.dev/api/sets/v1"
 	"weir.dev/pkg/steps"
 )
 

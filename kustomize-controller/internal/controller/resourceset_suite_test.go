@@ -15,7 +15,7 @@ import (
 
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
-	setsv1 "weir.dev/api/sets/v1alpha1"
+	setsv1 "weir.dev/api/sets/v1"
 	"weir.dev/pkg/testenv"
 )
 

@@ -1,4 +1,4 @@
-package v1alpha1
+package v1
 
 import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -7,7 +7,7 @@ import (
 
 var (
 	// GroupVersion is the group and version of this package's kinds.
-	GroupVersion = schema.GroupVersion{Group: "sets.weir.dev", Version: "v1alpha1"}
+	GroupVersion = schema.GroupVersion{Group: "sets.weir.dev", Version: "v1"}
 
 	// SchemeBuilder adds this package's kinds to a scheme.
 	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}

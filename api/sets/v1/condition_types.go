@@ -1,4 +1,4 @@
-package v1alpha1
+package v1
 
 // Condition types of ResourceSet, beyond meta's Ready, Reconciling and Stalled.
 // Negative-polarity ("abnormal-true") conditions are present only while true.
