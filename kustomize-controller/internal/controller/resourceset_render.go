@@ -151,6 +151,7 @@ func (r *ResourceSetReconciler) reconcileRender(ctx context.Context, sc *setScop
 	if maxObjects := r.maxObjects(); total > maxObjects {
 		return steps.Stalled(setsv1.TooManyObjectsReason, fmt.Errorf("the inputs render %d objects, more than this controller's limit of %d; nothing was applied", total, maxObjects))
 	}
+	markRenderFailures(sc)
 	sc.steps, err = assignSteps(obj.Spec.Strategy, sc.inputs)
 	if err != nil {
 		return steps.Stalled(meta.InvalidSpecReason, err)
@@ -207,10 +208,8 @@ func (r *ResourceSetReconciler) prepare(sc *setScope, si *setInput, objects []*u
 // maxRenderErrorLen bounds one input's error in status.
 const maxRenderErrorLen = 512
 
-// reconcileRenderFailures, the last step, fails the run when inputs did not render or apply,
-// naming them: their objects keep their previous spec while every other input was rolled out.
-// It sets RenderFailed.
-func (r *ResourceSetReconciler) reconcileRenderFailures(_ context.Context, sc *setScope) error {
+// renderFailures describes the inputs that did not render, nil when every one did.
+func renderFailures(sc *setScope) error {
 	var failed []string
 	for _, in := range sc.inputs {
 		if in.renderErr != nil {
@@ -218,12 +217,28 @@ func (r *ResourceSetReconciler) reconcileRenderFailures(_ context.Context, sc *s
 		}
 	}
 	if len(failed) == 0 {
-		conditions.Delete(sc.obj, setsv1.RenderFailedCondition)
 		return nil
 	}
-	err := fmt.Errorf("%d of %d inputs did not render and keep their previous objects: %s", len(failed), len(sc.inputs), nameSome(failed))
-	conditions.MarkTrue(sc.obj, setsv1.RenderFailedCondition, setsv1.RenderFailedReason, "%s", err)
-	return steps.Stalled(setsv1.RenderFailedReason, err)
+	return fmt.Errorf("%d of %d inputs did not render and keep their previous objects: %s", len(failed), len(sc.inputs), nameSome(failed))
+}
+
+// markRenderFailures sets RenderFailed, naming the inputs, or clears it: at once, so that it
+// shows while the rollout of the other inputs is in progress or stopped.
+func markRenderFailures(sc *setScope) {
+	if err := renderFailures(sc); err != nil {
+		conditions.MarkTrue(sc.obj, setsv1.RenderFailedCondition, setsv1.RenderFailedReason, "%s", err)
+		return
+	}
+	conditions.Delete(sc.obj, setsv1.RenderFailedCondition)
+}
+
+// reconcileRenderFailures, the last step, fails the run when inputs did not render, naming
+// them: their objects keep their previous spec while every other input was rolled out.
+func (r *ResourceSetReconciler) reconcileRenderFailures(_ context.Context, sc *setScope) error {
+	if err := renderFailures(sc); err != nil {
+		return steps.Stalled(setsv1.RenderFailedReason, err)
+	}
+	return nil
 }
 
 func truncate(s string, n int) string {

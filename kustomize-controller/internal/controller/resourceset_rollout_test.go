@@ -139,3 +139,37 @@ func TestSetCanaryStopsBadTemplateAndFixResumes(t *testing.T) {
 		t.Fatalf("still Stalled: %+v", s)
 	}
 }
+
+// TestSetMaxUnavailable: a step changes at most maxUnavailable inputs that are not Ready at a
+// time; the next is applied as one becomes Ready.
+func TestSetMaxUnavailable(t *testing.T) {
+	ns := env.Namespace(t)
+	two := int32(2)
+	set := createSet(t, ns, "paced", strings.Replace(strings.Replace(teamReleaseTemplate, "index .segments 1", ".name", 2), "VERSION", "1.0.0", 1), func(s *setsv1.ResourceSet) {
+		s.Spec.Generators = []setsv1.Generator{{List: listOf(`{"name":"a"}`, `{"name":"b"}`, `{"name":"c"}`, `{"name":"d"}`, `{"name":"e"}`)}}
+		s.Spec.Strategy = &setsv1.Strategy{Steps: []setsv1.Step{{Name: "all", MaxUnavailable: &two}}}
+	})
+	testenv.Eventually(t, timeout, func() error {
+		if got := releaseVersions(t, ns)["1.0.0"]; got != 2 {
+			return fmt.Errorf("%d releases, want the first 2", got)
+		}
+		if ro := setCondition(t, set, meta.ReadyCondition); ro == nil || !strings.Contains(ro.Message, "(3 more to apply)") {
+			return fmt.Errorf("Ready %+v", ro)
+		}
+		return nil
+	})
+	requestSetReconcile(t, set, "still-two")
+	if got := releaseVersions(t, ns)["1.0.0"]; got != 2 {
+		t.Fatalf("%d releases while none is Ready, want 2", got)
+	}
+	testenv.Eventually(t, 2*timeout, func() error {
+		settleReleases(t, ns, "")
+		if got := releaseVersions(t, ns)["1.0.0"]; got != 5 {
+			return fmt.Errorf("%d releases, want 5", got)
+		}
+		if c := setCondition(t, set, meta.ReadyCondition); c == nil || c.Status != metav1.ConditionTrue {
+			return fmt.Errorf("set not Ready: %+v", c)
+		}
+		return nil
+	})
+}
