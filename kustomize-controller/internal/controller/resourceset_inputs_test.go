@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 	setsv1 "weir.dev/api/sets/v1"
 	"weir.dev/pkg/testenv"
@@ -175,5 +176,22 @@ func TestSetNeverTakesAnotherOwnersObject(t *testing.T) {
 	}
 	if cm.Data["value"] != "first" || cm.Labels[setsv1.OwnerNameLabel] != "first" {
 		t.Fatalf("the first set's object was changed: %v %v", cm.Data, cm.Labels)
+	}
+}
+
+// TestKustomizationRefusesASetsObject: a Kustomization that builds an object a ResourceSet
+// still holds is refused (OwnershipConflict, naming the set), and the object is not changed.
+func TestKustomizationRefusesASetsObject(t *testing.T) {
+	ns := env.Namespace(t)
+	set := createSet(t, ns, "apps", configMapTemplate, func(s *setsv1.ResourceSet) {
+		s.Spec.Generators = []setsv1.Generator{{List: listOf(`{"name":"x","value":"from-set"}`)}}
+	})
+	waitSetReady(t, set)
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{"cm.yaml": configMap("cm-x", "from-ks")})
+	ks := createKustomization(t, ns, "ks", "", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	testenv.Eventually(t, timeout, env.ObjectIn(ks, kustomizev1.ApplyFailedCondition, metav1.ConditionTrue, kustomizev1.OwnershipConflictReason,
+		"ConfigMap "+ns+"/cm-x is owned by ResourceSet "+ns+"/apps"))
+	if got := configMapValue(t, ns, "cm-x"); got != "from-set" {
+		t.Fatalf("cm-x is %q, want the set's value", got)
 	}
 }
