@@ -14,6 +14,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	helmv1 "weir.dev/api/helm/v1"
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	setsv1 "weir.dev/api/sets/v1"
 	sourcev1 "weir.dev/api/source/v1"
@@ -97,6 +98,7 @@ func newScheme() *runtime.Scheme {
 	utilruntime.Must(sourcev1.AddToScheme(s))
 	utilruntime.Must(kustomizev1.AddToScheme(s))
 	utilruntime.Must(setsv1.AddToScheme(s))
+	utilruntime.Must(helmv1.AddToScheme(s))
 	return s
 }
 

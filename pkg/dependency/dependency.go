@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -23,6 +24,9 @@ type Ref struct {
 	Kind      string
 	Namespace string
 	Name      string
+	// ReadyExpr, when set, is the CEL expression that decides the dependency's readiness in
+	// place of NotReady (see ReadyExpr). It plays no part in the object's identity.
+	ReadyExpr string
 }
 
 // String names the object the way messages do: `Kind 'namespace/name'`.
@@ -30,20 +34,32 @@ func (r Ref) String() string { return fmt.Sprintf("%s '%s/%s'", r.Kind, r.Namesp
 
 func (r Ref) short() string { return fmt.Sprintf("%s/%s/%s", r.Kind, r.Namespace, r.Name) }
 
+// id is r without its ReadyExpr: the object it names.
+func (r Ref) id() Ref { return Ref{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name} }
+
 // NotReadyError names the first dependency that is missing or not ready.
 type NotReadyError struct {
 	Ref Ref
 	// Missing is true when the dependency does not exist.
 	Missing bool
-	// Why says what is not ready about it.
+	// Why says what is not ready about it: its Ready condition's reason and message, the
+	// generation or revision not reconciled yet, or the result of its readyExpr.
 	Why string
+	// Ready is the status of the dependency's Ready condition ("" when it has none), and
+	// Since when that condition last changed.
+	Ready metav1.ConditionStatus
+	Since metav1.Time
 }
 
 func (e *NotReadyError) Error() string {
 	if e.Missing {
 		return fmt.Sprintf("dependency %s not found", e.Ref)
 	}
-	return fmt.Sprintf("dependency %s is not ready: %s", e.Ref, e.Why)
+	msg := fmt.Sprintf("dependency %s is not ready: %s", e.Ref, e.Why)
+	if e.Ready != "" && !e.Since.IsZero() {
+		msg += fmt.Sprintf(" (Ready=%s since %s)", e.Ready, e.Since.UTC().Format(time.RFC3339))
+	}
+	return msg
 }
 
 // CycleError says the object depends on itself through Path (the object first and last).
@@ -80,14 +96,34 @@ type Checker struct {
 // *NotReadyError naming the first that is not). Other errors are failures to read.
 // Each object's spec.dependsOn entries default their kind to the object's kind and their
 // namespace to the object's namespace; owner's own list is deps, not read from the API.
+// A dependency with a ReadyExpr is judged by it, with self empty: see CheckFor.
 func (c *Checker) Check(ctx context.Context, owner Ref, deps []Ref) error {
+	return c.CheckFor(ctx, nil, owner, deps)
+}
+
+// CheckFor is Check for the object self (owner's object, which readyExpr sees as `self`).
+// Before anything is read, every readyExpr must compile: one that does not is an
+// *InvalidExprError, which a user must fix.
+func (c *Checker) CheckFor(ctx context.Context, self client.Object, owner Ref, deps []Ref) error {
 	if len(deps) == 0 {
 		return nil
+	}
+	exprs := make([]*ReadyExpr, len(deps))
+	for i, d := range deps {
+		if d.ReadyExpr == "" {
+			continue
+		}
+		e, err := CompileReadyExpr(d.ReadyExpr)
+		if err != nil {
+			return &InvalidExprError{Index: i, Ref: d, Err: err}
+		}
+		exprs[i] = e
 	}
 	if err := c.findCycle(ctx, owner, deps); err != nil {
 		return err
 	}
-	for _, d := range deps {
+	var selfMap map[string]any
+	for i, d := range deps {
 		u, err := c.get(ctx, d)
 		if apierrors.IsNotFound(err) {
 			return &NotReadyError{Ref: d, Missing: true}
@@ -95,8 +131,23 @@ func (c *Checker) Check(ctx context.Context, owner Ref, deps []Ref) error {
 		if err != nil {
 			return fmt.Errorf("reading dependency %s: %w", d, err)
 		}
-		if why := NotReady(u); why != "" {
-			return &NotReadyError{Ref: d, Why: why}
+		nr := &NotReadyError{Ref: d}
+		if ready := apimeta.FindStatusCondition(conditionsOf(u), "Ready"); ready != nil {
+			nr.Ready, nr.Since = ready.Status, ready.LastTransitionTime
+		}
+		if exprs[i] == nil {
+			if nr.Why = NotReady(u); nr.Why != "" {
+				return nr
+			}
+			continue
+		}
+		if selfMap == nil {
+			if selfMap, err = objectMap(self); err != nil {
+				return err
+			}
+		}
+		if nr.Why = exprs[i].NotReady(ctx, u.Object, selfMap); nr.Why != "" {
+			return nr
 		}
 	}
 	return nil
@@ -113,10 +164,12 @@ func (c *Checker) findCycle(ctx context.Context, owner Ref, deps []Ref) error {
 	if limit <= 0 {
 		limit = DefaultMaxVisits
 	}
+	owner = owner.id()
 	queue := make([]node, 0, len(deps))
 	seen := map[Ref]bool{owner: true}
 	enqueue := func(from []Ref, next []Ref) error {
 		for _, d := range next {
+			d = d.id()
 			path := append(append([]Ref{}, from...), d)
 			if d == owner {
 				return &CycleError{Path: path}
@@ -223,7 +276,7 @@ func NotReady(u *unstructured.Unstructured) string {
 		return "it has no Ready condition yet"
 	case ready.Status != metav1.ConditionTrue:
 		if ready.Message != "" {
-			return ready.Message
+			return fmt.Sprintf("%s: %s", ready.Reason, ready.Message)
 		}
 		return fmt.Sprintf("Ready is %s (%s)", ready.Status, ready.Reason)
 	case ready.ObservedGeneration != gen:

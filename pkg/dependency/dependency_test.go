@@ -62,7 +62,7 @@ func kustomization(t *testing.T, ns, name string, deps ...string) *kustomizev1.K
 		},
 	}
 	for _, d := range deps {
-		ks.Spec.DependsOn = append(ks.Spec.DependsOn, meta.NamespacedObjectReference{Name: d})
+		ks.Spec.DependsOn = append(ks.Spec.DependsOn, kustomizev1.DependencyReference{Name: d})
 	}
 	if err := env.Client.Create(context.Background(), ks); err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestCheckReadiness(t *testing.T) {
 		{name: "missing", deps: []dependency.Ref{ref("HelmRelease", ns, "ok"), ref("Kustomization", ns, "nope")},
 			wantErr: "dependency Kustomization '" + ns + "/nope' not found"},
 		{name: "not ready names its message", deps: []dependency.Ref{ref("HelmRelease", ns, "failing")},
-			wantErr: "dependency HelmRelease '" + ns + "/failing' is not ready: install failed: boom"},
+			wantErr: "dependency HelmRelease '" + ns + "/failing' is not ready: InstallFailed: install failed: boom (Ready=False since 20"},
 		{name: "ready for an older generation", deps: []dependency.Ref{ref("HelmRelease", ns, "stale")},
 			wantErr: "has not been reconciled yet"},
 		{name: "reconciling", deps: []dependency.Ref{ref("Kustomization", ns, "reconciling")},
@@ -273,5 +273,51 @@ func TestBecameReady(t *testing.T) {
 	next.Status.LastAppliedRevision, next.Status.LastAttemptedRevision = "main@sha1:2", "main@sha1:2"
 	if !p.Update(event.UpdateEvent{ObjectOld: applied, ObjectNew: next}) {
 		t.Error("ready -> ready at a new applied revision must pass")
+	}
+}
+
+func TestReadyExpr(t *testing.T) {
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	// The dependency is labelled v1 and not Ready: only readyExpr decides.
+	backend := kustomization(t, ns, "backend")
+	backend.Labels = map[string]string{"app/version": "v1"}
+	if err := env.Client.Update(ctx, backend); err != nil {
+		t.Fatal(err)
+	}
+	setStatus(t, backend, []metav1.Condition{{Type: meta.ReadyCondition, Status: metav1.ConditionFalse, Reason: "HealthCheckFailed", Message: "timeout"}})
+	self := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "frontend", Labels: map[string]string{"app/version": "v1"}}}
+	owner := ref("Kustomization", ns, "frontend")
+	dep := func(expr string) []dependency.Ref {
+		return []dependency.Ref{{Kind: "Kustomization", Namespace: ns, Name: "backend", ReadyExpr: expr}}
+	}
+	same := "dep.metadata.labels['app/version'] == self.metadata.labels['app/version']"
+	for cname, c := range checkers() {
+		t.Run(cname, func(t *testing.T) {
+			if err := c.CheckFor(ctx, self, owner, dep(same)); err != nil {
+				t.Fatalf("true readyExpr: got %v, want ready although Ready=False", err)
+			}
+			if err := c.CheckFor(ctx, self, owner, nil); err != nil {
+				t.Fatalf("no dependencies: got %v", err)
+			}
+			err := c.CheckFor(ctx, self, owner, dep(same+" && dep.status.conditions.exists(e, e.type == 'Ready' && e.status == 'True')"))
+			if !dependency.IsNotReady(err) || !strings.Contains(err.Error(), "readyExpr '"+same) || !strings.Contains(err.Error(), "is false (Ready=False since ") {
+				t.Fatalf("false readyExpr: got %v, want not ready naming the expression and Ready's state", err)
+			}
+			err = c.CheckFor(ctx, self, owner, dep("dep.metadata.labels['missing'] == 'x'"))
+			if !dependency.IsNotReady(err) || !strings.Contains(err.Error(), "could not be evaluated") {
+				t.Fatalf("readyExpr failing at evaluation: got %v, want not ready", err)
+			}
+			err = c.CheckFor(ctx, self, owner, dep("dep.metadata.name ==")) // does not parse
+			var invalid *dependency.InvalidExprError
+			if !errors.As(err, &invalid) || !strings.Contains(err.Error(), "spec.dependsOn[0].readyExpr of Kustomization '"+ns+"/backend' is invalid") ||
+				!strings.Contains(err.Error(), "dep.metadata.name ==") {
+				t.Fatalf("invalid readyExpr: got %v, want an InvalidExprError naming the field and the expression", err)
+			}
+			err = c.CheckFor(ctx, self, owner, dep("dep.metadata.name")) // not a bool
+			if !errors.As(err, &invalid) {
+				t.Fatalf("non-bool readyExpr: got %v, want an InvalidExprError", err)
+			}
+		})
 	}
 }

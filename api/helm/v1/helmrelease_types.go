@@ -175,6 +175,14 @@ type DependencyReference struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	Namespace string `json:"namespace,omitempty"`
+
+	// ReadyExpr is a CEL expression that decides whether the dependency is ready, in place of
+	// the default (Ready=True at its latest generation). It sees the dependency as `dep` and
+	// this HelmRelease as `self`, and must return a bool; an expression that does not compile
+	// stalls the HelmRelease.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	ReadyExpr string `json:"readyExpr,omitempty"`
 }
 
 // ValuesReference names a ConfigMap or Secret key holding values.

@@ -47,10 +47,11 @@ type KustomizationSpec struct {
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
-	// DependsOn lists Kustomizations that must be Ready before this one is reconciled.
+	// DependsOn lists Kustomizations or HelmReleases that must be Ready before this one is
+	// reconciled. Entries without a kind name a Kustomization, so Flux manifests apply unchanged.
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
-	DependsOn []meta.NamespacedObjectReference `json:"dependsOn,omitempty"`
+	DependsOn []DependencyReference `json:"dependsOn,omitempty"`
 
 	// Prune deletes objects that were applied before and are no longer in the desired set.
 	// Only objects whose ownership labels point at this Kustomization are deleted.
@@ -162,6 +163,41 @@ type KustomizationSpec struct {
 
 	// Gate: spec.approval, spec.driftApproval, spec.syncWindows and spec.selfHeal.
 	meta.Gate `json:",inline"`
+}
+
+// DependencyReference names a Kustomization or HelmRelease that must be Ready first.
+// Weir addition: Flux accepts only Kustomizations (name, namespace and readyExpr).
+// +kubebuilder:validation:XValidation:rule="!has(self.apiVersion) || (self.kind == 'Kustomization' && self.apiVersion == 'kustomize.weir.dev/v1') || (self.kind == 'HelmRelease' && self.apiVersion == 'helm.weir.dev/v1')",message="spec.dependsOn: apiVersion must be kustomize.weir.dev/v1 for a Kustomization and helm.weir.dev/v1 for a HelmRelease"
+type DependencyReference struct {
+	// APIVersion of the dependency; the kind's version when empty.
+	// +optional
+	APIVersion string `json:"apiVersion,omitempty"`
+
+	// Kind of the dependency.
+	// +optional
+	// +kubebuilder:default=Kustomization
+	// +kubebuilder:validation:Enum=Kustomization;HelmRelease
+	Kind string `json:"kind,omitempty"`
+
+	// Name of the dependency.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Namespace of the dependency; the Kustomization's namespace when empty.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+
+	// ReadyExpr is a CEL expression that decides whether the dependency is ready, in place of
+	// the default (Ready=True at its latest generation). It sees the dependency as `dep` and
+	// this Kustomization as `self`, and must return a bool; an expression that does not compile
+	// stalls the Kustomization.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	ReadyExpr string `json:"readyExpr,omitempty"`
 }
 
 // CrossNamespaceSourceReference names the source of a Kustomization.

@@ -72,7 +72,7 @@ func (k Kustomization) Objects() ([]Object, error) {
 	}}
 	ks.SetGroupVersionKind(kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind))
 	for _, d := range deps {
-		ks.Spec.DependsOn = append(ks.Spec.DependsOn, meta.NamespacedObjectReference{Name: d.Name, Namespace: d.Namespace})
+		ks.Spec.DependsOn = append(ks.Spec.DependsOn, kustomizev1.DependencyReference{Name: d.Name, Namespace: d.Namespace})
 	}
 	for _, c := range checks {
 		if k.Wait {

@@ -58,14 +58,15 @@ func dependencyRefs(obj *helmv1.HelmRelease) []dependency.Ref {
 		if kind == "" {
 			kind = helmv1.HelmReleaseKind
 		}
-		refs = append(refs, dependency.Ref{Kind: kind, Namespace: refNamespace(d.Namespace, obj.Namespace), Name: d.Name})
+		refs = append(refs, dependency.Ref{Kind: kind, Namespace: refNamespace(d.Namespace, obj.Namespace), Name: d.Name, ReadyExpr: d.ReadyExpr})
 	}
 	return refs
 }
 
 // reconcileDependencies waits until every HelmRelease and Kustomization in spec.dependsOn is
-// Ready at its latest generation, naming the first that is not, and refuses dependency cycles
-// (across kinds) and, when the controller forbids them, dependencies in other namespaces.
+// ready (Ready at its latest generation, or its readyExpr true), naming the first that is not,
+// its state and since when, and refuses dependency cycles (across kinds), readyExprs that do
+// not compile and, when the controller forbids them, dependencies in other namespaces.
 // It sets no condition: Ready says what is awaited.
 func (r *HelmReleaseReconciler) reconcileDependencies(ctx context.Context, sc *hrScope) error {
 	refs := dependencyRefs(sc.obj)
@@ -80,11 +81,16 @@ func (r *HelmReleaseReconciler) reconcileDependencies(ctx context.Context, sc *h
 		}
 	}
 	self := dependency.Ref{Kind: helmv1.HelmReleaseKind, Namespace: sc.obj.Namespace, Name: sc.obj.Name}
-	err := r.dependencies.Check(ctx, self, refs)
-	var cycle *dependency.CycleError
+	err := r.dependencies.CheckFor(ctx, sc.obj, self, refs)
+	var (
+		cycle   *dependency.CycleError
+		invalid *dependency.InvalidExprError
+	)
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &invalid):
+		return steps.Stalled(meta.InvalidSpecReason, err)
 	case errors.As(err, &cycle):
 		return steps.Stalled(meta.DependencyNotReadyReason, fmt.Errorf("spec.dependsOn: %w", err))
 	case dependency.IsNotReady(err):

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	helmv1 "weir.dev/api/helm/v1"
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
@@ -121,8 +122,8 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 	if err := indexer.IndexField(ctx, &kustomizev1.Kustomization{}, dependsOnIndex, func(o client.Object) []string {
 		ks := o.(*kustomizev1.Kustomization)
 		keys := make([]string, 0, len(ks.Spec.DependsOn))
-		for _, d := range ks.Spec.DependsOn {
-			keys = append(keys, refNamespace(d.Namespace, ks.Namespace)+"/"+d.Name)
+		for _, d := range dependencyRefs(ks) {
+			keys = append(keys, d.Kind+"/"+d.Namespace+"/"+d.Name)
 		}
 		return keys
 	}); err != nil {
@@ -134,7 +135,9 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 			builder.WithPredicates(predicates.ArtifactChanged{})).
 		Watches(&sourcev1.OCIRepository{}, fanOut(r.usersOf(sourcev1.OCIRepositoryKind), r.requests.priority),
 			builder.WithPredicates(predicates.ArtifactChanged{})).
-		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents),
+		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents(kustomizev1.KustomizationKind)),
+			builder.WithPredicates(dependency.BecameReady{})).
+		Watches(&helmv1.HelmRelease{}, handler.EnqueueRequestsFromMapFunc(r.dependents(helmv1.HelmReleaseKind)),
 			builder.WithPredicates(dependency.BecameReady{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrent, RateLimiter: r.Backoff}).
 		Complete(r)
@@ -146,8 +149,11 @@ func (r *KustomizationReconciler) usersOf(kind string) handler.MapFunc {
 	}
 }
 
-func (r *KustomizationReconciler) dependents(ctx context.Context, o client.Object) []reconcile.Request {
-	return r.requestsFor(ctx, dependsOnIndex, o.GetNamespace()+"/"+o.GetName())
+// dependents maps a dependency of the kind to the Kustomizations that depend on it.
+func (r *KustomizationReconciler) dependents(kind string) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		return r.requestsFor(ctx, dependsOnIndex, kind+"/"+o.GetNamespace()+"/"+o.GetName())
+	}
 }
 
 func (r *KustomizationReconciler) requestsFor(ctx context.Context, index, key string) []reconcile.Request {

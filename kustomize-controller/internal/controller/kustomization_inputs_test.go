@@ -19,7 +19,7 @@ func TestDependsOn(t *testing.T) {
 	publish(t, ns, "repo", "main@sha1:1", map[string]string{"infra/a.yaml": configMap("infra", "1"), "apps/b.yaml": configMap("app", "1")})
 	apps := createKustomization(t, ns, "apps", "./apps", func(k *kustomizev1.Kustomization) {
 		k.Spec.TargetNamespace = ns
-		k.Spec.DependsOn = []meta.NamespacedObjectReference{{Name: "infra"}}
+		k.Spec.DependsOn = []kustomizev1.DependencyReference{{Name: "infra"}}
 	})
 	testenv.Eventually(t, timeout, env.ObjectIn(apps, kustomizev1.DependencyNotReadyCondition, metav1.ConditionTrue, meta.DependencyNotReadyReason, "'"+ns+"/infra' not found"))
 	infra := createKustomization(t, ns, "infra", "./infra", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
@@ -27,10 +27,10 @@ func TestDependsOn(t *testing.T) {
 	waitApplied(t, apps, "main@sha1:1")
 
 	a := createKustomization(t, ns, "cycle-a", "./apps", func(k *kustomizev1.Kustomization) {
-		k.Spec.DependsOn = []meta.NamespacedObjectReference{{Name: "cycle-b"}}
+		k.Spec.DependsOn = []kustomizev1.DependencyReference{{Name: "cycle-b"}}
 	})
 	createKustomization(t, ns, "cycle-b", "./apps", func(k *kustomizev1.Kustomization) {
-		k.Spec.DependsOn = []meta.NamespacedObjectReference{{Name: "cycle-a"}}
+		k.Spec.DependsOn = []kustomizev1.DependencyReference{{Name: "cycle-a"}}
 	})
 	testenv.Eventually(t, timeout, env.ObjectIn(a, meta.StalledCondition, metav1.ConditionTrue, meta.DependencyNotReadyReason, "dependency cycle Kustomization/"+ns+"/cycle-a -> Kustomization/"+ns+"/cycle-b -> Kustomization/"+ns+"/cycle-a"))
 }

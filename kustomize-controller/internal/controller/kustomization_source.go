@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -11,14 +10,12 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/artifact"
-	"weir.dev/pkg/dependency"
 	"weir.dev/pkg/gate"
 	"weir.dev/pkg/kustomize/build"
 	"weir.dev/pkg/steps"
@@ -95,44 +92,6 @@ func (r *KustomizationReconciler) reconcileSource(ctx context.Context, sc *ksSco
 	sc.artifact = src.GetArtifact().DeepCopy()
 	sc.obj.Status.LastAttemptedRevision = sc.artifact.Revision
 	return nil
-}
-
-// reconcileDependencies waits until every Kustomization in spec.dependsOn is Ready at its
-// latest revision, naming the first that is not, and refuses dependency cycles. It sets
-// DependencyNotReady while waiting.
-func (r *KustomizationReconciler) reconcileDependencies(ctx context.Context, sc *ksScope) error {
-	obj := sc.obj
-	if len(obj.Spec.DependsOn) == 0 {
-		conditions.Delete(obj, kustomizev1.DependencyNotReadyCondition)
-		return nil
-	}
-	refs := make([]dependency.Ref, 0, len(obj.Spec.DependsOn))
-	for _, d := range obj.Spec.DependsOn {
-		ref := dependency.Ref{Kind: kustomizev1.KustomizationKind, Namespace: refNamespace(d.Namespace, obj.Namespace), Name: d.Name}
-		if r.NoCrossNamespaceRefs && ref.Namespace != obj.Namespace {
-			return steps.Stalled(meta.AccessDeniedReason, fmt.Errorf("spec.dependsOn: %s is in another namespace, which this controller does not allow", ref))
-		}
-		refs = append(refs, ref)
-	}
-	self := dependency.Ref{Kind: kustomizev1.KustomizationKind, Namespace: obj.Namespace, Name: obj.Name}
-	checker := dependency.Checker{
-		Reader: r.Client, Scheme: r.Scheme(),
-		Kinds: map[string]schema.GroupVersion{kustomizev1.KustomizationKind: kustomizev1.GroupVersion},
-	}
-	err := checker.Check(ctx, self, refs)
-	var cycle *dependency.CycleError
-	switch {
-	case err == nil:
-		conditions.Delete(obj, kustomizev1.DependencyNotReadyCondition)
-		return nil
-	case errors.As(err, &cycle):
-		return steps.Stalled(meta.DependencyNotReadyReason, fmt.Errorf("spec.dependsOn: %w", err))
-	case dependency.IsNotReady(err):
-		conditions.MarkTrue(obj, kustomizev1.DependencyNotReadyCondition, meta.DependencyNotReadyReason, "%s", err)
-		return steps.Waiting(meta.DependencyNotReadyReason, r.DependencyRequeue, err)
-	default:
-		return err
-	}
 }
 
 // reconcileArtifact makes the source artifact available as a directory: the extraction shared

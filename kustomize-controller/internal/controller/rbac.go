@@ -16,8 +16,9 @@ package controller
 // The sources a Kustomization's spec.sourceRef may name, and their artifacts in status.
 // +kubebuilder:rbac:groups=source.weir.dev,resources=gitrepositories;ocirepositories,verbs=get;list;watch
 //
-// The owners that applied objects' ownership labels name (kustomization_ownership.go).
-// +kubebuilder:rbac:groups=helm.weir.dev,resources=helmreleases,verbs=get
+// The owners that applied objects' ownership labels name (kustomization_ownership.go), and
+// HelmReleases that spec.dependsOn names (watched: becoming ready triggers their dependents).
+// +kubebuilder:rbac:groups=helm.weir.dev,resources=helmreleases,verbs=get;list;watch
 //
 // Decryption keys, remote kubeconfigs (spec.kubeConfig), postBuild.substituteFrom.
 // +kubebuilder:rbac:groups="",resources=secrets;configmaps,verbs=get;list;watch
