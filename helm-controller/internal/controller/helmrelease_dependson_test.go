@@ -33,7 +33,7 @@ func TestDependsOn(t *testing.T) {
 		hr.Spec.DependsOn = []helmv1.DependencyReference{{Name: "db"}, {Kind: "Kustomization", Name: "infra"}}
 	})
 	publishChart(t, ns, "chart", testChart{})
-	waitNotReady(t, app, meta.DependencyNotReadyReason, "dependency HelmRelease '"+ns+"/db' is not ready: HelmChart '"+ns+"/dbchart' not found", false)
+	waitNotReady(t, app, meta.DependencyNotReadyReason, "dependency HelmRelease '"+ns+"/db' is not ready: DependencyNotReady: HelmChart '"+ns+"/dbchart' not found (Ready=False since 20", false)
 
 	publishChart(t, ns, "dbchart", testChart{})
 	waitReleased(t, db, helmv1.InstallSucceededReason, "1.0.0")
@@ -64,4 +64,43 @@ func TestDependencyCycle(t *testing.T) {
 	waitNotReady(t, a, meta.DependencyNotReadyReason,
 		"spec.dependsOn: dependency cycle HelmRelease/"+ns+"/a -> HelmRelease/"+ns+"/b -> HelmRelease/"+ns+"/a", true)
 	wantRevisions(t, ns, "a")
+}
+
+// TestDependsOnReadyExpr: a readyExpr decides in place of Ready, seeing the dependency as dep
+// and the HelmRelease as self: false waits naming the expression, true installs although the
+// Kustomization is not Ready, and one that does not compile stalls naming it.
+func TestDependsOnReadyExpr(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	ks := &kustomizev1.Kustomization{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "infra", Labels: map[string]string{"app/version": "v1"}},
+		Spec: kustomizev1.KustomizationSpec{
+			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "repo"},
+			Interval:  metav1.Duration{Duration: time.Hour},
+		},
+	}
+	if err := env.Client.Create(ctx, ks); err != nil {
+		t.Fatal(err)
+	}
+	publishChart(t, ns, "chart", testChart{})
+	expr := "dep.metadata.labels['app/version'] == self.metadata.labels['app/version']"
+	app := createHelmRelease(t, ns, "app", func(hr *helmv1.HelmRelease) {
+		hr.Labels = map[string]string{"app/version": "v2"}
+		hr.Spec.DependsOn = []helmv1.DependencyReference{{Kind: "Kustomization", Name: "infra", ReadyExpr: expr}}
+	})
+	waitNotReady(t, app, meta.DependencyNotReadyReason, "dependency Kustomization '"+ns+"/infra' is not ready: readyExpr '"+expr+"' is false", false)
+	wantRevisions(t, ns, "app")
+
+	ks.Labels["app/version"] = "v2" // the Kustomization has no Ready condition: only the expression decides
+	if err := env.Client.Update(ctx, ks); err != nil {
+		t.Fatal(err)
+	}
+	waitReleased(t, app, helmv1.InstallSucceededReason, "1.0.0")
+
+	bad := createHelmRelease(t, ns, "bad", func(hr *helmv1.HelmRelease) {
+		hr.Spec.DependsOn = []helmv1.DependencyReference{{Kind: "Kustomization", Name: "infra", ReadyExpr: "dep.metadata.name == "}}
+	})
+	waitNotReady(t, bad, meta.InvalidSpecReason, "spec.dependsOn[0].readyExpr of Kustomization '"+ns+"/infra' is invalid", true)
+	wantRevisions(t, ns, "bad")
 }
