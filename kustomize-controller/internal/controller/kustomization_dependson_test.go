@@ -90,7 +90,10 @@ func TestDependsOnReadyExpr(t *testing.T) {
 	db := helmRelease(t, ns, "db", map[string]string{"app/version": "v1"})
 	setHelmReleaseReady(t, db, metav1.ConditionFalse, "UpgradeFailed", "timed out")
 	version := func(v string) func(*kustomizev1.Kustomization) {
-		return func(k *kustomizev1.Kustomization) { k.Labels = map[string]string{"app/version": v}; k.Spec.TargetNamespace = ns }
+		return func(k *kustomizev1.Kustomization) {
+			k.Labels = map[string]string{"app/version": v}
+			k.Spec.TargetNamespace = ns
+		}
 	}
 	sameVersion := "dep.metadata.labels['app/version'] == self.metadata.labels['app/version']"
 
