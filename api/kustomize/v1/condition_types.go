@@ -50,7 +50,8 @@ const (
 	// EmptyPruneRefusedReason: the new desired set is empty while the previous inventory is not,
 	// and spec.allowEmptyPrune is not set, so nothing was pruned.
 	EmptyPruneRefusedReason = "EmptyPruneRefused"
-	// HealthCheckCanceledReason: the health check was canceled, e.g. by a new revision.
+	// HealthCheckCanceledReason: the health check was canceled because a new source revision or
+	// a new generation arrived during the wait; the new one is reconciled at once.
 	HealthCheckCanceledReason = "HealthCheckCanceled"
 	// DriftDetectedReason: applied objects were changed in the cluster by another manager.
 	DriftDetectedReason = "DriftDetected"
@@ -78,4 +79,7 @@ const (
 	// WaveFailedReason: a wave's objects did not become healthy within spec.timeout, so the
 	// later waves were not applied; the message names the wave and the objects.
 	WaveFailedReason = "WaveFailed"
+	// HealthCheckInProgressReason: the revision is applied and its objects are being waited
+	// for; Ready is Unknown and says which objects, in which state.
+	HealthCheckInProgressReason = "HealthCheckInProgress"
 )

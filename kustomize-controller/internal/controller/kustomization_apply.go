@@ -190,8 +190,9 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 }
 
 // reconcileHealth waits, within spec.timeout, until the applied objects (spec.wait) or the
-// listed ones (spec.healthChecks) are healthy by kstatus. It sets Healthy, and
-// HealthCheckFailed naming the objects that are not.
+// listed ones (spec.healthChecks) are healthy by kstatus, saying in status what it waits for
+// while it waits; a new source revision or generation cancels the wait (kustomization_wait.go).
+// It sets Healthy, and HealthCheckFailed naming the objects that are not.
 func (r *KustomizationReconciler) reconcileHealth(ctx context.Context, sc *ksScope) error {
 	obj := sc.obj
 	var set object.ObjMetadataSet
@@ -223,13 +224,16 @@ func (r *KustomizationReconciler) reconcileHealth(ctx context.Context, sc *ksSco
 		return nil
 	}
 	if sc.manager == nil {
-		manager, _, err := r.resourceManager(ctx, obj)
+		manager, observed, err := r.resourceManager(ctx, obj)
 		if err != nil {
 			return err
 		}
-		sc.manager = manager
+		sc.manager, sc.observed = manager, observed
 	}
-	err := sc.manager.WaitForSet(set, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: obj.GetTimeout()})
+	err := r.waitHealthy(ctx, sc, set, sc.observed.poller)
+	if errors.Is(err, errSuperseded) {
+		return superseded(sc, err)
+	}
 	if err != nil {
 		err = fmt.Errorf("health check of %s failed (timeout %s): %s", describeSet(set), obj.GetTimeout(), strings.TrimSpace(err.Error()))
 		conditions.MarkFalse(obj, kustomizev1.HealthyCondition, meta.HealthCheckFailedReason, "%s", err)

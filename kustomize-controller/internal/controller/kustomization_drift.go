@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -44,6 +45,8 @@ const unknownManager = "unknown"
 // kustomization_ownership.go), so the apply reads no object twice.
 type observingClient struct {
 	client.Client
+	// poller is the status poller of the same identity, for health waits to report progress.
+	poller     *polling.StatusPoller
 	mu         sync.Mutex
 	on         bool
 	reads      map[object.ObjMetadata]*unstructured.Unstructured
