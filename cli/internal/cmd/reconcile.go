@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -31,7 +33,8 @@ func newReconcileCmd(g *Globals) *cobra.Command {
 		Long: "reconcile asks the object's controller to reconcile it now (through the\n" +
 			meta.ReconcileRequestAnnotation + " annotation), waits until the controller handled the\n" +
 			"request and decided Ready for the object's current generation, and exits 0 when it is\n" +
-			"Ready, 1 with the reason otherwise. Kinds: " + objects.KindNames() + ".",
+			"Ready, 1 with the object's failure message as soon as it failed (also while the\n" +
+			"controller retries). Kinds: " + objects.KindNames() + ".",
 		Example: `  # Fetch the source now, then apply it
   weir reconcile kustomization apps --with-source
 
@@ -109,7 +112,11 @@ func (r *reconciler) reconcile(ctx context.Context, k *objects.Kind, namespace, 
 	return r.wait(ctx, k, u, requested)
 }
 
-// wait polls u until its controller handled the request and decided Ready for its generation.
+// wait polls u until its controller handled the request and decided Ready for its generation:
+// Ready=True exits 0; Ready=False exits 1 with the object's failure message at once, even while
+// the controller retries; Ready=Unknown (a health wait, say) is waited for, printing its
+// progress. A request not handled in time is reported as such, and as a busy controller, not
+// one that may be down, when the object's status shows it is being worked on.
 func (r *reconciler) wait(ctx context.Context, k *objects.Kind, u *unstructured.Unstructured, requested string) (*unstructured.Unstructured, error) {
 	ref := fmt.Sprintf("%s %s/%s", k.Kind, u.GetNamespace(), u.GetName())
 	fmt.Fprintf(r.out, "◎ waiting for %s to reconcile %s\n", objects.ControllerOf(k), ref)
@@ -117,6 +124,7 @@ func (r *reconciler) wait(ctx context.Context, k *objects.Kind, u *unstructured.
 	if interval == 0 {
 		interval = 500 * time.Millisecond
 	}
+	before := workStateOf(u)
 	handled, lastMessage := false, ""
 	for {
 		if objects.LastHandledReconcileAt(u) == requested {
@@ -125,7 +133,7 @@ func (r *reconciler) wait(ctx context.Context, k *objects.Kind, u *unstructured.
 				handled = true
 			}
 			c := objects.ReadyCondition(u)
-			if done, ok := objects.Decided(u); done {
+			if done, ok := handledOutcome(u); done {
 				if ok {
 					fmt.Fprintf(r.out, "✔ %s is Ready: %s\n", ref, c.Message)
 					if rev := k.Revision(u); rev != "" {
@@ -134,6 +142,10 @@ func (r *reconciler) wait(ctx context.Context, k *objects.Kind, u *unstructured.
 					return u, nil
 				}
 				fmt.Fprintf(r.out, "✗ %s is not Ready\n", ref)
+				if apimeta.IsStatusConditionTrue(objects.Conditions(u), meta.ReconcilingCondition) &&
+					!apimeta.IsStatusConditionTrue(objects.Conditions(u), meta.StalledCondition) {
+					fmt.Fprintf(r.out, "  %s retries it; `weir get %s %s -n %s` shows its progress\n", objects.ControllerOf(k), strings.ToLower(k.Kind), u.GetName(), u.GetNamespace())
+				}
 				return u, &ExitError{Code: 1, Err: fmt.Errorf("%s: %s: %s", ref, c.Reason, c.Message)}
 			}
 			if c != nil && c.Message != "" && c.Message != lastMessage {
@@ -146,13 +158,17 @@ func (r *reconciler) wait(ctx context.Context, k *objects.Kind, u *unstructured.
 			return u, ctx.Err()
 		case <-time.After(time.Until(r.deadline)):
 			if !handled {
+				if busy := busyWith(u, before); busy != "" {
+					return u, &ExitError{Code: 1, Err: fmt.Errorf("timed out after %s: %s has not handled the reconcile request of %s yet: it is busy with it (%s) and handles the request when that run ends",
+						r.timeout, objects.ControllerOf(k), ref, busy)}
+				}
 				return u, &ExitError{Code: 1, Err: fmt.Errorf("timed out after %s: %s did not handle the reconcile request of %s; is it running? (see `weir check`)", r.timeout, objects.ControllerOf(k), ref)}
 			}
 			state := "no Ready condition"
 			if c := objects.ReadyCondition(u); c != nil {
 				state = fmt.Sprintf("Ready=%s %s: %s", c.Status, c.Reason, c.Message)
 			}
-			return u, &ExitError{Code: 1, Err: fmt.Errorf("timed out after %s waiting for %s: %s", r.timeout, ref, state)}
+			return u, &ExitError{Code: 1, Err: fmt.Errorf("timed out after %s waiting for %s, which handled the request and is still in progress: %s", r.timeout, ref, state)}
 		case <-time.After(interval):
 		}
 		fresh := k.New()
@@ -161,6 +177,55 @@ func (r *reconciler) wait(ctx context.Context, k *objects.Kind, u *unstructured.
 		}
 		u = fresh
 	}
+}
+
+// handledOutcome reports, for an object whose controller handled the request, whether its
+// Ready condition is an outcome for its current generation, and whether it is True. Ready=False
+// is an outcome even while Reconciling (the controller retries a failure); Ready=Unknown, or a
+// Ready of an older generation, is not.
+func handledOutcome(u *unstructured.Unstructured) (done, ready bool) {
+	c := objects.ReadyCondition(u)
+	if c == nil || (c.ObservedGeneration != 0 && c.ObservedGeneration < u.GetGeneration()) {
+		return false, false
+	}
+	switch c.Status {
+	case metav1.ConditionTrue:
+		return objects.Decided(u)
+	case metav1.ConditionFalse:
+		return true, false
+	}
+	return false, false
+}
+
+// workState is what shows a controller at work on u: its Reconciling condition, handled
+// request and observed generation.
+type workState struct {
+	reconciling        *metav1.Condition
+	handled            string
+	observedGeneration int64
+}
+
+func workStateOf(u *unstructured.Unstructured) workState {
+	return workState{
+		reconciling:        apimeta.FindStatusCondition(objects.Conditions(u), meta.ReconcilingCondition),
+		handled:            objects.LastHandledReconcileAt(u),
+		observedGeneration: objects.ObservedGeneration(u),
+	}
+}
+
+// busyWith says how u's status shows its controller at work (Reconciling=True, or a handled
+// request or observed generation that moved since before), or "" when it does not.
+func busyWith(u *unstructured.Unstructured, before workState) string {
+	now := workStateOf(u)
+	switch {
+	case now.reconciling != nil && now.reconciling.Status == metav1.ConditionTrue:
+		return fmt.Sprintf("Reconciling: %s", objects.Shorten(now.reconciling.Message, 200))
+	case now.handled != before.handled:
+		return fmt.Sprintf("it handled request %q meanwhile", now.handled)
+	case now.observedGeneration != before.observedGeneration:
+		return fmt.Sprintf("it observed generation %d meanwhile", now.observedGeneration)
+	}
+	return ""
 }
 
 // completeKindThenName completes a kind, then the names of that kind's objects in the namespace.
