@@ -55,11 +55,10 @@ func (e *NotReadyError) Error() string {
 	if e.Missing {
 		return fmt.Sprintf("dependency %s not found", e.Ref)
 	}
-	msg := fmt.Sprintf("dependency %s is not ready: %s", e.Ref, e.Why)
 	if e.Ready != "" && !e.Since.IsZero() {
-		msg += fmt.Sprintf(" (Ready=%s since %s)", e.Ready, e.Since.UTC().Format(time.RFC3339))
+		return fmt.Sprintf("dependency %s is not ready (Ready=%s since %s): %s", e.Ref, e.Ready, e.Since.UTC().Format(time.RFC3339), e.Why)
 	}
-	return msg
+	return fmt.Sprintf("dependency %s is not ready: %s", e.Ref, e.Why)
 }
 
 // CycleError says the object depends on itself through Path (the object first and last).
@@ -240,7 +239,8 @@ func (c *Checker) get(ctx context.Context, ref Ref) (*unstructured.Unstructured,
 	return u, nil
 }
 
-// DependsOn returns u's spec.dependsOn with kinds and namespaces defaulted to u's own.
+// DependsOn returns u's spec.dependsOn with kinds and namespaces defaulted to u's own, and
+// their readyExprs.
 // Malformed entries (no name) are skipped.
 func DependsOn(u *unstructured.Unstructured) []Ref {
 	list, _, _ := unstructured.NestedSlice(u.Object, "spec", "dependsOn")
@@ -261,6 +261,7 @@ func DependsOn(u *unstructured.Unstructured) []Ref {
 		if ns, _ := m["namespace"].(string); ns != "" {
 			r.Namespace = ns
 		}
+		r.ReadyExpr, _ = m["readyExpr"].(string)
 		refs = append(refs, r)
 	}
 	return refs

@@ -144,7 +144,9 @@ func TestCheckReadiness(t *testing.T) {
 		{name: "missing", deps: []dependency.Ref{ref("HelmRelease", ns, "ok"), ref("Kustomization", ns, "nope")},
 			wantErr: "dependency Kustomization '" + ns + "/nope' not found"},
 		{name: "not ready names its message", deps: []dependency.Ref{ref("HelmRelease", ns, "failing")},
-			wantErr: "dependency HelmRelease '" + ns + "/failing' is not ready: InstallFailed: install failed: boom (Ready=False since 20"},
+			wantErr: "dependency HelmRelease '" + ns + "/failing' is not ready (Ready=False since 20"},
+		{name: "not ready names Ready's reason and message", deps: []dependency.Ref{ref("HelmRelease", ns, "failing")},
+			wantErr: "Z): InstallFailed: install failed: boom"},
 		{name: "ready for an older generation", deps: []dependency.Ref{ref("HelmRelease", ns, "stale")},
 			wantErr: "has not been reconciled yet"},
 		{name: "reconciling", deps: []dependency.Ref{ref("Kustomization", ns, "reconciling")},
@@ -301,7 +303,7 @@ func TestReadyExpr(t *testing.T) {
 				t.Fatalf("no dependencies: got %v", err)
 			}
 			err := c.CheckFor(ctx, self, owner, dep(same+" && dep.status.conditions.exists(e, e.type == 'Ready' && e.status == 'True')"))
-			if !dependency.IsNotReady(err) || !strings.Contains(err.Error(), "readyExpr '"+same) || !strings.Contains(err.Error(), "is false (Ready=False since ") {
+			if !dependency.IsNotReady(err) || !strings.Contains(err.Error(), "is not ready (Ready=False since ") || !strings.Contains(err.Error(), "Z): readyExpr '"+same) {
 				t.Fatalf("false readyExpr: got %v, want not ready naming the expression and Ready's state", err)
 			}
 			err = c.CheckFor(ctx, self, owner, dep("dep.metadata.labels['missing'] == 'x'"))

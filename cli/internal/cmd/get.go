@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"weir.dev/api/meta"
 	"weir.dev/cli/internal/objects"
 )
 
@@ -244,9 +245,13 @@ func (p *rowPrinter) row(u *unstructured.Unstructured) []string {
 	if p.kindColumn {
 		name = strings.ToLower(u.GetKind()) + "/" + name
 	}
-	ready, status := "Unknown", ""
+	ready, status, width := "Unknown", "", 60
 	if c := objects.ReadyCondition(u); c != nil {
 		ready, status = string(c.Status), c.Message
+		if c.Reason == meta.DependencyNotReadyReason {
+			// Which dependency, its state and since when come first in the message: keep them.
+			width = 140
+		}
 	}
 	if u.GetAnnotations()[deletedAnnotation] == "true" {
 		ready, status = "Deleted", ""
@@ -259,7 +264,7 @@ func (p *rowPrinter) row(u *unstructured.Unstructured) []string {
 	if t := u.GetCreationTimestamp(); !t.IsZero() {
 		age = duration.HumanDuration(time.Since(t.Time))
 	}
-	r := []string{name, ready, objects.Shorten(status, 60), objects.Shorten(revision, 50), fmt.Sprint(objects.IsSuspended(u)), age}
+	r := []string{name, ready, objects.Shorten(status, width), objects.Shorten(revision, 50), fmt.Sprint(objects.IsSuspended(u)), age}
 	if p.allNamespaces {
 		r = append([]string{u.GetNamespace()}, r...)
 	}

@@ -24,20 +24,52 @@ func init() { register(newTreeCmd) }
 const maxTreeDepth = 10
 
 func newTreeCmd(g *Globals) *cobra.Command {
-	return &cobra.Command{
+	var deps bool
+	cmd := &cobra.Command{
 		Use:   "tree kustomization|helmrelease <name>",
 		Short: "Show the objects a Kustomization or HelmRelease manages, with their health",
 		Long: "tree prints the inventory of a Kustomization or HelmRelease as a tree, with each object's\n" +
 			"health computed by kstatus from the live object. Kustomizations and HelmReleases found in\n" +
-			"an inventory are expanded in turn, up to a depth of 10.",
+			"an inventory are expanded in turn, up to a depth of 10.\n\n" +
+			"With --deps it prints the dependency graph (spec.dependsOn) instead: each dependency with\n" +
+			"its Ready state, the edges that block their dependent marked `◀ blocking:` with why, and\n" +
+			"cycles named. Without a name it shows every Kustomization and HelmRelease of the namespace.",
 		Example: `  # What the Kustomization apps applied, and whether it is healthy
   weir tree kustomization apps -n weir-system
 
   # The objects of a Helm release
-  weir tree hr podinfo -n apps`,
-		Args:              cobra.ExactArgs(2),
+  weir tree hr podinfo -n apps
+
+  # What apps waits for, and which dependency blocks it
+  weir tree ks apps --deps -n apps`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if deps && len(args) == 0 {
+				return nil
+			}
+			return cobra.ExactArgs(2)(cmd, args)
+		},
 		ValidArgsFunction: completeKindThenName(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.Client()
+			if err != nil {
+				return err
+			}
+			if deps && len(args) == 0 {
+				roots, err := depsRoots(cmd.Context(), c, g.Namespace())
+				if err != nil {
+					return err
+				}
+				if len(roots) == 0 {
+					fmt.Fprintf(g.Out, "no Kustomizations or HelmReleases in namespace %s\n", g.Namespace())
+				}
+				p := &depsPrinter{c: c, out: g.Out, shown: map[string]bool{}}
+				for _, u := range roots {
+					if !p.shown[objects.Ref(u)] {
+						p.root(cmd.Context(), u)
+					}
+				}
+				return nil
+			}
 			k, err := objects.FindKind(args[0])
 			if err != nil {
 				return err
@@ -45,13 +77,14 @@ func newTreeCmd(g *Globals) *cobra.Command {
 			if !hasInventory(k) {
 				return fmt.Errorf("tree shows a Kustomization, a HelmRelease or a ResourceSet, not a %s", k.Kind)
 			}
-			c, err := g.Client()
-			if err != nil {
-				return err
-			}
 			root, err := getObject(cmd.Context(), c, k, g.Namespace(), args[1])
 			if err != nil {
 				return err
+			}
+			if deps {
+				p := &depsPrinter{c: c, out: g.Out, shown: map[string]bool{}}
+				p.root(cmd.Context(), root)
+				return nil
 			}
 			t := &treePrinter{c: c, out: g.Out, seen: map[string]bool{}}
 			fmt.Fprintf(g.Out, "%s %s\n", objects.Ref(root), health(root))
@@ -59,6 +92,8 @@ func newTreeCmd(g *Globals) *cobra.Command {
 			return t.children(cmd.Context(), root, "", 1)
 		},
 	}
+	cmd.Flags().BoolVar(&deps, "deps", false, "show the dependency graph (spec.dependsOn), marking the blocking edges")
+	return cmd
 }
 
 // treePrinter prints inventories, guarding against cycles with seen.

@@ -33,7 +33,8 @@ func TestDependsOn(t *testing.T) {
 		hr.Spec.DependsOn = []helmv1.DependencyReference{{Name: "db"}, {Kind: "Kustomization", Name: "infra"}}
 	})
 	publishChart(t, ns, "chart", testChart{})
-	waitNotReady(t, app, meta.DependencyNotReadyReason, "dependency HelmRelease '"+ns+"/db' is not ready: DependencyNotReady: HelmChart '"+ns+"/dbchart' not found (Ready=False since 20", false)
+	waitNotReady(t, app, meta.DependencyNotReadyReason, "dependency HelmRelease '"+ns+"/db' is not ready (Ready=False since 20", false)
+	waitNotReady(t, app, meta.DependencyNotReadyReason, "Z): DependencyNotReady: HelmChart '"+ns+"/dbchart' not found", false)
 
 	publishChart(t, ns, "dbchart", testChart{})
 	waitReleased(t, db, helmv1.InstallSucceededReason, "1.0.0")

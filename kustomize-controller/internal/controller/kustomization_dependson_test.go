@@ -58,9 +58,12 @@ func TestDependsOnHelmRelease(t *testing.T) {
 		k.Spec.TargetNamespace = ns
 		k.Spec.DependsOn = []kustomizev1.DependencyReference{{Kind: helmv1.HelmReleaseKind, Name: "db"}}
 	})
-	want := "dependency HelmRelease '" + ns + "/db' is not ready: InstallFailed: install failed: image pull (Ready=False since 20"
+	want := "dependency HelmRelease '" + ns + "/db' is not ready (Ready=False since 20"
 	testenv.Eventually(t, timeout, env.ObjectIn(apps, meta.ReadyCondition, metav1.ConditionFalse, meta.DependencyNotReadyReason, want))
 	testenv.Eventually(t, timeout, env.ObjectIn(apps, kustomizev1.DependencyNotReadyCondition, metav1.ConditionTrue, meta.DependencyNotReadyReason, want))
+	if err := testenv.CheckCondition(apps, meta.ReadyCondition, metav1.ConditionFalse, meta.DependencyNotReadyReason, "Z): InstallFailed: install failed: image pull"); err != nil {
+		t.Error(err)
+	}
 	if got := configMapValue(t, ns, "app"); got != "<absent>" {
 		t.Fatalf("ConfigMap app applied before its dependency was ready: %q", got)
 	}
@@ -108,7 +111,10 @@ func TestDependsOnReadyExpr(t *testing.T) {
 		k.Spec.DependsOn = []kustomizev1.DependencyReference{{Kind: helmv1.HelmReleaseKind, Name: "db", ReadyExpr: sameVersion}}
 	})
 	testenv.Eventually(t, timeout, env.ObjectIn(ahead, meta.ReadyCondition, metav1.ConditionFalse, meta.DependencyNotReadyReason,
-		"dependency HelmRelease '"+ns+"/db' is not ready: readyExpr '"+sameVersion+"' is false (Ready=False since 20"))
+		"dependency HelmRelease '"+ns+"/db' is not ready (Ready=False since 20"))
+	if err := testenv.CheckCondition(ahead, meta.ReadyCondition, metav1.ConditionFalse, meta.DependencyNotReadyReason, "Z): readyExpr '"+sameVersion+"' is false"); err != nil {
+		t.Error(err)
+	}
 	if got := configMapValue(t, ns, "b"); got != "<absent>" {
 		t.Fatalf("ConfigMap b applied while readyExpr is false: %q", got)
 	}
