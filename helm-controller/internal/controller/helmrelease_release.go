@@ -286,9 +286,13 @@ func (r *HelmReleaseReconciler) release(ctx context.Context, sc *hrScope, runner
 		return steps.Stalled(helmv1.CRDsRefusedReason, fmt.Errorf("chart %s: %w", sc.chartRef(), err))
 	case err != nil:
 	case action == helmv1.ReleaseActionInstall:
-		rel, err = runner.Install(ctx, installOptions(sc, state.Current != nil))
+		opts := installOptions(sc, state.Current != nil)
+		r.recordActionStart(ctx, sc, runner, action, opts.ActionOptions)
+		rel, err = runner.Install(ctx, opts)
 	default:
-		rel, err = runner.Upgrade(ctx, upgradeOptions(sc))
+		opts := upgradeOptions(sc)
+		r.recordActionStart(ctx, sc, runner, action, opts.ActionOptions)
+		rel, err = runner.Upgrade(ctx, opts)
 	}
 	var tooMany *postrender.TooManyObjectsError
 	if errors.As(err, &tooMany) {
