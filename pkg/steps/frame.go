@@ -114,7 +114,22 @@ func (f Frame[O]) Reconcile(ctx context.Context, req ctrl.Request, obj O, run Ho
 		}
 		result, retErr = Result(outcome, obj.GetRequeueAfter().Duration)
 	}()
+	ctx = context.WithValue(ctx, patchNowKey{}, func(ctx context.Context) error { return f.patch(ctx, obj, patcher, false) })
 	return ctrl.Result{}, run.Steps(ctx)
+}
+
+type patchNowKey struct{}
+
+// PatchNow writes the object a Frame's steps work on, status and metadata as they are now,
+// before the run ends: for a step about to wait long to say so (with the reconcile request
+// already recorded as handled). It goes through the frame's own patcher, so the final patch
+// still writes every change from this state on. Not for concurrent use with the steps'
+// changes to the object. It does nothing outside a Frame's steps.
+func PatchNow(ctx context.Context) error {
+	if patch, ok := ctx.Value(patchNowKey{}).(func(context.Context) error); ok {
+		return patch(ctx)
+	}
+	return nil
 }
 
 // patch writes obj's status and metadata; observed advances status.observedGeneration.

@@ -5,19 +5,20 @@ import (
 	"fmt"
 
 	"github.com/fluxcd/pkg/runtime/conditions"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
 	"weir.dev/helm-controller/internal/release"
+	"weir.dev/pkg/steps"
 )
 
 // recordActionStart writes to status, before a Helm install or upgrade runs (and, unless
 // disabled, waits for its resources up to its timeout), what is being done: Ready=Unknown and
 // Reconciling=True naming the action, the chart and the wait, and the reconcile request as
-// handled, so that users and `weir reconcile` see the run while Helm waits. A failure to
-// write is logged: the action runs all the same, and its outcome is patched after it.
+// handled, so that users and `weir reconcile` see the run while Helm waits. It writes through
+// the run's patcher (steps.PatchNow), so the outcome's patch overwrites it. A failure to write
+// is logged: the action runs all the same, and its outcome is patched after it.
 func (r *HelmReleaseReconciler) recordActionStart(ctx context.Context, sc *hrScope, runner *release.Runner, action helmv1.ReleaseAction, opts release.ActionOptions) {
 	msg := fmt.Sprintf("Helm %s of release %s with chart %s", action, releaseRef(runner), sc.chartRef())
 	if opts.Wait {
@@ -25,17 +26,9 @@ func (r *HelmReleaseReconciler) recordActionStart(ctx context.Context, sc *hrSco
 	} else {
 		msg += " (not waiting for its resources)"
 	}
-	obj := sc.obj.DeepCopy()
-	conditions.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "%s", msg)
-	conditions.MarkReconciling(obj, meta.ProgressingReason, "%s", msg)
-	var live helmv1.HelmRelease
-	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), &live)
-	if err == nil {
-		patched := live.DeepCopy()
-		patched.Status.Conditions = obj.Status.Conditions
-		patched.Status.ReconcileRequestStatus = obj.Status.ReconcileRequestStatus
-		err = r.Status().Patch(ctx, patched, client.MergeFrom(&live), client.FieldOwner(r.ControllerName))
-	}
+	conditions.MarkUnknown(sc.obj, meta.ReadyCondition, meta.ProgressingReason, "%s", msg)
+	conditions.MarkReconciling(sc.obj, meta.ProgressingReason, "%s", msg)
+	err := steps.PatchNow(ctx)
 	if err != nil {
 		log.FromContext(ctx).Info("recording the start of the Helm action in status failed", "error", err.Error())
 	}

@@ -111,3 +111,24 @@ func TestNewGenerationCancelsHealthCheck(t *testing.T) {
 		t.Fatalf("observedGeneration %d, want %d", ks.Status.ObservedGeneration, ks.Generation)
 	}
 }
+
+// TestHealthWaitProgressOverwritten: the progress a wait writes never outlives its run: an
+// attempt failing exactly as the one before still ends Ready=False, not the wait's Unknown.
+func TestHealthWaitProgressOverwritten(t *testing.T) {
+	ns := env.Namespace(t)
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{"app/deploy.yaml": deployment})
+	ks := createKustomization(t, ns, "app", "./app", func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.Wait = true
+		k.Spec.Timeout = &metav1.Duration{Duration: 3 * time.Second}
+	})
+	testenv.Eventually(t, timeout, func() error {
+		if err := env.ObjectIn(ks, meta.ReadyCondition, metav1.ConditionFalse, meta.HealthCheckFailedReason, "Deployment/"+ns+"/web")(); err != nil {
+			return err
+		}
+		if len(ks.Status.History) == 0 || ks.Status.History[0].TotalReconciliations < 3 {
+			return fmt.Errorf("history %+v: want the third identical failure", ks.Status.History)
+		}
+		return nil
+	})
+}

@@ -86,7 +86,7 @@ func (r *KustomizationReconciler) watchWait(ctx context.Context, sc *ksScope, p 
 		if !waiting || msg == lastMsg || (!force && time.Since(lastPatch) < progressInterval) {
 			return
 		}
-		if err := r.patchProgress(ctx, sc.obj.DeepCopy(), msg); err != nil {
+		if err := r.patchProgress(ctx, sc.obj, msg); err != nil {
 			if ctx.Err() == nil {
 				log.FromContext(ctx).Info("recording the health wait in status failed", "error", err.Error())
 			}
@@ -156,23 +156,21 @@ func (r *KustomizationReconciler) news(ctx context.Context, sc *ksScope) string 
 	return ""
 }
 
-// patchProgress writes obj's conditions, reconcile-request status, attempted revision and
-// inventory (what was applied) to its status, so that users and `weir reconcile` see the wait
-// before it ends.
+// patchProgress marks obj (the run's own: the steps are blocked in the wait) in progress
+// with msg and writes it through the run's patcher, with what the run did so far (the
+// reconcile request handled, the attempted revision, the inventory applied), so that users
+// and `weir reconcile` see the wait before it ends. It is not canceled with the wait: a patch
+// the API server applied is always known to the run's patcher.
 func (r *KustomizationReconciler) patchProgress(ctx context.Context, obj *kustomizev1.Kustomization, msg string) error {
 	conditions.MarkUnknown(obj, meta.ReadyCondition, kustomizev1.HealthCheckInProgressReason, "%s", msg)
 	conditions.MarkReconciling(obj, kustomizev1.HealthCheckInProgressReason, "%s", msg)
-	var live kustomizev1.Kustomization
-	if err := r.Get(ctx, client.ObjectKeyFromObject(obj), &live); err != nil {
-		return err
-	}
-	patched := live.DeepCopy()
-	patched.Status.Conditions = obj.Status.Conditions
-	patched.Status.ReconcileRequestStatus = obj.Status.ReconcileRequestStatus
-	patched.Status.LastAttemptedRevision = obj.Status.LastAttemptedRevision
-	patched.Status.Inventory = obj.Status.Inventory
-	return r.Status().Patch(ctx, patched, client.MergeFrom(&live), client.FieldOwner(r.ControllerName))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), progressPatchTimeout)
+	defer cancel()
+	return steps.PatchNow(ctx)
 }
+
+// progressPatchTimeout bounds one progress patch.
+const progressPatchTimeout = 10 * time.Second
 
 // waitProgress is what a health wait knows of its objects. statuses is written and read by
 // the watching goroutine only, after the first message.
