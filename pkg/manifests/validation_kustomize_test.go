@@ -207,6 +207,11 @@ func TestKustomizationValidation(t *testing.T) {
 		{"dependsOn itself", fmt.Sprintf(`{dependsOn: [{name: infra}, {name: %s}]}`, deliveryObjectName), "spec.dependsOn: a Kustomization cannot depend on itself"},
 		{"dependsOn same name elsewhere", fmt.Sprintf(`{dependsOn: [{name: %s, namespace: other}]}`, deliveryObjectName), ""},
 		{"dependsOn without name", `{dependsOn: [{namespace: flux}]}`, `spec.dependsOn[0].name: Required value`},
+		{"dependsOn a HelmRelease of the same name", fmt.Sprintf(`{dependsOn: [{kind: HelmRelease, name: %s}]}`, deliveryObjectName), ""},
+		{"dependsOn itself by kind", fmt.Sprintf(`{dependsOn: [{kind: Kustomization, name: %s}]}`, deliveryObjectName), "spec.dependsOn: a Kustomization cannot depend on itself"},
+		{"dependsOn a GitRepository", `{dependsOn: [{kind: GitRepository, name: repo}]}`, `spec.dependsOn[0].kind: Unsupported value: "GitRepository"`},
+		{"dependsOn apiVersion of another kind", `{dependsOn: [{kind: HelmRelease, apiVersion: kustomize.weir.dev/v1, name: db}]}`, "spec.dependsOn: apiVersion must be kustomize.weir.dev/v1 for a Kustomization and helm.weir.dev/v1 for a HelmRelease"},
+		{"dependsOn with readyExpr", `{dependsOn: [{name: infra, readyExpr: "dep.metadata.generation == dep.status.observedGeneration"}]}`, ""},
 		{"too many dependsOn", fmt.Sprintf(`{dependsOn: %s}`, deliveryList(65, "{name: infra}")), `spec.dependsOn: Too many`},
 
 		// health

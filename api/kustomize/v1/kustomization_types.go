@@ -367,7 +367,7 @@ func (in *Kustomization) GetDeletionPolicy() string {
 // +kubebuilder:printcolumn:name="Ready",type="string",JSONPath=".status.conditions[?(@.type==\"Ready\")].status"
 // +kubebuilder:printcolumn:name="Status",type="string",JSONPath=".status.conditions[?(@.type==\"Ready\")].message"
 // +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp"
-// +kubebuilder:validation:XValidation:rule="!has(self.spec) || !has(self.spec.dependsOn) || !self.spec.dependsOn.exists(d, d.name == self.metadata.name && !has(d.namespace))",message="spec.dependsOn: a Kustomization cannot depend on itself"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec) || !has(self.spec.dependsOn) || !self.spec.dependsOn.exists(d, d.name == self.metadata.name && (!has(d.kind) || d.kind == 'Kustomization') && !has(d.namespace))",message="spec.dependsOn: a Kustomization cannot depend on itself"
 
 // Kustomization builds a path of a source artifact with kustomize and applies the result to
 // the cluster with server-side apply, pruning what it applied before and no longer builds.
