@@ -24,7 +24,7 @@ import (
 )
 
 // How a health wait watches for news and reports progress.
-var (
+const (
 	// waitWatchInterval is how often a health wait looks (in the cache) for a new source
 	// revision or a new generation of the Kustomization.
 	waitWatchInterval = time.Second
