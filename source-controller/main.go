@@ -143,6 +143,17 @@ func (o *storageOptions) setup(mgr ctrl.Manager, opts *app.Options, log logr.Log
 	if err != nil {
 		return err
 	}
+	err = (&controller.ArtifactGeneratorReconciler{
+		Client:            mgr.GetClient(),
+		EventRecorder:     recorder,
+		Storage:           store,
+		ControllerName:    controllerName,
+		Intervals:         intervals,
+		DependencyRequeue: 10 * time.Second,
+	}).SetupWithManager(ctx, mgr, opts.Concurrent)
+	if err != nil {
+		return err
+	}
 	return (&controller.HelmChartReconciler{
 		Client:            mgr.GetClient(),
 		EventRecorder:     recorder,
@@ -161,6 +172,7 @@ func main() {
 		Scheme: newScheme(),
 		Watched: []client.Object{
 			&sourcev1.GitRepository{}, &sourcev1.OCIRepository{}, &sourcev1.HelmRepository{}, &sourcev1.HelmChart{},
+			&sourcev1.ArtifactGenerator{},
 		},
 		BindFlags: storage.bindFlags,
 		Validate:  storage.validate,

@@ -20,8 +20,13 @@ const (
 	// IncludeUnavailableCondition (negative): an included GitRepository has no artifact yet.
 	IncludeUnavailableCondition = "IncludeUnavailable"
 
-	// BuildFailedCondition (negative): a HelmChart could not be packaged.
+	// BuildFailedCondition (negative): a HelmChart could not be packaged, or an
+	// ArtifactGenerator's copy operations could not build an artifact.
 	BuildFailedCondition = "BuildFailed"
+
+	// SourceUnavailableCondition (negative): a source an ArtifactGenerator reads is missing,
+	// not Ready or has no artifact yet.
+	SourceUnavailableCondition = "SourceUnavailable"
 )
 
 // Reasons used by the source kinds.
@@ -58,6 +63,21 @@ const (
 	// IncludePathInvalidReason: an include's fromPath or toPath does not name a path inside its
 	// tree: it is absolute, has "..", is missing, or passes through a symlink that leads out.
 	IncludePathInvalidReason = "IncludePathInvalid"
+	// SourceNotReadyReason: a source an ArtifactGenerator reads is missing, not Ready or has
+	// no artifact yet; the message names the source and the artifact waiting for it.
+	SourceNotReadyReason = "SourceNotReady"
+	// UnknownAliasReason: a copy operation or revision names an alias that spec.sources does
+	// not define; the message names the artifact and the operation.
+	UnknownAliasReason = "UnknownAlias"
+	// CopyNoMatchReason: a copy operation's `from` matches no file of its source's artifact;
+	// the message names the artifact, the operation and the source revision.
+	CopyNoMatchReason = "CopyNoMatch"
+	// CopyFailedReason: a copy operation is invalid (a path leaving the artifact, a bad glob)
+	// or cannot be carried out (several files to one file, a YAML file that does not merge).
+	CopyFailedReason = "CopyFailed"
+	// OwnershipConflictReason: an ExternalArtifact of the name an ArtifactGenerator would
+	// produce already exists and belongs to another owner.
+	OwnershipConflictReason = "OwnershipConflict"
 	// ArtifactDigestMismatchReason (event): a stored artifact's bytes no longer match the digest
 	// recorded in status; it is built or fetched again.
 	ArtifactDigestMismatchReason = "ArtifactDigestMismatch"

@@ -2,7 +2,7 @@ package controller
 
 // RBAC markers for source-controller. controller-gen turns them into the ClusterRole
 // `source-controller` in deploy/source-controller/role.yaml (`make generate`); never edit that
-// file by hand. Least privilege: the controller reconciles its own four kinds and reads the
+// file by hand. Least privilege: the controller reconciles its own kinds and reads the
 // Secrets and ConfigMaps they reference; it never touches workloads. Leader-election Leases are
 // granted in weir-system only, by deploy/source-controller/leader-election.yaml.
 //
@@ -10,6 +10,14 @@ package controller
 // +kubebuilder:rbac:groups=source.weir.dev,resources=gitrepositories;ocirepositories;helmrepositories;helmcharts,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=source.weir.dev,resources=gitrepositories/status;ocirepositories/status;helmrepositories/status;helmcharts/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=source.weir.dev,resources=gitrepositories/finalizers;ocirepositories/finalizers;helmrepositories/finalizers;helmcharts/finalizers,verbs=update
+//
+// ArtifactGenerators (status, finalizers) and the ExternalArtifacts they own: created, their
+// status written, deleted when dropped from spec.artifacts or with their generator.
+// +kubebuilder:rbac:groups=source.weir.dev,resources=artifactgenerators,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=source.weir.dev,resources=artifactgenerators/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=source.weir.dev,resources=artifactgenerators/finalizers,verbs=update
+// +kubebuilder:rbac:groups=source.weir.dev,resources=externalartifacts,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=source.weir.dev,resources=externalartifacts/status,verbs=get;update;patch
 //
 // Credentials, TLS and verification keys (secretRef, certSecretRef, verify.secretRef, ...), and
 // watched ConfigMaps.

@@ -105,6 +105,12 @@ func startController(e *testenv.Environment) (func(), error) {
 			ControllerName: "source-controller", DependencyRequeue: time.Second,
 		}).SetupWithManager(ctx, mgr, 4)
 	}
+	if err == nil {
+		err = (&ArtifactGeneratorReconciler{
+			Client: mgr.GetClient(), EventRecorder: rec, Storage: testStorage,
+			ControllerName: "source-controller", DependencyRequeue: time.Second,
+		}).SetupWithManager(ctx, mgr, 4)
+	}
 	if err != nil {
 		cancel()
 		return nil, err
