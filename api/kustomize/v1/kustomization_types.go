@@ -209,7 +209,7 @@ type CrossNamespaceSourceReference struct {
 
 	// Kind of the source.
 	// +required
-	// +kubebuilder:validation:Enum=GitRepository;OCIRepository
+	// +kubebuilder:validation:Enum=GitRepository;OCIRepository;ExternalArtifact
 	Kind string `json:"kind"`
 
 	// Name of the source.

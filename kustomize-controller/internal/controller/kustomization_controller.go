@@ -135,6 +135,8 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 			builder.WithPredicates(predicates.ArtifactChanged{})).
 		Watches(&sourcev1.OCIRepository{}, fanOut(r.usersOf(sourcev1.OCIRepositoryKind), r.requests.priority),
 			builder.WithPredicates(predicates.ArtifactChanged{})).
+		Watches(&sourcev1.ExternalArtifact{}, fanOut(r.usersOf(sourcev1.ExternalArtifactKind), r.requests.priority),
+			builder.WithPredicates(predicates.ArtifactChanged{})).
 		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents(kustomizev1.KustomizationKind)),
 			builder.WithPredicates(dependency.BecameReady{})).
 		Watches(&helmv1.HelmRelease{}, handler.EnqueueRequestsFromMapFunc(r.dependents(helmv1.HelmReleaseKind)),

@@ -77,6 +77,8 @@ func (r *KustomizationReconciler) reconcileSource(ctx context.Context, sc *ksSco
 		src = &sourcev1.GitRepository{}
 	case sourcev1.OCIRepositoryKind:
 		src = &sourcev1.OCIRepository{}
+	case sourcev1.ExternalArtifactKind:
+		src = &sourcev1.ExternalArtifact{}
 	default:
 		return steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("spec.sourceRef.kind %q is not a source kind", ref.Kind))
 	}

@@ -14,7 +14,7 @@ package controller
 // +kubebuilder:rbac:groups=kustomize.weir.dev,resources=kustomizations/finalizers,verbs=update
 //
 // The sources a Kustomization's spec.sourceRef may name, and their artifacts in status.
-// +kubebuilder:rbac:groups=source.weir.dev,resources=gitrepositories;ocirepositories,verbs=get;list;watch
+// +kubebuilder:rbac:groups=source.weir.dev,resources=gitrepositories;ocirepositories;externalartifacts,verbs=get;list;watch
 //
 // The owners that applied objects' ownership labels name (kustomization_ownership.go), and
 // HelmReleases that spec.dependsOn names (watched: becoming ready triggers their dependents).
