@@ -131,7 +131,7 @@ type CrossNamespaceSourceReference struct {
 
 	// Kind of the referent.
 	// +required
-	// +kubebuilder:validation:Enum=OCIRepository;HelmChart
+	// +kubebuilder:validation:Enum=OCIRepository;HelmChart;ExternalArtifact
 	Kind string `json:"kind"`
 
 	// Name of the referent.

@@ -25,7 +25,8 @@ type HelmReleaseSpec struct {
 	// +optional
 	Chart *HelmChartTemplate `json:"chart,omitempty"`
 
-	// ChartRef names an existing OCIRepository or HelmChart whose artifact is the chart.
+	// ChartRef names an existing OCIRepository, HelmChart or ExternalArtifact whose artifact is
+	// the chart.
 	// +optional
 	ChartRef *CrossNamespaceSourceReference `json:"chartRef,omitempty"`
 

@@ -211,15 +211,20 @@ func (r *HelmReleaseReconciler) reconcileSource(ctx context.Context, sc *hrScope
 		case sourcev1.OCIRepositoryKind:
 			src = &sourcev1.OCIRepository{}
 			sc.oci = true
+		case sourcev1.ExternalArtifactKind:
+			// A generated chart may change without a new version: its revision carries the
+			// artifact digest, as an OCIRepository's does.
+			src = &sourcev1.ExternalArtifact{}
+			sc.oci = true
 		default:
-			return steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("spec.chartRef.kind %q is not HelmChart or OCIRepository", ref.Kind))
+			return steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("spec.chartRef.kind %q is not HelmChart, OCIRepository or ExternalArtifact", ref.Kind))
 		}
 	default:
 		return steps.Stalled(meta.InvalidSpecReason, errors.New("spec: one of chart and chartRef must be set"))
 	}
 	kind := sourcev1.HelmChartKind
-	if sc.oci {
-		kind = sourcev1.OCIRepositoryKind
+	if obj.Spec.Chart == nil {
+		kind = obj.Spec.ChartRef.Kind
 	}
 	sc.source = fmt.Sprintf("%s '%s/%s'", kind, ns, name)
 	if obj.Spec.Chart == nil {

@@ -31,8 +31,9 @@ import (
 
 // Field indexes of HelmReleases.
 const (
-	helmChartIndex     = ".helmChart"     // "<namespace>/<name>" of the HelmChart it uses
-	ociRepositoryIndex = ".ociRepository" // "<namespace>/<name>" of its chartRef OCIRepository
+	helmChartIndex     = ".helmChart"        // "<namespace>/<name>" of the HelmChart it uses
+	ociRepositoryIndex = ".ociRepository"    // "<namespace>/<name>" of its chartRef OCIRepository
+	externalIndex      = ".externalArtifact" // "<namespace>/<name>" of its chartRef ExternalArtifact
 	dependsOnIndex     = ".spec.dependsOn"
 )
 
@@ -111,6 +112,15 @@ func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 	}); err != nil {
 		return err
 	}
+	if err := indexer.IndexField(ctx, &helmv1.HelmRelease{}, externalIndex, func(o client.Object) []string {
+		hr := o.(*helmv1.HelmRelease)
+		if ref := hr.Spec.ChartRef; ref != nil && ref.Kind == sourcev1.ExternalArtifactKind {
+			return []string{refNamespace(ref.Namespace, hr.Namespace) + "/" + ref.Name}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	if err := indexer.IndexField(ctx, &helmv1.HelmRelease{}, dependsOnIndex, func(o client.Object) []string {
 		hr := o.(*helmv1.HelmRelease)
 		keys := make([]string, 0, len(hr.Spec.DependsOn))
@@ -126,6 +136,8 @@ func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 		Watches(&sourcev1.HelmChart{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(helmChartIndex)),
 			builder.WithPredicates(sourceChanged{})).
 		Watches(&sourcev1.OCIRepository{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(ociRepositoryIndex)),
+			builder.WithPredicates(sourceChanged{})).
+		Watches(&sourcev1.ExternalArtifact{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(externalIndex)),
 			builder.WithPredicates(sourceChanged{})).
 		Watches(&helmv1.HelmRelease{}, handler.EnqueueRequestsFromMapFunc(r.dependents(helmv1.HelmReleaseKind)),
 			builder.WithPredicates(dependency.BecameReady{})).

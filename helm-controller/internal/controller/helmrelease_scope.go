@@ -27,7 +27,7 @@ type hrScope struct {
 
 	source   string         // reconcileSource: the chart's source, e.g. "HelmChart 'ns/name'"
 	artifact *meta.Artifact // reconcileSource: the source's artifact
-	oci      bool           // reconcileSource: the source is an OCIRepository
+	oci      bool           // reconcileSource: the source is an OCIRepository or ExternalArtifact (revision carries the digest)
 
 	dir      string       // reconcileChart: the extracted artifact, removed by cleanup
 	chart    *chart.Chart // reconcileChart

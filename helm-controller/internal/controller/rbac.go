@@ -17,8 +17,8 @@ package controller
 // controller creates, updates and deletes.
 // +kubebuilder:rbac:groups=source.weir.dev,resources=helmcharts,verbs=get;list;watch;create;update;patch;delete
 //
-// Sources: spec.chartRef (OCIRepository, HelmChart) and the sources a chart template names.
-// +kubebuilder:rbac:groups=source.weir.dev,resources=gitrepositories;ocirepositories;helmrepositories,verbs=get;list;watch
+// Sources: spec.chartRef (OCIRepository, HelmChart, ExternalArtifact) and the sources a chart template names.
+// +kubebuilder:rbac:groups=source.weir.dev,resources=gitrepositories;ocirepositories;helmrepositories;externalartifacts,verbs=get;list;watch
 //
 // Dependencies (spec.dependsOn) may be Kustomizations; their readiness is watched.
 // +kubebuilder:rbac:groups=kustomize.weir.dev,resources=kustomizations,verbs=get;list;watch
