@@ -20,7 +20,8 @@ type group struct {
 
 // groups maps Flux's API groups to Weir's; any other *.fluxcd.io group has no equivalent.
 var groups = map[string]group{
-	"source.toolkit.fluxcd.io":       {sourcev1.GroupVersion.String(), []string{"GitRepository", "OCIRepository", "HelmRepository", "HelmChart"}},
+	"source.toolkit.fluxcd.io":       {sourcev1.GroupVersion.String(), []string{"GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "ExternalArtifact"}},
+	"source.extensions.fluxcd.io":    {sourcev1.GroupVersion.String(), []string{"ArtifactGenerator"}},
 	"kustomize.toolkit.fluxcd.io":    {kustomizev1.GroupVersion.String(), []string{"Kustomization"}},
 	"helm.toolkit.fluxcd.io":         {helmv1.GroupVersion.String(), []string{"HelmRelease"}},
 	"notification.toolkit.fluxcd.io": {notificationv1.GroupVersion.String(), []string{"Provider", "Alert", "Receiver"}},

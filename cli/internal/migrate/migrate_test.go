@@ -97,10 +97,29 @@ func TestRewrite(t *testing.T) {
 		in:   "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [deploy.yaml]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: docs\n  labels: {app: web}\ndata:\n  url: https://fluxcd.io/flux/components/\n",
 		want: "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [deploy.yaml]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: docs\n  labels: {app: web}\ndata:\n  url: https://fluxcd.io/flux/components/\n",
 	}, {
+		name: "Flux 2.7's ArtifactGenerator and the Kustomizations of its ExternalArtifacts",
+		in: "apiVersion: source.extensions.fluxcd.io/v1beta1\nkind: ArtifactGenerator\nmetadata: {name: fleet, namespace: flux-system}\n" +
+			"spec:\n  sources:\n    - {alias: repo, kind: GitRepository, name: fleet}\n  artifacts:\n    - name: apps\n      originRevision: '@repo'\n" +
+			"      copy:\n        - {from: '@repo/apps/**', to: '@artifact/', exclude: ['*.md'], strategy: Overwrite}\n" +
+			"---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: flux-system}\n" +
+			"spec: {interval: 1h, path: ./, prune: true, sourceRef: {kind: ExternalArtifact, name: apps}}\n" +
+			"---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: ExternalArtifact\nmetadata: {name: x}\nspec: {sourceRef: {apiVersion: example.com/v1, kind: Source, name: s}}\n" +
+			"---\napiVersion: source.extensions.fluxcd.io/v1beta1\nkind: ArtifactGenerator\nmetadata: {name: other}\n" +
+			"spec:\n  sources: [{alias: repo, kind: GitRepository, name: fleet, namespace: infra}]\n  artifacts: [{name: b, copy: [{from: '@repo/b/', to: '@artifact/'}]}]\n",
+		want: "apiVersion: source.weir.dev/v1\nkind: ArtifactGenerator\nmetadata: {name: fleet, namespace: flux-system}\n" +
+			"spec:\n  sources:\n    - {alias: repo, kind: GitRepository, name: fleet}\n  artifacts:\n    - name: apps\n      originRevision: '@repo'\n" +
+			"      copy:\n        - {from: '@repo/apps/**', to: '@artifact/', exclude: ['*.md'], strategy: Overwrite}\n" +
+			"---\napiVersion: kustomize.weir.dev/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: flux-system}\n" +
+			"spec: {interval: 1h, path: ./, prune: true, sourceRef: {kind: ExternalArtifact, name: apps}}\n" +
+			"---\napiVersion: source.weir.dev/v1\nkind: ExternalArtifact\nmetadata: {name: x}\nspec: {sourceRef: {apiVersion: example.com/v1, kind: Source, name: s}}\n" +
+			"---\napiVersion: source.weir.dev/v1\nkind: ArtifactGenerator\nmetadata: {name: other}\n" +
+			"spec:\n  sources: [{alias: repo, kind: GitRepository, name: fleet, namespace: infra}]\n  artifacts: [{name: b, copy: [{from: '@repo/b/', to: '@artifact/'}]}]\n",
+		findings: []string{`f.yaml:27: unknown field "spec.sources[0].namespace": Weir's ArtifactGenerator has no such field`},
+	}, {
 		name:     "a kind Weir lacks in a Flux group",
 		in:       "apiVersion: source.toolkit.fluxcd.io/v1\nkind: Bucket\nmetadata:\n  name: b\n",
 		want:     "apiVersion: source.toolkit.fluxcd.io/v1\nkind: Bucket\nmetadata:\n  name: b\n",
-		findings: []string{"f.yaml:1: kind Bucket of source.toolkit.fluxcd.io has no Weir equivalent (Weir has GitRepository, OCIRepository, HelmRepository, HelmChart)"},
+		findings: []string{"f.yaml:1: kind Bucket of source.toolkit.fluxcd.io has no Weir equivalent (Weir has GitRepository, OCIRepository, HelmRepository, HelmChart, ExternalArtifact)"},
 	}, {
 		// Found by FuzzRewrite: the value is not written as it is anywhere in the text.
 		name:     "an apiVersion folded over two lines is left to the user",
