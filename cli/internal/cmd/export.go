@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -147,7 +148,7 @@ func (o *exportOptions) collect(ctx context.Context, g *Globals, c client.Client
 	var out []*unstructured.Unstructured
 	for i := range list.Items {
 		u := &list.Items[i]
-		if chartOwner(u) != "" {
+		if chartOwner(u) != "" || generatedArtifact(u) {
 			continue
 		}
 		if k == secretKind {
@@ -160,6 +161,16 @@ func (o *exportOptions) collect(ctx context.Context, g *Globals, c client.Client
 	}
 	manifest.SortByNamespaceName(out)
 	return out, nil
+}
+
+// generatedArtifact reports whether u is an ExternalArtifact an ArtifactGenerator made: the
+// generator's export makes it again.
+func generatedArtifact(u *unstructured.Unstructured) bool {
+	if u.GetKind() != "ExternalArtifact" {
+		return false
+	}
+	ref := metav1.GetControllerOf(u)
+	return ref != nil && ref.Kind == "ArtifactGenerator"
 }
 
 // chartOwner returns `namespace/name` of the HelmRelease that made u, a HelmChart, from its

@@ -65,6 +65,12 @@ func newReconcileCmd(g *Globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if sk.Kind == "ExternalArtifact" {
+					// Nothing reconciles an ExternalArtifact itself: its generator does.
+					if sk, sname, err = generatorOf(ctx, c, sk, sns, sname); err != nil {
+						return err
+					}
+				}
 				if _, err := r.reconcile(ctx, sk, sns, sname); err != nil {
 					return err
 				}

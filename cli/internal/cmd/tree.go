@@ -26,11 +26,13 @@ const maxTreeDepth = 10
 func newTreeCmd(g *Globals) *cobra.Command {
 	var deps bool
 	cmd := &cobra.Command{
-		Use:   "tree kustomization|helmrelease <name>",
-		Short: "Show the objects a Kustomization or HelmRelease manages, with their health",
-		Long: "tree prints the inventory of a Kustomization or HelmRelease as a tree, with each object's\n" +
-			"health computed by kstatus from the live object. Kustomizations and HelmReleases found in\n" +
-			"an inventory are expanded in turn, up to a depth of 10.\n\n" +
+		Use:   "tree kustomization|helmrelease|resourceset|artifactgenerator <name>",
+		Short: "Show the objects a Kustomization, HelmRelease, ResourceSet or ArtifactGenerator manages, with their health",
+		Long: "tree prints the inventory of a Kustomization, HelmRelease or ResourceSet as a tree, with each\n" +
+			"object's health computed by kstatus from the live object. Kustomizations and HelmReleases found\n" +
+			"in an inventory are expanded in turn, up to a depth of 10. For an ArtifactGenerator it prints the\n" +
+			"ExternalArtifacts it generates, their revisions, and the Kustomizations and HelmReleases\n" +
+			"that consume each.\n\n" +
 			"With --deps it prints the dependency graph (spec.dependsOn) instead: each dependency with\n" +
 			"its Ready state, the edges that block their dependent marked `◀ blocking:` with why, and\n" +
 			"cycles named. Without a name it shows every Kustomization and HelmRelease of the namespace.",
@@ -41,7 +43,10 @@ func newTreeCmd(g *Globals) *cobra.Command {
   weir tree hr podinfo -n apps
 
   # What apps waits for, and which dependency blocks it
-  weir tree ks apps --deps -n apps`,
+  weir tree ks apps --deps -n apps
+
+  # The ExternalArtifacts an ArtifactGenerator splits a repository into, and their consumers
+  weir tree artifactgenerator fleet -n weir-system`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if deps && len(args) == 0 {
 				return nil
@@ -74,8 +79,8 @@ func newTreeCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !hasInventory(k) {
-				return fmt.Errorf("tree shows a Kustomization, a HelmRelease or a ResourceSet, not a %s", k.Kind)
+			if !hasInventory(k) && k.Kind != "ArtifactGenerator" {
+				return fmt.Errorf("tree shows a Kustomization, a HelmRelease, a ResourceSet or an ArtifactGenerator, not a %s", k.Kind)
 			}
 			root, err := getObject(cmd.Context(), c, k, g.Namespace(), args[1])
 			if err != nil {
@@ -85,6 +90,9 @@ func newTreeCmd(g *Globals) *cobra.Command {
 				p := &depsPrinter{c: c, out: g.Out, shown: map[string]bool{}}
 				p.root(cmd.Context(), root)
 				return nil
+			}
+			if k.Kind == "ArtifactGenerator" {
+				return generatorTree(cmd.Context(), c, g.Out, root)
 			}
 			t := &treePrinter{c: c, out: g.Out, seen: map[string]bool{}}
 			fmt.Fprintf(g.Out, "%s %s\n", objects.Ref(root), health(root))

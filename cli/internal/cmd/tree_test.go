@@ -84,7 +84,7 @@ func TestTree(t *testing.T) {
 	if code, out, _ := weir(t, "tree", "helmrelease", "podinfo", "-n", ns); code != 0 || !strings.Contains(out, "└── Service/"+ns+"/podinfo NotFound") {
 		t.Errorf("tree of a HelmRelease: code %d\n%s", code, out)
 	}
-	if code, _, errOut := weir(t, "tree", "gitrepo", "app", "-n", ns); code != 1 || !strings.Contains(errOut, "tree shows a Kustomization, a HelmRelease or a ResourceSet") {
+	if code, _, errOut := weir(t, "tree", "gitrepo", "app", "-n", ns); code != 1 || !strings.Contains(errOut, "tree shows a Kustomization, a HelmRelease, a ResourceSet or an ArtifactGenerator") {
 		t.Errorf("tree of a source: code %d, %q", code, errOut)
 	}
 	if code, _, errOut := weir(t, "tree", "ks", "paren", "-n", ns); code != 1 || !strings.Contains(errOut, "did you mean parent?") {

@@ -34,6 +34,8 @@ var Kinds = []*Kind{
 	{Kind: "OCIRepository", GroupVersion: sourcev1.GroupVersion, Plural: "ocirepositories", Short: []string{"ocirepo", "ocirepos"}, revision: artifactRevision},
 	{Kind: "HelmRepository", GroupVersion: sourcev1.GroupVersion, Plural: "helmrepositories", Short: []string{"helmrepo", "helmrepos"}, revision: artifactRevision},
 	{Kind: "HelmChart", GroupVersion: sourcev1.GroupVersion, Plural: "helmcharts", Short: []string{"hc"}, revision: artifactRevision},
+	{Kind: "ArtifactGenerator", GroupVersion: sourcev1.GroupVersion, Plural: "artifactgenerators", Short: []string{"ag"}, revision: noRevision},
+	{Kind: "ExternalArtifact", GroupVersion: sourcev1.GroupVersion, Plural: "externalartifacts", Short: []string{"ea"}, revision: artifactRevision},
 	{Kind: "Kustomization", GroupVersion: kustomizev1.GroupVersion, Plural: "kustomizations", Short: []string{"ks"}, revision: kustomizationRevision},
 	{Kind: "HelmRelease", GroupVersion: helmv1.GroupVersion, Plural: "helmreleases", Short: []string{"hr"}, revision: helmReleaseRevision},
 	{Kind: "ResourceSet", GroupVersion: setsv1.GroupVersion, Plural: "resourcesets", Short: []string{"rset", "set"}, revision: kustomizationRevision},
