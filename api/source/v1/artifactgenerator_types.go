@@ -185,7 +185,7 @@ func (in *ArtifactGenerator) GetRequeueAfter() metav1.Duration { return in.Spec.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ag,categories=weir
-// +kubebuilder:printcolumn:name="Artifacts",type=integer,JSONPath=`.status.inventory.length()`,priority=1
+// +kubebuilder:printcolumn:name="Artifacts",type=string,JSONPath=`.status.inventory[*].name`
 // +kubebuilder:printcolumn:name="Ready",type="string",JSONPath=".status.conditions[?(@.type==\"Ready\")].status"
 // +kubebuilder:printcolumn:name="Status",type="string",JSONPath=".status.conditions[?(@.type==\"Ready\")].message"
 // +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp"
