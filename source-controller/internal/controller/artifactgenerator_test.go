@@ -168,6 +168,13 @@ func TestArtifactGeneratorErrors(t *testing.T) {
 		gen := createGenerator(t, ns, "alias", "fleet", split("alias-a", "@nope/apps/**", "@artifact/"))
 		waitGeneratorFailure(t, gen, sourcev1.UnknownAliasReason, "artifact 'alias-a': copy[0].from '@nope/apps/**': alias '@nope' is not in spec.sources", true)
 	})
+	t.Run("ownership conflict", func(t *testing.T) {
+		if err := env.Client.Create(context.Background(), &sourcev1.ExternalArtifact{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "taken"}}); err != nil {
+			t.Fatal(err)
+		}
+		gen := createGenerator(t, ns, "taker", "fleet", split("taken", "@repo/apps/**", "@artifact/"))
+		waitGeneratorFailure(t, gen, sourcev1.OwnershipConflictReason, "artifact 'taken': ExternalArtifact '"+ns+"/taken' already exists and belongs to no ArtifactGenerator", true)
+	})
 	t.Run("source not ready", func(t *testing.T) {
 		gen := createGenerator(t, ns, "missing", "absent", split("missing-a", "@repo/apps/**", "@artifact/"))
 		waitGeneratorFailure(t, gen, sourcev1.SourceNotReadyReason, "source GitRepository '"+ns+"/absent' (@repo) is not found; waiting to generate 'missing-a'", false)
