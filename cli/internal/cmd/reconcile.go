@@ -78,7 +78,14 @@ func newReconcileCmd(g *Globals) *cobra.Command {
 			if o.overrideWindow {
 				return r.overrideWindow(ctx, k, u)
 			}
-			_, err = r.reconcile(ctx, k, u.GetNamespace(), u.GetName())
+			name := u.GetName()
+			if k.Kind == "ExternalArtifact" {
+				// Nothing reconciles an ExternalArtifact itself: its generator does.
+				if k, name, err = generatorOf(ctx, c, k, u.GetNamespace(), name); err != nil {
+					return err
+				}
+			}
+			_, err = r.reconcile(ctx, k, u.GetNamespace(), name)
 			return err
 		},
 	}

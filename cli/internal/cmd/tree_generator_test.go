@@ -74,4 +74,18 @@ func TestArtifactGeneratorGetAndTree(t *testing.T) {
 	if got := strings.TrimSpace(out); got != want {
 		t.Errorf("tree:\n%s\nwant:\n%s", got, want)
 	}
+
+	// Nothing reconciles an ExternalArtifact: reconciling one, or a Kustomization with its
+	// source, reconciles the generator.
+	succeeded := func() metav1.Condition {
+		return metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: meta.SucceededReason, Message: "done"}
+	}
+	generatorRuns := fakeController(t, "ArtifactGenerator", ns, "fleet", succeeded)
+	fakeController(t, "Kustomization", ns, "apps", succeeded)
+	if code, out, errOut := weir(t, "reconcile", "ea", "apps", "-n", ns, "--timeout", "1m"); code != 0 || generatorRuns() != 1 {
+		t.Errorf("reconcile ea: code %d, generator runs %d, %q\n%s", code, generatorRuns(), errOut, out)
+	}
+	if code, out, errOut := weir(t, "reconcile", "ks", "apps", "--with-source", "-n", ns, "--timeout", "1m"); code != 0 || generatorRuns() != 2 {
+		t.Errorf("reconcile ks --with-source: code %d, generator runs %d, %q\n%s", code, generatorRuns(), errOut, out)
+	}
 }
