@@ -6,7 +6,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
@@ -32,9 +31,10 @@ func TestArtifactGeneratorGetAndTree(t *testing.T) {
 	gen.Status.ObservedGeneration = 1
 	gen.Status.Inventory = []sourcev1.ExternalArtifactReference{{Name: "apps"}, {Name: "infra"}}
 	create(t, gen)
+	isController := true
 	for _, name := range []string{"apps", "infra"} {
 		ea := &sourcev1.ExternalArtifact{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, OwnerReferences: []metav1.OwnerReference{{
-			APIVersion: sourcev1.GroupVersion.String(), Kind: "ArtifactGenerator", Name: "fleet", UID: gen.UID, Controller: ptr.To(true),
+			APIVersion: sourcev1.GroupVersion.String(), Kind: "ArtifactGenerator", Name: "fleet", UID: gen.UID, Controller: &isController,
 		}}}}
 		ea.Spec.SourceRef = &meta.NamespacedObjectKindReference{Kind: "ArtifactGenerator", Name: "fleet"}
 		ea.Status.Conditions = ready(metav1.ConditionTrue, meta.SucceededReason, "stored artifact")

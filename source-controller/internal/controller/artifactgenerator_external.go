@@ -9,13 +9,15 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/steps"
 )
+
+// isController is the value of an owner reference's controller field the generator sets.
+var isController = true
 
 // ownedExternalArtifact returns the ExternalArtifact name of obj, creating it (owned by obj,
 // without an artifact yet) when missing. One that exists and is not obj's is refused with
@@ -30,7 +32,7 @@ func (r *ArtifactGeneratorReconciler) ownedExternalArtifact(ctx context.Context,
 				Name: name, Namespace: obj.Namespace,
 				OwnerReferences: []metav1.OwnerReference{{
 					APIVersion: sourcev1.GroupVersion.String(), Kind: sourcev1.ArtifactGeneratorKind,
-					Name: obj.Name, UID: obj.UID, Controller: ptr.To(true),
+					Name: obj.Name, UID: obj.UID, Controller: &isController,
 				}},
 			},
 			Spec: sourcev1.ExternalArtifactSpec{SourceRef: &meta.NamespacedObjectKindReference{
