@@ -21,6 +21,7 @@ import (
 	"weir.dev/kustomize-controller/internal/controller"
 	"weir.dev/pkg/app"
 	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/configwatch"
 )
 
 // controllerName is also the field manager of every apply. It is Flux's kustomize-controller's
@@ -105,9 +106,12 @@ func newScheme() *runtime.Scheme {
 func main() {
 	var o options
 	app.Main(app.Controller{
-		Name:      controllerName,
-		Scheme:    newScheme(),
-		Watched:   []client.Object{&kustomizev1.Kustomization{}, &setsv1.ResourceSet{}},
+		Name:    controllerName,
+		Scheme:  newScheme(),
+		Watched: []client.Object{&kustomizev1.Kustomization{}, &setsv1.ResourceSet{}},
+		// Only labelled ConfigMaps and Secrets are watched, and only their metadata; the
+		// reconciler reads them straight from the API server (SecretReader).
+		Cached:    configwatch.CacheOptions(),
 		BindFlags: o.bindFlags,
 		Validate:  o.validate,
 		Setup:     o.setup,

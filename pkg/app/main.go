@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -20,6 +21,9 @@ type Controller struct {
 	Scheme *runtime.Scheme
 	// Watched are the controller's own kinds, the ones --watch-label-selector filters.
 	Watched []client.Object
+	// Cached restricts the cache of other kinds, e.g. ConfigMaps and Secrets to the labelled
+	// ones (configwatch.CacheOptions).
+	Cached map[client.Object]cache.ByObject
 	// BindFlags, if set, adds the controller's own flags.
 	BindFlags func(fs *pflag.FlagSet)
 	// Validate, if set, checks the controller's own flags after parsing.
@@ -61,7 +65,7 @@ func Main(c Controller) {
 
 	log := opts.Logger().WithName(c.Name)
 	build := func(again bool) (ctrl.Manager, error) {
-		mgr, err := opts.newManager(c.Name, c.Scheme, again, c.Watched...)
+		mgr, err := opts.newManager(c.Name, c.Scheme, again, c.Cached, c.Watched...)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 
 	"github.com/fluxcd/pkg/runtime/logger"
@@ -56,12 +57,13 @@ func (o *Options) Logger() logr.Logger {
 // metrics, health and leader-election settings of o. The --watch-label-selector applies to
 // the objects in watched; other kinds are cached unfiltered.
 func (o *Options) NewManager(name string, scheme *runtime.Scheme, watched ...client.Object) (ctrl.Manager, error) {
-	return o.newManager(name, scheme, false, watched...)
+	return o.newManager(name, scheme, false, nil, watched...)
 }
 
 // newManager is NewManager; again is true for a manager that replaces one of this process, whose
-// controllers keep their names (controller-runtime otherwise refuses a name it has seen).
-func (o *Options) newManager(name string, scheme *runtime.Scheme, again bool, watched ...client.Object) (ctrl.Manager, error) {
+// controllers keep their names (controller-runtime otherwise refuses a name it has seen), and
+// cached restricts the cache of other kinds.
+func (o *Options) newManager(name string, scheme *runtime.Scheme, again bool, cached map[client.Object]cache.ByObject, watched ...client.Object) (ctrl.Manager, error) {
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
@@ -74,7 +76,10 @@ func (o *Options) newManager(name string, scheme *runtime.Scheme, again bool, wa
 	if err != nil {
 		return nil, err
 	}
-	byObject := map[client.Object]cache.ByObject{}
+	byObject := maps.Clone(cached)
+	if byObject == nil {
+		byObject = map[client.Object]cache.ByObject{}
+	}
 	for _, obj := range watched {
 		byObject[obj] = cache.ByObject{Label: selector}
 	}

@@ -25,6 +25,7 @@ import (
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/app"
 	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/configwatch"
 	"weir.dev/pkg/dependency"
 	"weir.dev/pkg/identity"
 	"weir.dev/pkg/kustomize/build"
@@ -94,7 +95,8 @@ type KustomizationReconciler struct {
 const DefaultMaxObjects = 5000
 
 // SetupWithManager registers the reconciler: its own objects, the sources they use (a new
-// artifact triggers them at once) and their dependencies (becoming Ready triggers dependents).
+// artifact triggers them at once), their dependencies (becoming Ready triggers dependents) and
+// the labelled ConfigMaps and Secrets they read (configwatch: a change triggers them at once).
 func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, concurrent int) error {
 	if r.Backoff == nil {
 		r.Backoff = steps.NewBackoff(runtimectrl.RateLimiterOptions{})
@@ -129,7 +131,10 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 	}); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	if err := indexer.IndexField(ctx, &kustomizev1.Kustomization{}, configwatch.IndexField, configRefs); err != nil {
+		return err
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&kustomizev1.Kustomization{}, builder.WithPredicates(predicates.WithGate())).
 		Watches(&sourcev1.GitRepository{}, fanOut(r.usersOf(sourcev1.GitRepositoryKind), r.requests.priority),
 			builder.WithPredicates(predicates.ArtifactChanged{})).
@@ -140,7 +145,8 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents(kustomizev1.KustomizationKind)),
 			builder.WithPredicates(dependency.BecameReady{})).
 		Watches(&helmv1.HelmRelease{}, handler.EnqueueRequestsFromMapFunc(r.dependents(helmv1.HelmReleaseKind)),
-			builder.WithPredicates(dependency.BecameReady{})).
+			builder.WithPredicates(dependency.BecameReady{}))
+	return configwatch.Watch(b, r.configUsers).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrent, RateLimiter: r.Backoff}).
 		Complete(r)
 }
