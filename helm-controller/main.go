@@ -21,6 +21,7 @@ import (
 	"weir.dev/helm-controller/internal/controller"
 	"weir.dev/pkg/app"
 	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/configwatch"
 )
 
 const controllerName = "helm-controller"
@@ -92,6 +93,7 @@ func main() {
 		Name:      controllerName,
 		Scheme:    newScheme(),
 		Watched:   []client.Object{&helmv1.HelmRelease{}},
+		Cached:    configwatch.CacheOptions(), // labelled ConfigMaps and Secrets, metadata only
 		BindFlags: o.bindFlags,
 		Validate:  o.validate,
 		Setup:     o.setup,

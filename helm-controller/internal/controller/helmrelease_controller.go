@@ -23,6 +23,7 @@ import (
 	"weir.dev/helm-controller/internal/release"
 	"weir.dev/pkg/app"
 	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/configwatch"
 	"weir.dev/pkg/dependency"
 	"weir.dev/pkg/identity"
 	"weir.dev/pkg/predicates"
@@ -131,7 +132,10 @@ func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 	}); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	if err := indexer.IndexField(ctx, &helmv1.HelmRelease{}, configwatch.IndexField, configRefs); err != nil {
+		return err
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&helmv1.HelmRelease{}, builder.WithPredicates(predicates.WithGate())).
 		Watches(&sourcev1.HelmChart{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(helmChartIndex)),
 			builder.WithPredicates(sourceChanged{})).
@@ -142,7 +146,8 @@ func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 		Watches(&helmv1.HelmRelease{}, handler.EnqueueRequestsFromMapFunc(r.dependents(helmv1.HelmReleaseKind)),
 			builder.WithPredicates(dependency.BecameReady{})).
 		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents(kustomizev1.KustomizationKind)),
-			builder.WithPredicates(dependency.BecameReady{})).
+			builder.WithPredicates(dependency.BecameReady{}))
+	return configwatch.Watch(b, r.configUsers).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrent, RateLimiter: r.Backoff}).
 		Complete(r)
 }

@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -27,6 +28,7 @@ import (
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/artifact"
+	"weir.dev/pkg/configwatch"
 	"weir.dev/pkg/identity"
 	"weir.dev/pkg/testenv"
 )
@@ -68,7 +70,11 @@ func startController(e *testenv.Environment) (func(), error) {
 	ctrl.SetLogger(zap.New(zap.WriteTo(&logs)))
 	srv := httptest.NewServer(artifacts)
 	artifacts.base = srv.URL
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		// As main.go: only labelled ConfigMaps and Secrets are cached, as metadata.
+		Cache: cache.Options{ByObject: configwatch.CacheOptions()},
+	})
 	if err != nil {
 		return nil, err
 	}
