@@ -106,12 +106,10 @@ func newScheme() *runtime.Scheme {
 func main() {
 	var o options
 	app.Main(app.Controller{
-		Name:    controllerName,
-		Scheme:  newScheme(),
-		Watched: []client.Object{&kustomizev1.Kustomization{}, &setsv1.ResourceSet{}},
-		// Only labelled ConfigMaps and Secrets are watched, and only their metadata; the
-		// reconciler reads them straight from the API server (SecretReader).
-		Cached:    configwatch.CacheOptions(),
+		Name:      controllerName,
+		Scheme:    newScheme(),
+		Watched:   []client.Object{&kustomizev1.Kustomization{}, &setsv1.ResourceSet{}},
+		Cached:    configwatch.CacheOptions(), // labelled ConfigMaps and Secrets, metadata only
 		BindFlags: o.bindFlags,
 		Validate:  o.validate,
 		Setup:     o.setup,
