@@ -37,6 +37,9 @@ const (
 	InvalidReferenceReason = "InvalidReference"
 	// ReferenceNotFoundReason: the remote has no reference matching spec.ref.
 	ReferenceNotFoundReason = "ReferenceNotFound"
+	// ProviderNotSupportedReason: spec.provider names a cloud (aws, azure, gcp) whose workload
+	// identity this build cannot log in with (OCIRepository, HelmRepository).
+	ProviderNotSupportedReason = "ProviderNotSupported"
 	// URLInvalidReason: the URL could not be parsed or uses a scheme the kind does not support.
 	URLInvalidReason = "URLInvalid"
 	// VerificationFailedReason: signature verification failed.

@@ -82,10 +82,12 @@ type HelmRepositorySpec struct {
 	// +kubebuilder:default=default
 	Type string `json:"type,omitempty"`
 
-	// Provider of registry credentials for type `oci`: `generic` (spec.secretRef), or the cloud
-	// identity of the controller for `aws`, `azure` and `gcp`.
+	// Provider of registry credentials for type `oci`: only `generic` (spec.secretRef). `aws`,
+	// `azure` and `gcp` (the controller's cloud workload identity) are refused: this build
+	// cannot log in with them.
 	// +optional
 	// +kubebuilder:validation:Enum=generic;aws;azure;gcp
+	// +kubebuilder:validation:XValidation:rule="self == 'generic'",message="spec.provider aws, azure and gcp (cloud workload identity) are not supported: use generic with spec.secretRef"
 	// +kubebuilder:default=generic
 	Provider string `json:"provider,omitempty"`
 }

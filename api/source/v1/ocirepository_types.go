@@ -16,11 +16,11 @@ const OCIRepositoryPrefix = "oci://"
 const (
 	// GenericOCIProvider uses spec.secretRef, spec.serviceAccountName's pull secrets, or no credentials.
 	GenericOCIProvider = "generic"
-	// AmazonOCIProvider gets credentials for Amazon ECR from the controller's AWS workload identity.
+	// AmazonOCIProvider (Amazon ECR with the controller's AWS workload identity) is refused.
 	AmazonOCIProvider = "aws"
-	// AzureOCIProvider gets credentials for Azure Container Registry from the controller's Azure identity.
+	// AzureOCIProvider (Azure Container Registry with the controller's Azure identity) is refused.
 	AzureOCIProvider = "azure"
-	// GoogleOCIProvider gets credentials for Google Artifact Registry from the controller's GCP workload identity.
+	// GoogleOCIProvider (Google Artifact Registry with the controller's GCP identity) is refused.
 	GoogleOCIProvider = "gcp"
 )
 
@@ -57,10 +57,12 @@ type OCIRepositorySpec struct {
 	// +optional
 	LayerSelector *OCILayerSelector `json:"layerSelector,omitempty"`
 
-	// Provider of registry credentials: `generic` (spec.secretRef or spec.serviceAccountName),
-	// or the cloud identity of the controller for `aws`, `azure` and `gcp`.
+	// Provider of registry credentials: only `generic` (spec.secretRef or
+	// spec.serviceAccountName). `aws`, `azure` and `gcp` (the controller's cloud workload
+	// identity) are refused: this build cannot log in with them.
 	// +optional
 	// +kubebuilder:validation:Enum=generic;aws;azure;gcp
+	// +kubebuilder:validation:XValidation:rule="self == 'generic'",message="spec.provider aws, azure and gcp (cloud workload identity) are not supported: use generic with spec.secretRef"
 	// +kubebuilder:default=generic
 	Provider string `json:"provider,omitempty"`
 

@@ -33,14 +33,15 @@ type helmRepositoryScope struct {
 	dropped []string // reconcileIndex: the chart versions left out, and why
 }
 
-// validateSpec checks what the schema cannot: the URL's scheme fits the type. Failures stall:
+// validateSpec checks what the schema cannot: the URL's scheme fits the type, and the provider
+// (checkProvider) for objects stored before the schema refused it. Failures stall:
 // only a spec change fixes them.
 func (r *HelmRepositoryReconciler) validateSpec(_ context.Context, sc *helmRepositoryScope) error {
 	isOCI := sc.obj.Spec.Type == sourcev1.HelmRepositoryTypeOCI
 	if isOCI != strings.HasPrefix(sc.obj.Spec.URL, sourcev1.OCIRepositoryPrefix) {
 		return steps.Stalled(sourcev1.URLInvalidReason, fmt.Errorf("spec.url does not fit spec.type '%s'", sc.obj.Spec.Type))
 	}
-	return nil
+	return checkProvider(sc.obj.Spec.Provider)
 }
 
 // reconcileAuth builds the index client from spec.url, spec.secretRef (basic auth),

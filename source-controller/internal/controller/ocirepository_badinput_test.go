@@ -65,8 +65,6 @@ func TestOCIRepositoryBadInput(t *testing.T) {
 			reason: sourcev1.OCIPullFailedReason, message: "timed out"},
 		{name: "tag in URL", url: reg.URL("app:v1"), reason: sourcev1.URLInvalidReason, message: "must not carry a tag", stalled: true},
 		{name: "credentials in URL", url: "oci://user:Oci-Url-8Pw@" + reg.Host + "/app", reason: sourcev1.URLInvalidReason, message: "must not carry credentials", stalled: true},
-		{name: "cloud provider", url: reg.URL("app"), mutate: func(o *sourcev1.OCIRepository) { o.Spec.Provider = sourcev1.AmazonOCIProvider },
-			reason: meta.InvalidSpecReason, message: "spec.provider 'aws' is not supported", stalled: true},
 		{name: "keyless cosign verification", url: reg.URL("app"), mutate: func(o *sourcev1.OCIRepository) {
 			o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: sourcev1.CosignVerificationProvider}
 		}, reason: sourcev1.VerificationFailedReason, message: "keyless cosign verification is not supported in this build", stalled: true},

@@ -50,8 +50,8 @@ func (r *OCIRepositoryReconciler) validateSpec(_ context.Context, sc *ociScope) 
 		return steps.Stalled(sourcev1.URLInvalidReason, fmt.Errorf("spec.url: %w", err))
 	}
 	sc.host, sc.path = host, path
-	if spec.Provider != "" && spec.Provider != sourcev1.GenericOCIProvider {
-		return steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("spec.provider '%s' is not supported in this build: use 'generic' with spec.secretRef", spec.Provider))
+	if err := checkProvider(spec.Provider); err != nil {
+		return err
 	}
 	if err := checkVerifySpec(spec.Verify); err != nil {
 		conditions.MarkFalse(sc.obj, sourcev1.SourceVerifiedCondition, sourcev1.VerificationFailedReason, "%s", err)
