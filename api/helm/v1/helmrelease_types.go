@@ -96,9 +96,10 @@ type HelmReleaseSpec struct {
 	// +kubebuilder:validation:Pattern="^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 
-	// PersistentClient reuses one Kubernetes client for a whole reconciliation instead of one
-	// per action step; true when unset. Set false for charts that create CRDs outside Helm's
-	// CRD handling and use them in later hooks.
+	// PersistentClient, true when unset, reuses one Kubernetes client, with its cached API
+	// discovery, for every Helm action of a reconciliation (and of other releases acting as the
+	// same identity). False discovers the API afresh each time Helm builds objects: set it for
+	// charts whose templates create CRDs that their hooks then use.
 	// +optional
 	PersistentClient *bool `json:"persistentClient,omitempty"`
 

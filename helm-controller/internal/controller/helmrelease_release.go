@@ -246,7 +246,7 @@ func (r *HelmReleaseReconciler) runnerFor(ctx context.Context, obj *helmv1.HelmR
 	if err != nil {
 		return nil, err
 	}
-	getter, err := r.getters.For(cluster.Config, t.Namespace)
+	getter, err := r.helmGetter(obj, cluster.Config, t.Namespace)
 	if err != nil {
 		return nil, steps.Failed(helmv1.InitFailedReason, fmt.Errorf("building Helm's client as %s: %w", cluster.Identity, err))
 	}

@@ -8,6 +8,7 @@ import (
 	"helm.sh/helm/v3/pkg/kube"
 	"helm.sh/helm/v3/pkg/storage"
 	"helm.sh/helm/v3/pkg/storage/driver"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -29,9 +30,9 @@ type Runner struct {
 	cfg    *action.Configuration
 }
 
-// NewRunner returns a Runner acting as the getter's identity, with Helm's storage in Secrets
-// of t.StorageNamespace. log receives Helm's debug output.
-func NewRunner(getter *Getter, t Target, log func(format string, args ...any)) (*Runner, error) {
+// NewRunner returns a Runner acting as the getter's identity (a *Getter, or a *FreshGetter),
+// with Helm's storage in Secrets of t.StorageNamespace. log receives Helm's debug output.
+func NewRunner(getter genericclioptions.RESTClientGetter, t Target, log func(format string, args ...any)) (*Runner, error) {
 	restCfg, err := getter.ToRESTConfig()
 	if err != nil {
 		return nil, err
