@@ -300,15 +300,11 @@ type Decryption struct {
 	// +kubebuilder:validation:Enum=sops
 	Provider string `json:"provider"`
 
-	// SecretRef names a Secret in this namespace with the private keys (age, OpenPGP) or cloud
-	// KMS credentials.
+	// SecretRef names a Secret in this namespace with the private keys: entries ending in
+	// `.agekey` (age identities) and `.asc` (armored OpenPGP keys without a passphrase).
+	// Required to decrypt. Cloud KMS (AWS, Azure, GCP, Vault) is not supported.
 	// +optional
 	SecretRef *meta.LocalObjectReference `json:"secretRef,omitempty"`
-
-	// ServiceAccountName is the ServiceAccount whose workload identity reaches a cloud KMS.
-	// +optional
-	// +kubebuilder:validation:MaxLength=253
-	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 }
 
 // DeletionPolicy values.

@@ -86,10 +86,6 @@ type HelmChartSpec struct {
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
 
-	// AccessFrom is accepted so that manifests written for other toolkits apply unchanged; it is not used.
-	// +optional
-	AccessFrom *AccessFrom `json:"accessFrom,omitempty"`
-
 	// Verify checks the chart's signature when it is pulled from a HelmRepository of type `oci`.
 	// Dependencies not bundled in the chart are not verified.
 	// +optional

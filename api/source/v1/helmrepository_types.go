@@ -71,11 +71,6 @@ type HelmRepositorySpec struct {
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
 
-	// AccessFrom is accepted so that manifests written for other toolkits apply unchanged; it is not
-	// used: HelmCharts may only reference a HelmRepository in their own namespace.
-	// +optional
-	AccessFrom *AccessFrom `json:"accessFrom,omitempty"`
-
 	// Type of the repository: `default` (an HTTP(S) index) or `oci` (an OCI registry).
 	// +optional
 	// +kubebuilder:validation:Enum=default;oci
@@ -90,21 +85,6 @@ type HelmRepositorySpec struct {
 	// +kubebuilder:validation:XValidation:rule="self == 'generic'",message="spec.provider aws, azure and gcp (cloud workload identity) are not supported: use generic with spec.secretRef"
 	// +kubebuilder:default=generic
 	Provider string `json:"provider,omitempty"`
-}
-
-// AccessFrom lists the namespaces allowed to reference an object across namespaces.
-type AccessFrom struct {
-	// NamespaceSelectors select namespaces by label; a namespace matching any of them is allowed.
-	// +required
-	// +kubebuilder:validation:MaxItems=32
-	NamespaceSelectors []NamespaceSelector `json:"namespaceSelectors"`
-}
-
-// NamespaceSelector selects namespaces by their labels.
-type NamespaceSelector struct {
-	// MatchLabels are the labels a namespace must all have.
-	// +optional
-	MatchLabels map[string]string `json:"matchLabels,omitempty"`
 }
 
 // HelmRepositoryStatus is the observed state of a HelmRepository.

@@ -127,6 +127,21 @@ func TestRewrite(t *testing.T) {
 		want:     "apiVersion: kustomize.toolkit.fluxcd.io/\n  v1\nkind: Kustomization\n",
 		findings: []string{`f.yaml:1: "kustomize.toolkit.fluxcd.io/ v1" is written over several lines or with escapes: change it to kustomize.weir.dev/v1 by hand`},
 	}, {
+		name: "fields Weir removed are dropped with a warning, comments and neighbours kept",
+		in: "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: r\nspec:\n  url: https://charts.example.com\n  accessFrom:\n    namespaceSelectors:\n      - matchLabels:\n          kubernetes.io/metadata.name: apps\n  # polled hourly\n  interval: 1h\n" +
+			"---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: k}\nspec:\n  interval: 1m\n  sourceRef: {kind: GitRepository, name: g}\n  decryption:\n    provider: sops\n    serviceAccountName: kms-reader\n    secretRef: {name: keys}\n",
+		want: "apiVersion: source.weir.dev/v1\nkind: HelmRepository\nmetadata:\n  name: r\nspec:\n  url: https://charts.example.com\n  # polled hourly\n  interval: 1h\n" +
+			"---\napiVersion: kustomize.weir.dev/v1\nkind: Kustomization\nmetadata: {name: k}\nspec:\n  interval: 1m\n  sourceRef: {kind: GitRepository, name: g}\n  decryption:\n    provider: sops\n    secretRef: {name: keys}\n",
+		findings: []string{
+			"f.yaml:7: spec.accessFrom removed: Weir has no cross-namespace access lists: a HelmChart uses only a HelmRepository in its own namespace",
+			"f.yaml:22: spec.decryption.serviceAccountName removed: cloud KMS with workload identity is not supported: decryption uses the age and OpenPGP keys of spec.decryption.secretRef",
+		},
+	}, {
+		name:     "a removed field in a flow mapping is left to the user",
+		in:       "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmChart\nmetadata: {name: c}\nspec: {chart: app, sourceRef: {kind: HelmRepository, name: r}, accessFrom: {namespaceSelectors: []}}\n",
+		want:     "apiVersion: source.weir.dev/v1\nkind: HelmChart\nmetadata: {name: c}\nspec: {chart: app, sourceRef: {kind: HelmRepository, name: r}, accessFrom: {namespaceSelectors: []}}\n",
+		findings: []string{"f.yaml:4: spec.accessFrom is not supported by Weir (Weir has no cross-namespace access lists: a HelmChart uses only a HelmRepository in its own namespace): remove it by hand"},
+	}, {
 		name:     "not YAML",
 		in:       "apiVersion: [\n",
 		want:     "apiVersion: [\n",

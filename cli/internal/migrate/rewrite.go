@@ -66,9 +66,10 @@ func Rewrite(file string, src []byte) ([]byte, []Finding) {
 			continue // reported by convertApplicationSets
 		}
 		r.walk(root, "")
+		r.drop(root)
 		r.validate(root)
 	}
-	return applyEdits(src, r.edits), r.findings
+	return cutLines(applyEdits(src, r.edits), r.cuts), r.findings
 }
 
 type rewriter struct {
@@ -76,6 +77,7 @@ type rewriter struct {
 	// lines is the source text, to tell whether a scalar's value is written as it is.
 	lines    []string
 	edits    []edit
+	cuts     [][2]int // line ranges (1-based, inclusive) to remove, after the edits
 	findings []Finding
 }
 
@@ -218,4 +220,26 @@ func applyEdits(src []byte, edits []edit) []byte {
 		lines[e.line-1] = head + strings.Replace(tail, e.old, e.new, 1)
 	}
 	return []byte(strings.Join(lines, ""))
+}
+
+// cutLines removes the line ranges cuts (1-based, inclusive) from src.
+func cutLines(src []byte, cuts [][2]int) []byte {
+	if len(cuts) == 0 {
+		return src
+	}
+	lines := strings.SplitAfter(string(src), "\n")
+	var b strings.Builder
+	for i, line := range lines {
+		cut := false
+		for _, c := range cuts {
+			if i+1 >= c[0] && i+1 <= c[1] {
+				cut = true
+				break
+			}
+		}
+		if !cut {
+			b.WriteString(line)
+		}
+	}
+	return []byte(b.String())
 }
