@@ -255,7 +255,6 @@ func TestKustomizationValidation(t *testing.T) {
 		// decryption and kubeConfig
 		{"decryption without provider", `{decryption: {secretRef: {name: sops}}}`, `spec.decryption.provider: Required value`},
 		{"decryption provider vault", `{decryption: {provider: vault}}`, `spec.decryption.provider: Unsupported value: "vault"`},
-		{"decryption with workload identity", `{decryption: {provider: sops, serviceAccountName: kms}}`, ""},
 		{"kubeConfig without secretRef", `{kubeConfig: {}}`, `spec.kubeConfig.secretRef: Required value`},
 	})
 }

@@ -79,8 +79,5 @@ func TestHelmChartValidation(t *testing.T) {
 		{"verify with a GitRepository", `{verify: {provider: cosign}, chart: ./charts/podinfo, ` + chartGitSource + `}`, chartVerifyMessage},
 		{"verify with an OCIRepository", `{verify: {provider: cosign}, ` + chartOCISource + `}`, chartVerifyMessage},
 		{"verify notation without secretRef", `{verify: {provider: notation}}`, ociNotationNeedsSecret},
-
-		// accessFrom (accepted, unused)
-		{"accessFrom", `{accessFrom: {namespaceSelectors: [{matchLabels: {team: a}}]}}`, ""},
 	})
 }

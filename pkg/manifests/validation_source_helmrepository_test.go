@@ -12,6 +12,7 @@ const (
 	helmRepoOCIURLNeedsType   = "spec.type must be oci for an oci:// spec.url"
 	helmRepoOCITypeNeedsURL   = "spec.url must start with oci:// when spec.type is oci"
 	helmRepoProviderNeedsOCI  = "spec.provider other than generic needs spec.type oci"
+	cloudProviderRefused      = "spec.provider aws, azure and gcp (cloud workload identity) are not supported: use generic with spec.secretRef"
 )
 
 // TestHelmRepositoryValidation: every OpenAPI and CEL rule of HelmRepository rejects what it must,
@@ -34,8 +35,9 @@ func TestHelmRepositoryValidation(t *testing.T) {
 		{"type oci with https url", `{url: "https://ghcr.io/org/charts", type: oci}`, helmRepoOCITypeNeedsURL},
 
 		// provider
-		{"provider aws with type oci", `{url: "oci://123456789000.dkr.ecr.eu-west-1.amazonaws.com/charts", type: oci, provider: aws}`, ""},
-		{"provider gcp with type oci", `{url: "oci://europe-docker.pkg.dev/project/charts", type: oci, provider: gcp}`, ""},
+		{"provider generic with type oci", `{url: "oci://ghcr.io/org/charts", type: oci, provider: generic}`, ""},
+		{"provider aws with type oci", `{url: "oci://123456789000.dkr.ecr.eu-west-1.amazonaws.com/charts", type: oci, provider: aws}`, cloudProviderRefused},
+		{"provider gcp with type oci", `{url: "oci://europe-docker.pkg.dev/project/charts", type: oci, provider: gcp}`, cloudProviderRefused},
 		{"provider azure with type default", `{provider: azure}`, helmRepoProviderNeedsOCI},
 		{"unknown provider", `{url: "oci://ghcr.io/org/charts", type: oci, provider: github}`, `spec.provider: Unsupported value: "github"`},
 
@@ -48,10 +50,5 @@ func TestHelmRepositoryValidation(t *testing.T) {
 		// credentials and other options
 		{"credentials and options", `{secretRef: {name: basic-auth}, certSecretRef: {name: tls}, passCredentials: true, insecure: false, suspend: true}`, ""},
 		{"secretRef with empty name", `{secretRef: {name: ""}}`, `spec.secretRef.name: Invalid value: ""`},
-
-		// accessFrom (accepted, unused)
-		{"accessFrom", `{accessFrom: {namespaceSelectors: [{matchLabels: {team: a}}]}}`, ""},
-		{"accessFrom without namespaceSelectors", `{accessFrom: {}}`, `spec.accessFrom.namespaceSelectors: Required value`},
-		{"accessFrom with too many selectors", fmt.Sprintf(`{accessFrom: {namespaceSelectors: %s}}`, sourceList(33, `{matchLabels: {team: a}}`)), `spec.accessFrom.namespaceSelectors: Too many`},
 	})
 }

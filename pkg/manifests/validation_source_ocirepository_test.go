@@ -63,9 +63,10 @@ func ociRepositoryCases() []sourceCase {
 		{"layerSelector mediaType too long", fmt.Sprintf(`{layerSelector: {mediaType: %s}}`, sourceLongString(256)), `spec.layerSelector.mediaType: Too long`},
 
 		// provider and credentials
-		{"provider aws", `{provider: aws}`, ""},
-		{"provider azure", `{provider: azure}`, ""},
-		{"provider gcp", `{provider: gcp}`, ""},
+		{"provider generic", `{provider: generic}`, ""},
+		{"provider aws", `{provider: aws}`, cloudProviderRefused},
+		{"provider azure", `{provider: azure}`, cloudProviderRefused},
+		{"provider gcp", `{provider: gcp}`, cloudProviderRefused},
 		{"unknown provider", `{provider: github}`, `spec.provider: Unsupported value: "github"`},
 		{"credentials", `{secretRef: {name: regcred}, certSecretRef: {name: tls}, proxySecretRef: {name: proxy}, serviceAccountName: puller, insecure: true}`, ""},
 		{"certSecretRef with empty name", `{certSecretRef: {name: ""}}`, `spec.certSecretRef.name: Invalid value: ""`},

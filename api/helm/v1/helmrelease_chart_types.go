@@ -110,14 +110,16 @@ type CrossNamespaceObjectReference struct {
 
 // HelmChartTemplateVerification configures signature verification of an OCI chart.
 type HelmChartTemplateVerification struct {
-	// Provider is the signing technology.
+	// Provider is the signing technology: `cosign` (the default). `notation` is refused when
+	// the HelmChart is reconciled: only cosign signatures are verified.
 	// +optional
 	// +kubebuilder:default=cosign
 	// +kubebuilder:validation:Enum=cosign;notation
 	Provider string `json:"provider,omitempty"`
 
-	// SecretRef names a Secret in the source's namespace with the trusted public keys
-	// (cosign) or trust policy and certificates (notation); keyless cosign when empty.
+	// SecretRef names a Secret in the source's namespace with the trusted cosign public keys
+	// (entries ending in `.pub`). Required: keyless verification is not supported, and the
+	// HelmChart is refused without it.
 	// +optional
 	SecretRef *meta.LocalObjectReference `json:"secretRef,omitempty"`
 }

@@ -86,7 +86,8 @@ type HelmChartSpec struct {
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
 
-	// Verify checks the chart's signature when it is pulled from a HelmRepository of type `oci`.
+	// Verify checks the chart's cosign signature, with public keys, when it is pulled from a
+	// HelmRepository of type `oci` (keyless and notation are refused, as in OCIRepository).
 	// Dependencies not bundled in the chart are not verified.
 	// +optional
 	Verify *OCIRepositoryVerification `json:"verify,omitempty"`

@@ -34,9 +34,11 @@ const (
 
 // Signature verification providers, for spec.verify.provider.
 const (
-	// CosignVerificationProvider verifies Sigstore cosign signatures, with keys or keyless.
+	// CosignVerificationProvider verifies Sigstore cosign signatures with public keys; keyless
+	// signatures are refused.
 	CosignVerificationProvider = "cosign"
-	// NotationVerificationProvider verifies Notary Project (notation) signatures.
+	// NotationVerificationProvider (Notary Project signatures) is refused: this build verifies
+	// only cosign signatures.
 	NotationVerificationProvider = "notation"
 )
 
@@ -159,30 +161,34 @@ type OCILayerSelector struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.trustedRootSecretRef) || !has(self.provider) || self.provider == 'cosign'",message="spec.verify.trustedRootSecretRef is only supported with provider cosign"
 // +kubebuilder:validation:XValidation:rule="!has(self.provider) || self.provider != 'notation' || has(self.secretRef)",message="spec.verify.secretRef is required with provider notation"
 type OCIRepositoryVerification struct {
-	// Provider is the signing technology: `cosign` (the default) or `notation`.
+	// Provider is the signing technology: `cosign` (the default). `notation` is refused when
+	// reconciled (Ready=False, VerificationFailed): this build verifies only cosign signatures.
 	// +optional
 	// +kubebuilder:validation:Enum=cosign;notation
 	// +kubebuilder:default=cosign
 	Provider string `json:"provider,omitempty"`
 
-	// SecretRef names a Secret with the trusted public keys (cosign) or the trust policy and
-	// certificates (notation). Cosign without it verifies keyless signatures.
+	// SecretRef names a Secret with the trusted cosign public keys (entries ending in `.pub`).
+	// Required: keyless verification is not supported, and a spec.verify without it is refused
+	// when reconciled (Ready=False, VerificationFailed).
 	// +optional
 	SecretRef *meta.LocalObjectReference `json:"secretRef,omitempty"`
 
-	// MatchOIDCIdentity lists the identities accepted for keyless cosign signatures;
-	// a signature is accepted when any entry matches.
+	// MatchOIDCIdentity is for keyless cosign signatures, which this build does not verify:
+	// setting it is refused when reconciled (Ready=False, VerificationFailed).
 	// +optional
 	// +kubebuilder:validation:MaxItems=32
 	MatchOIDCIdentity []OIDCIdentityMatch `json:"matchOIDCIdentity,omitempty"`
 
-	// TrustedRootSecretRef names a Secret with a Sigstore `trusted_root.json`, for self-hosted
-	// Sigstore (Fulcio, Rekor) infrastructure.
+	// TrustedRootSecretRef (a Sigstore `trusted_root.json` for keyless verification with
+	// self-hosted Fulcio and Rekor) is refused when reconciled (Ready=False,
+	// VerificationFailed): keyless verification is not supported.
 	// +optional
 	TrustedRootSecretRef *meta.LocalObjectReference `json:"trustedRootSecretRef,omitempty"`
 }
 
-// OIDCIdentityMatch accepts a keyless signature whose certificate's issuer and subject both match.
+// OIDCIdentityMatch would accept a keyless signature whose certificate's issuer and subject
+// both match; keyless verification is not supported (see MatchOIDCIdentity).
 type OIDCIdentityMatch struct {
 	// Issuer is a Go regular expression the OIDC issuer must match.
 	// +required
