@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"slices"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -19,6 +20,38 @@ var droppedFields = []droppedField{
 	{"Kustomization", "spec.decryption.serviceAccountName", "cloud KMS with workload identity is not supported: decryption uses the age and OpenPGP keys of spec.decryption.secretRef"},
 }
 
+// refusedValues are values of fields Weir's API refuses, by kind and field path, with why.
+var refusedValues = []struct {
+	kinds     []string
+	path, why string
+	values    []string
+}{
+	{[]string{"OCIRepository", "HelmRepository"}, "spec.provider", "cloud workload identity is not supported: use generic with a registry credentials Secret in spec.secretRef", []string{"aws", "azure", "gcp"}},
+}
+
+// refuse reports the refused values of the Weir document root, which the API server would
+// reject, at their lines; the user changes them.
+func (r *rewriter) refuse(root *yaml.Node) {
+	if !weirKind(root) {
+		return
+	}
+	kind := scalar(root, "kind")
+	for _, rv := range refusedValues {
+		if !slices.Contains(rv.kinds, kind) {
+			continue
+		}
+		n := root
+		for _, p := range strings.Split(rv.path, ".") {
+			if n = value(n, p); n == nil {
+				break
+			}
+		}
+		if n != nil && n.Kind == yaml.ScalarNode && slices.Contains(rv.values, n.Value) {
+			r.report(n.Line, "%s %s is not supported by Weir (%s)", rv.path, n.Value, rv.why)
+		}
+	}
+}
+
 // drop removes the dropped fields of the Weir document root from the text and the tree, and
 // reports each one. A field written in a flow mapping ({...}), or whose value spans lines the
 // tree does not locate, is reported for the user to remove.
@@ -27,6 +60,7 @@ func (r *rewriter) drop(root *yaml.Node) {
 		return
 	}
 	kind := scalar(root, "kind")
+	r.refuse(root)
 	for _, d := range droppedFields {
 		if d.kind != kind {
 			continue

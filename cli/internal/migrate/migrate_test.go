@@ -137,6 +137,11 @@ func TestRewrite(t *testing.T) {
 			"f.yaml:22: spec.decryption.serviceAccountName removed: cloud KMS with workload identity is not supported: decryption uses the age and OpenPGP keys of spec.decryption.secretRef",
 		},
 	}, {
+		name:     "a cloud provider Weir refuses is reported",
+		in:       "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata: {name: o}\nspec:\n  url: oci://123456789000.dkr.ecr.eu-west-1.amazonaws.com/app\n  provider: aws\n",
+		want:     "apiVersion: source.weir.dev/v1\nkind: OCIRepository\nmetadata: {name: o}\nspec:\n  url: oci://123456789000.dkr.ecr.eu-west-1.amazonaws.com/app\n  provider: aws\n",
+		findings: []string{"f.yaml:6: spec.provider aws is not supported by Weir (cloud workload identity is not supported: use generic with a registry credentials Secret in spec.secretRef)"},
+	}, {
 		name:     "a removed field in a flow mapping is left to the user",
 		in:       "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmChart\nmetadata: {name: c}\nspec: {chart: app, sourceRef: {kind: HelmRepository, name: r}, accessFrom: {namespaceSelectors: []}}\n",
 		want:     "apiVersion: source.weir.dev/v1\nkind: HelmChart\nmetadata: {name: c}\nspec: {chart: app, sourceRef: {kind: HelmRepository, name: r}, accessFrom: {namespaceSelectors: []}}\n",
