@@ -52,11 +52,11 @@ substituteFrom is then skipped. Secret values are printed masked.`,
 			if err != nil {
 				return err
 			}
-			objects, err := preview.Build(cmd.Context(), c, ks, f.path, f.allowRemoteBases)
+			objects, origins, err := preview.Build(cmd.Context(), c, ks, f.path, f.allowRemoteBases)
 			if err != nil {
 				return err
 			}
-			return preview.WriteYAML(g.Out, objects)
+			return preview.WriteYAML(g.Out, objects, origins)
 		},
 	}
 	f.addFlags(ks, true)

@@ -42,11 +42,11 @@ Exit status: 0 when nothing would change, 1 when something would, 2 on errors.`,
 			if err != nil {
 				return &ExitError{Code: diffFailed, Err: err}
 			}
-			objects, err := preview.Build(cmd.Context(), c, ks, f.path, f.allowRemoteBases)
+			objects, origins, err := preview.Build(cmd.Context(), c, ks, f.path, f.allowRemoteBases)
 			if err != nil {
 				return &ExitError{Code: diffFailed, Err: err}
 			}
-			res, err := preview.Diff(cmd.Context(), c, ks, objects, g.Out)
+			res, err := preview.Diff(cmd.Context(), c, ks, objects, origins, g.Out)
 			if err != nil {
 				return &ExitError{Code: diffFailed, Err: err}
 			}

@@ -28,39 +28,43 @@ var Owner = ssa.Owner{Field: "kustomize-controller", Group: "kustomize.weir.dev"
 // skips it, as a build without a cluster must. allowRemoteBases lets the build fetch remote
 // kustomize resources (the controller's --allow-remote-bases); off, as the controller's default,
 // a remote reference fails the build before anything is fetched. The objects carry the ownership
-// labels the controller sets, and Secret values in clear.
-func Build(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, dir string, allowRemoteBases bool) ([]*unstructured.Unstructured, error) {
+// labels the controller sets, and Secret values in clear. The origins say which file and line
+// of the source root each object came from (paths relative to the root, as the controller's
+// messages give them).
+func Build(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, dir string, allowRemoteBases bool) ([]*unstructured.Unstructured, build.Origins, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.IsDir() {
-		return nil, fmt.Errorf("--path %s is not a directory", dir)
+		return nil, nil, fmt.Errorf("--path %s is not a directory", dir)
 	}
 	src, path, err := sourceRoot(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	root, err := os.MkdirTemp("", "weir-build-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer os.RemoveAll(root)
 	if err := copyTree(src, root); err != nil {
-		return nil, fmt.Errorf("copying %s: %w", src, err)
+		return nil, nil, fmt.Errorf("copying %s: %w", src, err)
 	}
 	local := ks.DeepCopy()
 	local.Spec.Path = path
-	objects, err := build.Build(ctx, root, local, build.Options{AllowRemoteBases: allowRemoteBases, Client: c})
+	origins := build.Origins{}
+	objects, err := build.Build(ctx, root, local, build.Options{AllowRemoteBases: allowRemoteBases, Client: c, Origins: origins})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ssa.NewResourceManager(nil, nil, Owner).SetOwnerLabels(objects, ks.Name, ks.Namespace)
-	return objects, nil
+	return objects, origins, nil
 }
 
-// WriteYAML writes objects as a multi-document YAML stream, Secrets' values masked.
-func WriteYAML(w io.Writer, objects []*unstructured.Unstructured) error {
+// WriteYAML writes objects as a multi-document YAML stream, Secrets' values masked, each
+// document headed by a comment naming the file and line it came from, when origins knows it.
+func WriteYAML(w io.Writer, objects []*unstructured.Unstructured, origins build.Origins) error {
 	for i, obj := range objects {
 		obj = obj.DeepCopy()
 		redact(obj, nil)
@@ -70,6 +74,11 @@ func WriteYAML(w io.Writer, objects []*unstructured.Unstructured) error {
 		}
 		if i > 0 {
 			if _, err := io.WriteString(w, "---\n"); err != nil {
+				return err
+			}
+		}
+		if o := origins.Of(obj); o != "" {
+			if _, err := fmt.Fprintf(w, "# Source: %s\n", o); err != nil {
 				return err
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
+	"weir.dev/pkg/kustomize/build"
 )
 
 // Annotations kustomize-controller reads on the objects it applies.
@@ -55,8 +56,9 @@ func (r Result) HasChanges() bool {
 // YAML of each one that would change. Objects of ks's inventory that the build no longer has
 // are shown as deleted when spec.prune is set and they are not annotated
 // kustomize.weir.dev/prune: disabled. Secret values are masked on both sides; SOPS-encrypted
-// objects are skipped, as there are no keys to decrypt them.
-func Diff(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, objects []*unstructured.Unstructured, w io.Writer) (Result, error) {
+// objects are skipped, as there are no keys to decrypt them. Each object's line starts with the
+// file and line it came from, when origins knows it.
+func Diff(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, objects []*unstructured.Unstructured, origins build.Origins, w io.Writer) (Result, error) {
 	res := Result{Changes: map[Change]int{}}
 	manager := ssa.NewResourceManager(c, nil, Owner)
 	opts := ssa.DiffOptions{
@@ -74,7 +76,7 @@ func Diff(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, o
 		if _, encrypted := obj.Object["sops"]; encrypted {
 			// Without the keys there is nothing to compare: the controller decrypts it.
 			res.Changes[Skipped]++
-			if _, err := fmt.Fprintf(w, "► %s skipped (SOPS-encrypted)\n", subject(id)); err != nil {
+			if _, err := fmt.Fprintf(w, "► %s%s skipped (SOPS-encrypted)\n", originOf(origins, obj), subject(id)); err != nil {
 				return res, err
 			}
 			continue
@@ -106,7 +108,7 @@ func Diff(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, o
 			change = Skipped
 		}
 		res.Changes[change]++
-		if err := report(w, subject(id), change, live, merged); err != nil {
+		if err := reportFrom(w, originOf(origins, obj), subject(id), change, live, merged); err != nil {
 			return res, err
 		}
 	}
@@ -171,9 +173,22 @@ func needsNew(err error, obj *unstructured.Unstructured, namespaces map[string]b
 	return apierrors.IsNotFound(err) && namespaces[obj.GetNamespace()]
 }
 
+// originOf is "path:line: " for obj, "" when origins does not know it.
+func originOf(origins build.Origins, obj *unstructured.Unstructured) string {
+	if o := origins.Of(obj); o != "" {
+		return o + ": "
+	}
+	return ""
+}
+
 // report writes the line for one object and, for a change, the unified diff from live to merged.
 func report(w io.Writer, name string, change Change, live, merged *unstructured.Unstructured) error {
-	if _, err := fmt.Fprintf(w, "► %s %s\n", name, change); err != nil {
+	return reportFrom(w, "", name, change, live, merged)
+}
+
+// reportFrom is report with the line prefixed by origin.
+func reportFrom(w io.Writer, origin, name string, change Change, live, merged *unstructured.Unstructured) error {
+	if _, err := fmt.Fprintf(w, "► %s%s %s\n", origin, name, change); err != nil {
 		return err
 	}
 	if change == Unchanged || change == Skipped {

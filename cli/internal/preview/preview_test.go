@@ -100,7 +100,7 @@ func TestBuildKustomization(t *testing.T) {
 	for _, want := range []string{
 		"color: red", "size: small", "tier: web", "namespace: " + ns,
 		"kustomize.weir.dev/name: apps", "kustomize.weir.dev/namespace: " + ns,
-		"password: '***'", "\n---\n",
+		"password: '***'", "\n---\n", "# Source: settings.yaml:1\n", "# Source: token.yaml:1\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("build output lacks %q:\n%s", want, out)
@@ -166,8 +166,8 @@ func TestDiffKustomization(t *testing.T) {
 		t.Fatalf("weir diff before any apply: code %d, want 1; stderr %s", code, errOut)
 	}
 	for _, want := range []string{
-		"► ConfigMap/" + ns + "/settings created", "+  color: red",
-		"► Secret/" + ns + "/token created", "+  password: '***'",
+		"► settings.yaml:1: ConfigMap/" + ns + "/settings created", "+  color: red",
+		"► token.yaml:1: Secret/" + ns + "/token created", "+  password: '***'",
 		"► ConfigMap/" + ns + "/old deleted", "--- live/ConfigMap/" + ns + "/old", "+++ /dev/null", "--- /dev/null",
 	} {
 		if !strings.Contains(out, want) {
@@ -176,7 +176,7 @@ func TestDiffKustomization(t *testing.T) {
 	}
 
 	// Apply as the controller would, and drop the old object: nothing left to change.
-	objects, err := preview.Build(ctx, env.Client, ks, dir, false)
+	objects, _, err := preview.Build(ctx, env.Client, ks, dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestDiffKustomization(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut = weir("diff", "ks", "apps", "--path", dir, "-n", ns)
-	if code != 0 || !strings.Contains(out, "► ConfigMap/"+ns+"/settings unchanged") || strings.Contains(out, "@@") {
+	if code != 0 || !strings.Contains(out, "► settings.yaml:1: ConfigMap/"+ns+"/settings unchanged") || strings.Contains(out, "@@") {
 		t.Fatalf("weir diff after apply: code %d, want 0 and no diff; out:\n%s\nstderr %s", code, out, errOut)
 	}
 
@@ -214,8 +214,8 @@ func TestDiffKustomization(t *testing.T) {
 		t.Fatalf("weir diff after a live edit: code %d, want 1; stderr %s", code, errOut)
 	}
 	for _, want := range []string{
-		"► ConfigMap/" + ns + "/settings changed", "-  color: blue", "+  color: red",
-		"► Secret/" + ns + "/token changed", "-  password: '*** (before)'", "+  password: '*** (after)'",
+		"► settings.yaml:1: ConfigMap/" + ns + "/settings changed", "-  color: blue", "+  color: red",
+		"► token.yaml:1: Secret/" + ns + "/token changed", "-  password: '*** (before)'", "+  password: '*** (after)'",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("diff output lacks %q:\n%s", want, out)
@@ -290,9 +290,9 @@ spec:
 		t.Fatalf("code %d, want 1; out:\n%s\nstderr %s", code, out, errOut)
 	}
 	for _, want := range []string{
-		"► Namespace/" + newNS + " created", "► ConfigMap/" + newNS + "/settings created",
-		"► CustomResourceDefinition/widgets.example.weir.dev created", "► Widget/" + ns + "/w created", "+  size: 3",
-		"► Secret/" + ns + "/db skipped (SOPS-encrypted)",
+		"► app.yaml:1: Namespace/" + newNS + " created", "► app.yaml:6: ConfigMap/" + newNS + "/settings created",
+		"► crd.yaml:1: CustomResourceDefinition/widgets.example.weir.dev created", "► app.yaml:13: Widget/" + ns + "/w created", "+  size: 3",
+		"► app.yaml:20: Secret/" + ns + "/db skipped (SOPS-encrypted)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -324,7 +324,8 @@ func TestBuildOverlayInGitTree(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	code := cmd.Execute([]string{"build", "ks", "prod", "--path", filepath.Join(repo, "overlays", "prod"), "--dry-run", "--kustomization-file", file}, &out, &errOut)
-	if code != 0 || !strings.Contains(out.String(), "name: prod-settings") || !strings.Contains(out.String(), "env: base") {
+	if code != 0 || !strings.Contains(out.String(), "name: prod-settings") || !strings.Contains(out.String(), "env: base") ||
+		!strings.Contains(out.String(), "# Source: base/cm.yaml:1\n") || strings.Contains(out.String(), "config.kubernetes.io/origin") {
 		t.Errorf("code %d, out:\n%s\nstderr %s", code, out.String(), errOut.String())
 	}
 }

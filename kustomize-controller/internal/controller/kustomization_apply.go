@@ -53,7 +53,7 @@ func (r *KustomizationReconciler) reconcileBuild(ctx context.Context, sc *ksScop
 		conditions.Delete(sc.obj, kustomizev1.BuildFailedCondition)
 		return nil
 	}
-	opts.Trace = &build.Trace{}
+	opts.Trace, opts.Origins = &build.Trace{}, build.Origins{}
 	if sc.obj.Spec.Decryption != nil {
 		d, err := r.decrypter(ctx, sc.obj)
 		if err != nil {
@@ -77,7 +77,7 @@ func (r *KustomizationReconciler) reconcileBuild(ctx context.Context, sc *ksScop
 		return steps.Failed(reason, err)
 	}
 	conditions.Delete(sc.obj, kustomizev1.BuildFailedCondition)
-	sc.objects, sc.trace = objects, opts.Trace
+	sc.objects, sc.trace, sc.origins = objects, opts.Trace, opts.Origins
 	return nil
 }
 
@@ -172,7 +172,7 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 		if failed := (*steps.FailedError)(nil); errors.As(err, &failed) {
 			return err // a wave or a hook failed, with its own condition (kustomization_waves.go)
 		}
-		return applyFailed(kustomizev1.ApplyFailedReason, fmt.Errorf("revision %s: %w", sc.artifact.Revision, err))
+		return applyFailed(kustomizev1.ApplyFailedReason, fmt.Errorf("%w (revision %s)", sc.originError(err), sc.artifact.Revision))
 	}
 	newInv := inventoryOf(sc.objects)
 	stale, err := staleObjects(obj.Status.Inventory, newInv)
@@ -235,7 +235,7 @@ func (r *KustomizationReconciler) reconcileHealth(ctx context.Context, sc *ksSco
 		return superseded(sc, err)
 	}
 	if err != nil {
-		err = fmt.Errorf("health check of %s failed (timeout %s): %s", describeSet(set), obj.GetTimeout(), strings.TrimSpace(err.Error()))
+		err = fmt.Errorf("health check of %s failed (timeout %s): %s", describeSet(set), obj.GetTimeout(), strings.TrimSpace(sc.originError(err).Error()))
 		conditions.MarkFalse(obj, kustomizev1.HealthyCondition, meta.HealthCheckFailedReason, "%s", err)
 		conditions.MarkTrue(obj, kustomizev1.HealthCheckFailedCondition, meta.HealthCheckFailedReason, "%s", err)
 		return steps.Failed(meta.HealthCheckFailedReason, err)

@@ -84,7 +84,7 @@ func (r *KustomizationReconciler) checkOwnership(ctx context.Context, sc *ksScop
 			return err
 		}
 		if id, held := rec.holds(sc.obj, o, l); held {
-			conflicts = append(conflicts, fmt.Sprintf("%s is owned by %s, which still applies it", describeObject(l), rec.describe(ref)))
+			conflicts = append(conflicts, fmt.Sprintf("%s%s is owned by %s, which still applies it", sc.originPrefix(o), describeObject(l), rec.describe(ref)))
 			if id != "" {
 				claimed = append(claimed, id)
 			}

@@ -34,6 +34,7 @@ type ksScope struct {
 
 	objects []*unstructured.Unstructured // reconcileBuild
 	trace   *build.Trace                 // reconcileBuild: what the build read
+	origins build.Origins                // reconcileBuild: the file and line of each object
 	skipped bool                         // reconcileBuild: nothing changed, the apply is skipped
 	plan    *wavePlan                    // reconcileWaves: the waves and hooks (the hooks leave objects)
 	held    *gate.Hold                   // reconcileGate: why nothing is applied (approval, sync window)

@@ -48,6 +48,8 @@ type Options struct {
 	// Timeout, when positive, bounds the build (BuildTimeoutReason). Build returns by then even
 	// if kustomize does not; a unit's next build is refused until its kustomize run ends.
 	Timeout time.Duration
+	// Origins, when not nil, receives where each object came from (see Origins).
+	Origins Origins
 }
 
 // Decrypter decrypts SOPS-encrypted content of a build.
@@ -104,7 +106,7 @@ func build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 	if err != nil {
 		return nil, err
 	}
-	manifest, kfile, err := generate(root, dir, spec)
+	manifest, kfile, addedOrigins, err := generate(root, dir, spec)
 	if err != nil {
 		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, fmt.Errorf("generating kustomization.yaml: %w", err))}
 	}
@@ -154,8 +156,19 @@ func build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 	if opts.Trace != nil {
 		opts.Trace.input = inputSum(ks, vars)
 	}
+	var locate *originLocator
+	if opts.Origins != nil {
+		if locate, err = newOriginLocator(root, cleanPath(ks.Spec.Path)); err != nil {
+			return nil, &Error{kustomizev1.BuildFailedReason, err}
+		}
+		defer locate.close()
+	}
 	objects := make([]*unstructured.Unstructured, 0, resMap.Size())
 	for _, res := range resMap.Resources() {
+		var origin string
+		if locate != nil {
+			origin = locate.locate(res)
+		}
 		if opts.Decrypter != nil {
 			if err := decryptResource(opts.Decrypter, res); err != nil {
 				return nil, &Error{kustomizev1.DecryptionFailedReason, err}
@@ -179,7 +192,13 @@ func build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 		if err := obj.UnmarshalJSON(b); err != nil {
 			return nil, &Error{kustomizev1.BuildFailedReason, fmt.Errorf("%s/%s: %w", res.GetKind(), res.GetName(), err)}
 		}
+		if addedOrigins {
+			unsetAnnotation(obj, originAnnotation)
+		}
 		setCommonMetadata(obj, ks.Spec.CommonMetadata)
+		if origin != "" {
+			opts.Origins[ObjectKey(obj)] = origin
+		}
 		objects = append(objects, obj)
 	}
 	return objects, nil
@@ -203,10 +222,28 @@ func asUnstructured(ks *kustomizev1.Kustomization) (unstructured.Unstructured, e
 }
 
 // generate returns the kustomization.yaml the build of dir uses and its path: the one in dir
-// (or a listing of dir's manifests when there is none) with the spec's overlays added.
-func generate(root, dir string, spec unstructured.Unstructured) ([]byte, string, error) {
-	manifest, kfile, _, err := kustomize.NewGenerator(root, spec).GenerateManifest(dir)
-	return manifest, kfile, err
+// (or a listing of dir's manifests when there is none) with the spec's overlays added and origin
+// annotations asked for; addedOrigins says the build must remove them (the file did not ask).
+func generate(root, dir string, spec unstructured.Unstructured) (manifest []byte, kfile string, addedOrigins bool, err error) {
+	manifest, kfile, _, err = kustomize.NewGenerator(root, spec).GenerateManifest(dir)
+	if err != nil {
+		return nil, "", false, err
+	}
+	manifest, addedOrigins, err = withOriginAnnotations(manifest)
+	return manifest, kfile, addedOrigins, err
+}
+
+// unsetAnnotation removes key from obj's annotations, and the annotations when none is left.
+func unsetAnnotation(obj *unstructured.Unstructured, key string) {
+	a := obj.GetAnnotations()
+	if _, ok := a[key]; !ok {
+		return
+	}
+	delete(a, key)
+	if len(a) == 0 {
+		a = nil
+	}
+	obj.SetAnnotations(a)
 }
 
 // variables returns the postBuild variables (substitute and substituteFrom, read with c) as a

@@ -73,7 +73,7 @@ func (t *Trace) Matches(ctx context.Context, root string, ks *kustomizev1.Kustom
 	if err != nil {
 		return false
 	}
-	manifest, kfile, err := generate(root, dir, spec)
+	manifest, kfile, _, err := generate(root, dir, spec)
 	if err != nil {
 		return false
 	}
