@@ -79,11 +79,11 @@ the source's artifact. Approve it with 'weir approve'.`,
 				fmt.Fprintf(g.Out, "! the source is now at revision %s; the controller plans it next. Its diff:\n", art.Revision)
 			}
 			fmt.Fprintln(g.Out)
-			objs, err := preview.BuildArtifact(ctx, c, ks, art)
+			objs, origins, err := preview.BuildArtifact(ctx, c, ks, art)
 			if err != nil {
 				return err
 			}
-			_, err = preview.Diff(ctx, c, ks, objs, g.Out)
+			_, err = preview.Diff(ctx, c, ks, objs, origins, g.Out)
 			return err
 		},
 	}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
 	"weir.dev/cli/internal/objects"
 )
@@ -22,7 +23,24 @@ func init() { register(newReconcileCmd) }
 type reconcileOptions struct {
 	withSource     bool
 	overrideWindow bool
+	force, reset   bool
 	timeout        time.Duration
+}
+
+// requests returns the annotations --force and --reset add to the reconcile request of an
+// object of kind k, refusing them for kinds other than HelmRelease.
+func (o *reconcileOptions) requests(k *objects.Kind) ([]string, error) {
+	var keys []string
+	if o.force {
+		keys = append(keys, helmv1.ForceRequestAnnotation)
+	}
+	if o.reset {
+		keys = append(keys, helmv1.ResetRequestAnnotation)
+	}
+	if len(keys) > 0 && k.Kind != helmv1.HelmReleaseKind {
+		return nil, fmt.Errorf("--force and --reset apply to a HelmRelease, not a %s", k.Kind)
+	}
+	return keys, nil
 }
 
 func newReconcileCmd(g *Globals) *cobra.Command {
@@ -39,11 +57,18 @@ func newReconcileCmd(g *Globals) *cobra.Command {
   weir reconcile kustomization apps --with-source
 
   # Refresh a Git repository, giving up after a minute
-  weir reconcile gitrepo podinfo -n apps --timeout 1m`,
+  weir reconcile gitrepo podinfo -n apps --timeout 1m
+
+  # Upgrade a HelmRelease once even though nothing changed, and after its retries ran out
+  weir reconcile helmrelease podinfo -n apps --force --reset`,
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: completeKindThenName(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, err := objects.FindKind(args[0])
+			if err != nil {
+				return err
+			}
+			also, err := o.requests(k)
 			if err != nil {
 				return err
 			}
@@ -85,13 +110,15 @@ func newReconcileCmd(g *Globals) *cobra.Command {
 					return err
 				}
 			}
-			_, err = r.reconcile(ctx, k, u.GetNamespace(), name)
+			_, err = r.reconcile(ctx, k, u.GetNamespace(), name, also...)
 			return err
 		},
 	}
 	cmd.Flags().BoolVar(&o.overrideWindow, "override-window", false, "apply once even outside the sync windows (Kustomization, HelmRelease); the controller records an event")
 	cmd.Flags().BoolVar(&o.withSource, "with-source", false, "reconcile the source of the Kustomization, HelmRelease or HelmChart first, and wait for it")
 	cmd.Flags().DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the result")
+	cmd.Flags().BoolVar(&o.force, "force", false, "HelmRelease only: install or upgrade once even when the release is up to date or its retries are used up ("+helmv1.ForceRequestAnnotation+")")
+	cmd.Flags().BoolVar(&o.reset, "reset", false, "HelmRelease only: reset the install and upgrade failure counters, so exhausted retries start again ("+helmv1.ResetRequestAnnotation+")")
 	return cmd
 }
 
@@ -106,9 +133,10 @@ type reconciler struct {
 	poll time.Duration
 }
 
-// reconcile requests a reconcile of the object and waits until it is decided. It returns the
-// object as last read, and an ExitError when it is not Ready.
-func (r *reconciler) reconcile(ctx context.Context, k *objects.Kind, namespace, name string) (*unstructured.Unstructured, error) {
+// reconcile requests a reconcile of the object, with the also annotations set to the same
+// request (see objects.RequestReconcile), and waits until it is decided. It returns the object
+// as last read, and an ExitError when it is not Ready.
+func (r *reconciler) reconcile(ctx context.Context, k *objects.Kind, namespace, name string, also ...string) (*unstructured.Unstructured, error) {
 	u, err := getObject(ctx, r.c, k, namespace, name)
 	if err != nil {
 		return nil, err
@@ -117,11 +145,11 @@ func (r *reconciler) reconcile(ctx context.Context, k *objects.Kind, namespace, 
 	if objects.IsSuspended(u) {
 		return nil, fmt.Errorf("%s is suspended: resume it with `weir resume %s %s -n %s`", ref, strings.ToLower(k.Kind), name, namespace)
 	}
-	requested, err := objects.RequestReconcile(ctx, r.c, u)
+	requested, err := objects.RequestReconcile(ctx, r.c, u, also...)
 	if err != nil {
 		return nil, fmt.Errorf("requesting a reconcile of %s: %w", ref, apiError(err))
 	}
-	fmt.Fprintf(r.out, "► requested a reconcile of %s\n", ref)
+	fmt.Fprintf(r.out, "► requested a reconcile of %s%s\n", ref, describeRequests(also))
 	return r.wait(ctx, k, u, requested)
 }
 
@@ -287,4 +315,21 @@ func (r *reconciler) overrideWindow(ctx context.Context, k *objects.Kind, u *uns
 	fmt.Fprintf(r.out, "► requested a reconcile of %s outside its sync windows\n", ref)
 	_, err = r.wait(ctx, k, u, requested)
 	return err
+}
+
+// describeRequests says what the also annotations of a reconcile request ask for.
+func describeRequests(also []string) string {
+	var what []string
+	for _, key := range also {
+		switch key {
+		case helmv1.ForceRequestAnnotation:
+			what = append(what, "a forced upgrade")
+		case helmv1.ResetRequestAnnotation:
+			what = append(what, "reset failure counters")
+		}
+	}
+	if len(what) == 0 {
+		return ""
+	}
+	return " with " + strings.Join(what, " and ")
 }

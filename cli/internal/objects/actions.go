@@ -12,8 +12,10 @@ import (
 	"weir.dev/api/meta"
 )
 
-// RequestReconcile sets the reconcile-request annotation of u to the time now and returns it.
-func RequestReconcile(ctx context.Context, c client.Client, u *unstructured.Unstructured) (string, error) {
+// RequestReconcile sets the reconcile-request annotation of u, and each of the also
+// annotations (helm-controller's forceAt and resetAt, which count only with the same value), to
+// the time now and returns it.
+func RequestReconcile(ctx context.Context, c client.Client, u *unstructured.Unstructured, also ...string) (string, error) {
 	requested := time.Now().UTC().Format(time.RFC3339Nano)
 	patch := client.MergeFrom(u.DeepCopy())
 	annotations := u.GetAnnotations()
@@ -21,6 +23,9 @@ func RequestReconcile(ctx context.Context, c client.Client, u *unstructured.Unst
 		annotations = map[string]string{}
 	}
 	annotations[meta.ReconcileRequestAnnotation] = requested
+	for _, key := range also {
+		annotations[key] = requested
+	}
 	u.SetAnnotations(annotations)
 	return requested, c.Patch(ctx, u, patch)
 }
