@@ -46,7 +46,7 @@ type GitRepositorySpec struct {
 	// +optional
 	Reference *GitRepositoryRef `json:"ref,omitempty"`
 
-	// Verification of the OpenPGP signature of the HEAD commit and/or the tag.
+	// Verification of the OpenPGP or SSH signature of the HEAD commit and/or the tag.
 	// An unverified revision never becomes the artifact.
 	// +optional
 	Verification *GitRepositoryVerification `json:"verify,omitempty"`
@@ -124,14 +124,17 @@ const (
 	ModeGitTagAndHEAD GitVerificationMode = "TagAndHEAD"
 )
 
-// GitRepositoryVerification configures OpenPGP signature verification.
+// GitRepositoryVerification configures signature verification: OpenPGP, or SSH (git's
+// gpg.format=ssh, OpenSSH's sshsig format with namespace "git").
 type GitRepositoryVerification struct {
 	// Mode says what to verify; `HEAD` when empty.
 	// +optional
 	// +kubebuilder:default=HEAD
 	Mode GitVerificationMode `json:"mode,omitempty"`
 
-	// SecretRef names a Secret whose values are armored OpenPGP public keys.
+	// SecretRef names a Secret whose values are armored OpenPGP public keys, or SSH public
+	// keys in authorized_keys format (one or more lines per value); a signature by any of them
+	// verifies.
 	// +required
 	SecretRef meta.LocalObjectReference `json:"secretRef"`
 }

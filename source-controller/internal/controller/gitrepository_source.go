@@ -181,7 +181,7 @@ func (r *GitRepositoryReconciler) cleanup(sc *gitScope) {
 	}
 }
 
-// reconcileVerification checks the OpenPGP signatures spec.verify asks for and sets
+// reconcileVerification checks the OpenPGP or SSH signatures spec.verify asks for and sets
 // SourceVerified. An unverified revision never becomes the artifact.
 func (r *GitRepositoryReconciler) reconcileVerification(ctx context.Context, sc *gitScope) error {
 	v := sc.obj.Spec.Verification

@@ -3,6 +3,7 @@ package git
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -14,11 +15,19 @@ import (
 // ErrVerification is returned when a signature is missing or made by none of the keys.
 var ErrVerification = errors.New("signature verification failed")
 
-// VerifyCommit checks that c is signed by one of the armored OpenPGP public keys and returns
-// the signing key's ID.
+// VerifyCommit checks that c is signed by one of the keys (armored OpenPGP public keys, or SSH
+// public keys in authorized_keys format for SSH signatures) and returns the signing key's ID
+// (OpenPGP) or fingerprint (SSH).
 func VerifyCommit(c *object.Commit, keys map[string][]byte) (string, error) {
 	if c.PGPSignature == "" {
 		return "", fmt.Errorf("%w: commit %s is not signed", ErrVerification, c.Hash)
+	}
+	if isSSHSignature(c.PGPSignature) {
+		payload, err := unsigned(c.EncodeWithoutSignature)
+		if err != nil {
+			return "", fmt.Errorf("%w: commit %s: %v", ErrVerification, c.Hash, err)
+		}
+		return verifySSH(c.PGPSignature, payload, sshKeys(keys), "commit "+c.Hash.String())
 	}
 	return verifyWith(keys, func(ring string) (uint64, error) {
 		e, err := c.Verify(ring)
@@ -29,7 +38,8 @@ func VerifyCommit(c *object.Commit, keys map[string][]byte) (string, error) {
 	}, "commit "+c.Hash.String())
 }
 
-// VerifyTag checks that the annotated tag object tagObject is signed by one of the keys.
+// VerifyTag checks that the annotated tag object tagObject is signed by one of the keys (see
+// VerifyCommit).
 func VerifyTag(repo *gogit.Repository, tagObject string, keys map[string][]byte) (string, error) {
 	if tagObject == "" {
 		return "", fmt.Errorf("%w: the tag is not annotated, so it carries no signature", ErrVerification)
@@ -40,6 +50,13 @@ func VerifyTag(repo *gogit.Repository, tagObject string, keys map[string][]byte)
 	}
 	if tag.PGPSignature == "" {
 		return "", fmt.Errorf("%w: tag %s is not signed", ErrVerification, tag.Name)
+	}
+	if isSSHSignature(tag.PGPSignature) {
+		payload, err := unsigned(tag.EncodeWithoutSignature)
+		if err != nil {
+			return "", fmt.Errorf("%w: tag %s: %v", ErrVerification, tag.Name, err)
+		}
+		return verifySSH(tag.PGPSignature, payload, sshKeys(keys), "tag "+tag.Name)
 	}
 	return verifyWith(keys, func(ring string) (uint64, error) {
 		e, err := tag.Verify(ring)
@@ -66,4 +83,19 @@ func verifyWith(keys map[string][]byte, verify func(ring string) (uint64, error)
 		}
 	}
 	return "", fmt.Errorf("%w: %s is not signed by any key in the verification secret", ErrVerification, what)
+}
+
+// unsigned returns the bytes a signature of a commit or tag covers: the object encoded without
+// its signature.
+func unsigned(encode func(plumbing.EncodedObject) error) ([]byte, error) {
+	o := &plumbing.MemoryObject{}
+	if err := encode(o); err != nil {
+		return nil, err
+	}
+	r, err := o.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
 }

@@ -176,6 +176,17 @@ func (s *Server) NewRepo(t testing.TB, path, branch string, files map[string]str
 // set. It returns the commit hash. Symlinks: a value starting with "symlink:" creates one.
 func (r *Repo) Commit(files map[string]string, message string, key *openpgp.Entity) string {
 	r.t.Helper()
+	return r.commit(files, &gogit.CommitOptions{Author: signature(), SignKey: key, AllowEmptyCommits: true}, message)
+}
+
+// CommitSigned is Commit signed by signer (an SSHSigner, for instance).
+func (r *Repo) CommitSigned(files map[string]string, message string, signer gogit.Signer) string {
+	r.t.Helper()
+	return r.commit(files, &gogit.CommitOptions{Author: signature(), Signer: signer, AllowEmptyCommits: true}, message)
+}
+
+func (r *Repo) commit(files map[string]string, opts *gogit.CommitOptions, message string) string {
+	r.t.Helper()
 	wt, err := r.Git.Worktree()
 	if err != nil {
 		r.t.Fatal(err)
@@ -205,7 +216,7 @@ func (r *Repo) Commit(files map[string]string, message string, key *openpgp.Enti
 	if err := wt.AddWithOptions(&gogit.AddOptions{All: true}); err != nil {
 		r.t.Fatal(err)
 	}
-	h, err := wt.Commit(message, &gogit.CommitOptions{Author: signature(), SignKey: key, AllowEmptyCommits: true})
+	h, err := wt.Commit(message, opts)
 	if err != nil {
 		r.t.Fatal(err)
 	}
