@@ -94,7 +94,7 @@ func TestDriftReverted(t *testing.T) {
 		t.Fatalf("want one Drift event, got %d", len(events))
 	}
 	msg := events[0].Message
-	for _, part := range []string{"ConfigMap/" + ns + "/settings .data.value (by kubectl-edit)", "Secret/" + ns + "/creds .data.password (by kubectl-edit)"} {
+	for _, part := range []string{"app/cm.yaml:1: ConfigMap/" + ns + "/settings: .data.value (by kubectl-edit)", "app/secret.yaml:1: Secret/" + ns + "/creds: .data.password (by kubectl-edit)"} {
 		if !strings.Contains(msg, part) {
 			t.Errorf("Drift event %q does not say %q", msg, part)
 		}
