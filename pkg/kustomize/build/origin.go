@@ -52,11 +52,12 @@ func (o Origins) Of(obj *unstructured.Unstructured) string {
 }
 
 // withOriginAnnotations returns manifest (a kustomization file) asking kustomize for origin
-// annotations, and whether it had to add the request.
+// annotations, and whether it had to add the request. A file it cannot read is left as it is,
+// for kustomize to report.
 func withOriginAnnotations(manifest []byte) ([]byte, bool, error) {
 	var k map[string]any
 	if err := sigsyaml.Unmarshal(manifest, &k); err != nil || k == nil {
-		return manifest, false, err
+		return manifest, false, nil
 	}
 	var meta []any
 	if v, ok := k["buildMetadata"].([]any); ok {

@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"maps"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -76,5 +77,28 @@ func TestBuildOrigins(t *testing.T) {
 		if tc.path == "plain" && objs[0].GetAnnotations()["x"] != "y" {
 			t.Errorf("annotations %v, want x: y kept", objs[0].GetAnnotations())
 		}
+	}
+}
+
+// TestBuildOriginsLeaveKustomizationAlone: a kustomization.yaml that asks for origin annotations
+// itself keeps them; a malformed one fails as kustomize reports it.
+func TestBuildOriginsLeaveKustomizationAlone(t *testing.T) {
+	root := tree(t, map[string]string{
+		"asks/kustomization.yaml": "resources: [a.yaml]\nbuildMetadata: [originAnnotations]\n",
+		"asks/a.yaml":             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+		"bad/kustomization.yaml":  "resources: [a.yaml\n",
+		"bad/a.yaml":              "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+	})
+	origins := Origins{}
+	objs, err := Build(context.Background(), root, &kustomizev1.Kustomization{Spec: kustomizev1.KustomizationSpec{Path: "asks"}}, Options{Origins: origins})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := objs[0].GetAnnotations()[originAnnotation]; !ok || origins.Of(objs[0]) != "asks/a.yaml:1" {
+		t.Errorf("annotations %v, origin %q: the annotation asked for must stay", objs[0].GetAnnotations(), origins.Of(objs[0]))
+	}
+	_, err = Build(context.Background(), root, &kustomizev1.Kustomization{Spec: kustomizev1.KustomizationSpec{Path: "bad"}}, Options{Origins: Origins{}})
+	if err == nil || !strings.Contains(err.Error(), "kustomization.yaml") {
+		t.Errorf("malformed kustomization.yaml: %v", err)
 	}
 }
