@@ -174,7 +174,7 @@ func TestHealthCheckExprs(t *testing.T) {
 		return env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "h"}, &unstructured.Unstructured{Object: map[string]any{"apiVersion": group + "/v1", "kind": "Gadget"}})
 	})
 	setPhase("h", "Broken")
-	testenv.Eventually(t, timeout, env.ObjectIn(broken, meta.ReadyCondition, metav1.ConditionFalse, meta.HealthCheckFailedReason, "Gadget/"+ns+"/h status: 'Failed'"))
+	testenv.Eventually(t, timeout, env.ObjectIn(broken, meta.ReadyCondition, metav1.ConditionFalse, meta.HealthCheckFailedReason, "broken/gadget.yaml:1: Gadget/"+ns+"/h: status: 'Failed'"))
 
 	invalid := createKustomization(t, ns, "invalid", "./broken", func(k *kustomizev1.Kustomization) {
 		k.Spec.TargetNamespace = ns
