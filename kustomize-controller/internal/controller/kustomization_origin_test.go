@@ -126,3 +126,18 @@ func TestWithOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnershipConflictNamesFile: an object another Kustomization owns is refused naming the
+// file and line it was built from.
+func TestOwnershipConflictNamesFile(t *testing.T) {
+	ns := env.Namespace(t)
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{
+		"first/cm.yaml":   configMap("shared", "first"),
+		"second/all.yaml": configMap("other", "second") + "---\n" + configMap("shared", "second"),
+	})
+	first := createKustomization(t, ns, "first", "./first", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	waitApplied(t, first, "main@sha1:1")
+	second := createKustomization(t, ns, "second", "./second", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	testenv.Eventually(t, timeout, env.ObjectIn(second, meta.ReadyCondition, metav1.ConditionFalse, kustomizev1.OwnershipConflictReason,
+		"second/all.yaml:8: ConfigMap "+ns+"/shared is owned by"))
+}
