@@ -24,6 +24,10 @@ const (
 	providerNeedsRepository  = "spec.address, the repository URL, is required for types github, gitlab, gitea, bitbucket and bitbucketserver"
 	providerNeedsToken       = "spec.secretRef, holding the `token`, is required for types github, gitlab, gitea, bitbucket, bitbucketserver, telegram and generic-hmac"
 	providerNeedsChat        = "spec.channel, the chat ID, is required for type telegram"
+	providerNeedsRoom        = "spec.channel, the room ID, is required for types webex and matrix"
+	providerNeedsRoutingKey  = "type pagerduty needs the integration's routing key: the `token` of spec.secretRef, or spec.channel"
+	providerNeedsRepo2       = "spec.address, the repository URL, is required for types githubdispatch, azuredevops, githubpullrequestcomment, gitlabmergerequestcomment and giteapullrequestcomment"
+	providerNeedsToken2      = "spec.secretRef, holding the `token`, is required for types opsgenie, datadog, webex, matrix, githubdispatch, azuredevops, githubpullrequestcomment, gitlabmergerequestcomment and giteapullrequestcomment"
 	providerOneProxy         = "at most one of spec.proxy and spec.proxySecretRef may be set"
 )
 
@@ -33,8 +37,8 @@ func TestProviderValidation(t *testing.T) {
 	long := "https://example.com/" + strings.Repeat("a", 2048)
 	runNotificationCases(t, []notificationCase{
 		// spec.type
-		{name: "unsupported type names the supported ones", obj: notifProvider(func(s *notificationv1.ProviderSpec) { s.Type = "webex" }),
-			wantErr: []string{`spec.type: Unsupported value: "webex"`, `supported values: "slack", "generic", "generic-hmac", "msteams", "discord", "googlechat", "rocket", "mattermost", "telegram", "alertmanager", "github", "gitlab", "gitea", "bitbucket", "bitbucketserver"`}},
+		{name: "unsupported type names the supported ones", obj: notifProvider(func(s *notificationv1.ProviderSpec) { s.Type = "signal" }),
+			wantErr: []string{`spec.type: Unsupported value: "signal"`, `supported values: "slack", "generic", "generic-hmac", "msteams", "discord", "googlechat", "rocket", "mattermost", "telegram", "alertmanager", "github", "gitlab", "gitea", "bitbucket", "bitbucketserver", "pagerduty", "opsgenie", "datadog", "grafana", "sentry", "webex", "matrix", "lark", "githubdispatch", "azuredevops", "githubpullrequestcomment", "gitlabmergerequestcomment", "giteapullrequestcomment"`}},
 		{name: "empty type", obj: notifProvider(func(s *notificationv1.ProviderSpec) { s.Type = "" }), wantErr: []string{"spec.type"}},
 
 		// formats and sizes
@@ -72,6 +76,20 @@ func TestProviderValidation(t *testing.T) {
 		{name: "telegram without secretRef", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
 			s.Type, s.Address, s.Channel = notificationv1.TelegramProvider, "", "-1001234"
 		}), wantErr: []string{providerNeedsToken}},
+		{name: "webex without channel", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
+			s.Type, s.SecretRef = notificationv1.WebexProvider, notifSecret("bot")
+		}), wantErr: []string{providerNeedsRoom}},
+		{name: "matrix without secretRef", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
+			s.Type, s.Channel = notificationv1.MatrixProvider, "!room:example.org"
+		}), wantErr: []string{providerNeedsToken2}},
+		{name: "pagerduty without routing key", obj: notifProvider(func(s *notificationv1.ProviderSpec) { s.Type = notificationv1.PagerDutyProvider }),
+			wantErr: []string{providerNeedsRoutingKey}},
+		{name: "pagerduty with the routing key in spec.channel", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
+			s.Type, s.Channel = notificationv1.PagerDutyProvider, "R0UT1NGKEY"
+		})},
+		{name: "githubdispatch without address", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
+			s.Type, s.Address, s.SecretRef = notificationv1.GitHubDispatchProvider, "", notifSecret("gh")
+		}), wantErr: []string{providerNeedsRepo2}},
 
 		// proxies
 		{name: "proxy and proxySecretRef", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
@@ -85,13 +103,14 @@ func TestProviderValidation(t *testing.T) {
 // TestProviderEveryTypeAccepted: each supported type is accepted in its minimal valid form.
 func TestProviderEveryTypeAccepted(t *testing.T) {
 	var cases []notificationCase
-	for _, typ := range []string{"slack", "generic", "generic-hmac", "msteams", "discord", "googlechat", "rocket",
-		"mattermost", "telegram", "alertmanager", "github", "gitlab", "gitea", "bitbucket", "bitbucketserver"} {
+	for _, typ := range notificationv1.ProviderTypes {
 		p := notifProvider(func(s *notificationv1.ProviderSpec) {
 			s.Type, s.SecretRef = typ, notifSecret("creds")
 			switch {
 			case typ == notificationv1.TelegramProvider:
 				s.Address, s.Channel = "", "-1001234"
+			case typ == notificationv1.WebexProvider || typ == notificationv1.MatrixProvider:
+				s.Channel = "room"
 			case notificationv1.IsCommitStatusProvider(typ):
 				s.Address = "https://git.example.com/org/repo"
 			}

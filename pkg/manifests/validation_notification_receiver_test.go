@@ -28,8 +28,8 @@ const receiverWildcardNeedsFilter = "spec.resources: name '*' requires matchLabe
 func TestReceiverValidation(t *testing.T) {
 	type ref = notificationv1.CrossNamespaceObjectReference
 	cases := []notificationCase{
-		{name: "unsupported type names the supported ones", obj: notifReceiver(func(s *notificationv1.ReceiverSpec) { s.Type = "gcr" }),
-			wantErr: []string{`spec.type: Unsupported value: "gcr"`, `supported values: "generic", "generic-hmac", "github", "gitlab", "bitbucket", "harbor", "dockerhub", "quay", "nexus", "cdevents"`}},
+		{name: "unsupported type names the supported ones", obj: notifReceiver(func(s *notificationv1.ReceiverSpec) { s.Type = "ecr" }),
+			wantErr: []string{`spec.type: Unsupported value: "ecr"`, `supported values: "generic", "generic-hmac", "github", "gitlab", "bitbucket", "harbor", "dockerhub", "quay", "nexus", "cdevents", "generic-oidc", "gcr", "acr"`}},
 
 		{name: "no resources", obj: notifReceiver(func(s *notificationv1.ReceiverSpec) { s.Resources = []ref{} }),
 			wantErr: []string{"spec.resources", "at least 1 items"}},
@@ -74,7 +74,7 @@ func TestReceiverValidation(t *testing.T) {
 		{name: "interval in days", obj: notifWithField(notifReceiver(nil), "1d", "spec", "interval"), wantErr: []string{"spec.interval", "should match"}},
 		{name: "interval set", obj: notifReceiver(func(s *notificationv1.ReceiverSpec) { s.Interval = notifDuration("1h") })},
 	}
-	for _, typ := range []string{"generic", "generic-hmac", "github", "gitlab", "bitbucket", "harbor", "dockerhub", "quay", "nexus", "cdevents"} {
+	for _, typ := range notificationv1.ReceiverTypes {
 		cases = append(cases, notificationCase{name: "type " + typ, obj: notifReceiver(func(s *notificationv1.ReceiverSpec) { s.Type = typ })})
 	}
 	runNotificationCases(t, cases)

@@ -22,16 +22,22 @@ const (
 // ProviderSpec says where and how to deliver the events Alerts route to this Provider.
 // +kubebuilder:validation:XValidation:rule="self.type == 'telegram' || has(self.address) || has(self.secretRef)",message="spec.address or spec.secretRef (with an `address` key) is required for every type but telegram"
 // +kubebuilder:validation:XValidation:rule="!(self.type in ['github', 'gitlab', 'gitea', 'bitbucket', 'bitbucketserver']) || has(self.address)",message="spec.address, the repository URL, is required for types github, gitlab, gitea, bitbucket and bitbucketserver"
+// +kubebuilder:validation:XValidation:rule="!(self.type in ['githubdispatch', 'azuredevops', 'githubpullrequestcomment', 'gitlabmergerequestcomment', 'giteapullrequestcomment']) || has(self.address)",message="spec.address, the repository URL, is required for types githubdispatch, azuredevops, githubpullrequestcomment, gitlabmergerequestcomment and giteapullrequestcomment"
 // +kubebuilder:validation:XValidation:rule="!(self.type in ['github', 'gitlab', 'gitea', 'bitbucket', 'bitbucketserver', 'telegram', 'generic-hmac']) || has(self.secretRef)",message="spec.secretRef, holding the `token`, is required for types github, gitlab, gitea, bitbucket, bitbucketserver, telegram and generic-hmac"
+// +kubebuilder:validation:XValidation:rule="!(self.type in ['opsgenie', 'datadog', 'webex', 'matrix', 'githubdispatch', 'azuredevops', 'githubpullrequestcomment', 'gitlabmergerequestcomment', 'giteapullrequestcomment']) || has(self.secretRef)",message="spec.secretRef, holding the `token`, is required for types opsgenie, datadog, webex, matrix, githubdispatch, azuredevops, githubpullrequestcomment, gitlabmergerequestcomment and giteapullrequestcomment"
 // +kubebuilder:validation:XValidation:rule="self.type != 'telegram' || has(self.channel)",message="spec.channel, the chat ID, is required for type telegram"
+// +kubebuilder:validation:XValidation:rule="!(self.type in ['webex', 'matrix']) || has(self.channel)",message="spec.channel, the room ID, is required for types webex and matrix"
+// +kubebuilder:validation:XValidation:rule="self.type != 'pagerduty' || has(self.channel) || has(self.secretRef)",message="type pagerduty needs the integration's routing key: the `token` of spec.secretRef, or spec.channel"
 // +kubebuilder:validation:XValidation:rule="!has(self.proxy) || !has(self.proxySecretRef)",message="at most one of spec.proxy and spec.proxySecretRef may be set"
 type ProviderSpec struct {
 	// Type of the notifier: slack, generic, generic-hmac, msteams, discord, googlechat, rocket,
-	// mattermost, telegram, alertmanager, or a commit-status type: github, gitlab, gitea,
-	// bitbucket, bitbucketserver. Commit-status types only deliver events that carry a commit
-	// revision.
+	// mattermost, telegram, alertmanager, pagerduty, opsgenie, datadog, grafana, sentry, webex,
+	// matrix, lark, githubdispatch; a commit-status type: github, gitlab, gitea, bitbucket,
+	// bitbucketserver, azuredevops; or a pull-request comment type: githubpullrequestcomment,
+	// gitlabmergerequestcomment, giteapullrequestcomment. Commit-status and comment types only
+	// deliver events that carry a commit revision (comment types: and a change request number).
 	// +required
-	// +kubebuilder:validation:Enum=slack;generic;generic-hmac;msteams;discord;googlechat;rocket;mattermost;telegram;alertmanager;github;gitlab;gitea;bitbucket;bitbucketserver
+	// +kubebuilder:validation:Enum=slack;generic;generic-hmac;msteams;discord;googlechat;rocket;mattermost;telegram;alertmanager;github;gitlab;gitea;bitbucket;bitbucketserver;pagerduty;opsgenie;datadog;grafana;sentry;webex;matrix;lark;githubdispatch;azuredevops;githubpullrequestcomment;gitlabmergerequestcomment;giteapullrequestcomment
 	Type string `json:"type"`
 
 	// Interval at which the referenced Secrets are re-checked and Ready updated.
@@ -41,7 +47,8 @@ type ProviderSpec struct {
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
 	Interval *metav1.Duration `json:"interval,omitempty"`
 
-	// Channel to post to: a channel name for chat types, the chat ID for telegram.
+	// Channel to post to: a channel name for chat types, the chat ID for telegram, the room ID
+	// for webex and matrix, the routing key for pagerduty (prefer the Secret's `token`).
 	// Empty means the webhook's own channel.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
@@ -80,7 +87,8 @@ type ProviderSpec struct {
 	ProxySecretRef *meta.LocalObjectReference `json:"proxySecretRef,omitempty"`
 
 	// SecretRef names a Secret in this namespace with any of: `address` (overrides spec.address),
-	// `token` (API or bot token, or the HMAC key of generic-hmac), `username` and `password`
+	// `token` (API or bot token, API key, PagerDuty routing key, or the HMAC key of
+	// generic-hmac), `username` and `password`
 	// (basic auth), `headers` (a YAML map of extra HTTP headers, for generic and generic-hmac).
 	// +optional
 	SecretRef *meta.LocalObjectReference `json:"secretRef,omitempty"`

@@ -23,9 +23,10 @@ const DefaultReceiverInterval = 10 * time.Minute
 // +kubebuilder:validation:XValidation:rule="has(self.resourceFilter) || self.resources.all(r, r.name != '*' || has(r.matchLabels))",message="spec.resources: name '*' requires matchLabels, or spec.resourceFilter, to narrow it"
 type ReceiverSpec struct {
 	// Type of the webhook sender, which decides how a request is authenticated and parsed:
-	// generic, generic-hmac, github, gitlab, bitbucket, harbor, dockerhub, quay, nexus, cdevents.
+	// generic, generic-hmac, github, gitlab, bitbucket, harbor, dockerhub, quay, nexus, cdevents,
+	// generic-oidc, gcr, acr.
 	// +required
-	// +kubebuilder:validation:Enum=generic;generic-hmac;github;gitlab;bitbucket;harbor;dockerhub;quay;nexus;cdevents
+	// +kubebuilder:validation:Enum=generic;generic-hmac;github;gitlab;bitbucket;harbor;dockerhub;quay;nexus;cdevents;generic-oidc;gcr;acr
 	Type string `json:"type"`
 
 	// Interval at which the referenced Secret is re-checked and the webhook path recomputed.
@@ -58,7 +59,9 @@ type ReceiverSpec struct {
 	ResourceFilter string `json:"resourceFilter,omitempty"`
 
 	// SecretRef names a Secret in this namespace whose `token` authenticates requests and
-	// determines the webhook path.
+	// determines the webhook path. For generic-oidc it also holds `issuer` and `audience`, and
+	// optionally `jwksURL` (default: the issuer's discovery document) and `subject`; for gcr
+	// `audience` and optionally `email`, the push subscription's service account.
 	// +required
 	SecretRef meta.LocalObjectReference `json:"secretRef"`
 

@@ -43,13 +43,52 @@ const (
 	// BitbucketServerProvider sets a build status on the Bitbucket Data Center repository at
 	// spec.address.
 	BitbucketServerProvider = "bitbucketserver"
+	// PagerDutyProvider triggers (error events) and resolves (info events) an incident per object
+	// with the Events API v2; spec.channel is the integration's routing key.
+	PagerDutyProvider = "pagerduty"
+	// OpsgenieProvider creates an alert with the Alert API; the Secret's `token` is the API key.
+	OpsgenieProvider = "opsgenie"
+	// DatadogProvider posts an event to the Events API; the Secret's `token` is the API key.
+	DatadogProvider = "datadog"
+	// GrafanaProvider adds an annotation with Grafana's annotations API; `token` (a service
+	// account token) or `username` and `password` authenticate.
+	GrafanaProvider = "grafana"
+	// SentryProvider sends an event to the Sentry project whose DSN is the address.
+	SentryProvider = "sentry"
+	// WebexProvider posts a message to the room spec.channel with the bot `token`.
+	WebexProvider = "webex"
+	// MatrixProvider sends a message to the room spec.channel on the homeserver at the address,
+	// with the access `token`.
+	MatrixProvider = "matrix"
+	// LarkProvider posts a card to a Lark (Feishu) custom bot webhook.
+	LarkProvider = "lark"
+	// GitHubDispatchProvider sends a repository_dispatch event to the repository at the address.
+	GitHubDispatchProvider = "githubdispatch"
+	// AzureDevOpsProvider sets a commit status on the Azure Repos repository at the address.
+	AzureDevOpsProvider = "azuredevops"
+	// GitHubPullRequestCommentProvider keeps one comment per object up to date on a pull request.
+	GitHubPullRequestCommentProvider = "githubpullrequestcomment"
+	// GitLabMergeRequestCommentProvider keeps one comment per object up to date on a merge request.
+	GitLabMergeRequestCommentProvider = "gitlabmergerequestcomment"
+	// GiteaPullRequestCommentProvider keeps one comment per object up to date on a pull request.
+	GiteaPullRequestCommentProvider = "giteapullrequestcomment"
 )
+
+// ProviderTypes lists every Provider spec.type, in the order of the CRD's enum.
+var ProviderTypes = []string{
+	SlackProvider, GenericProvider, GenericHMACProvider, MSTeamsProvider, DiscordProvider,
+	GoogleChatProvider, RocketProvider, MattermostProvider, TelegramProvider, AlertmanagerProvider,
+	GitHubProvider, GitLabProvider, GiteaProvider, BitbucketProvider, BitbucketServerProvider,
+	PagerDutyProvider, OpsgenieProvider, DatadogProvider, GrafanaProvider, SentryProvider,
+	WebexProvider, MatrixProvider, LarkProvider, GitHubDispatchProvider, AzureDevOpsProvider,
+	GitHubPullRequestCommentProvider, GitLabMergeRequestCommentProvider, GiteaPullRequestCommentProvider,
+}
 
 // IsCommitStatusProvider reports whether a Provider type writes commit statuses rather than
 // messages: those only accept events that carry a commit revision.
 func IsCommitStatusProvider(providerType string) bool {
 	switch providerType {
-	case GitHubProvider, GitLabProvider, GiteaProvider, BitbucketProvider, BitbucketServerProvider:
+	case GitHubProvider, GitLabProvider, GiteaProvider, BitbucketProvider, BitbucketServerProvider, AzureDevOpsProvider:
 		return true
 	}
 	return false
@@ -77,4 +116,20 @@ const (
 	NexusReceiver = "nexus"
 	// CDEventsReceiver accepts CDEvents and filters on their ce-type.
 	CDEventsReceiver = "cdevents"
+	// GenericOIDCReceiver requires an `Authorization: Bearer` OpenID Connect ID token signed by
+	// a key of the issuer in the Secret's `issuer`, for the Secret's `audience`, not expired.
+	GenericOIDCReceiver = "generic-oidc"
+	// GCRReceiver accepts Google Artifact Registry / Container Registry notifications pushed by
+	// a Pub/Sub subscription with authentication: a Google-signed ID token for the Secret's
+	// `audience`; only image pushes (action INSERT) reconcile.
+	GCRReceiver = "gcr"
+	// ACRReceiver accepts Azure Container Registry webhooks; only pushes reconcile.
+	ACRReceiver = "acr"
 )
+
+// ReceiverTypes lists every Receiver spec.type, in the order of the CRD's enum.
+var ReceiverTypes = []string{
+	GenericReceiver, GenericHMACReceiver, GitHubReceiver, GitLabReceiver, BitbucketReceiver,
+	HarborReceiver, DockerHubReceiver, QuayReceiver, NexusReceiver, CDEventsReceiver,
+	GenericOIDCReceiver, GCRReceiver, ACRReceiver,
+}

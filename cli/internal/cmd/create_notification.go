@@ -1,8 +1,11 @@
 package cmd
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 
+	notificationv1 "weir.dev/api/notification/v1"
 	"weir.dev/cli/internal/manifest"
 )
 
@@ -23,8 +26,8 @@ func newCreateProviderCmd(g *Globals, o *createOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&p.Type, "type", "", "slack, generic, generic-hmac, msteams, discord, googlechat, rocket, mattermost, telegram, alertmanager, github, gitlab, gitea, bitbucket or bitbucketserver")
-	f.StringVar(&p.Channel, "channel", "", "the channel to post to (the chat ID for telegram)")
+	f.StringVar(&p.Type, "type", "", "one of "+strings.Join(notificationv1.ProviderTypes, ", "))
+	f.StringVar(&p.Channel, "channel", "", "the channel to post to (the chat ID for telegram, the room ID for webex and matrix)")
 	f.StringVar(&p.Username, "username", "", "the name to post as")
 	f.StringVar(&p.Address, "address", "", "the webhook or API URL; for commit-status types the repository's URL")
 	f.StringVar(&p.SecretRef, "secret-ref", "", "a Secret with any of address, token, username, password, headers")
@@ -70,7 +73,7 @@ func newCreateReceiverCmd(g *Globals, o *createOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&r.Type, "type", "", "generic, generic-hmac, github, gitlab, bitbucket, harbor, dockerhub, quay, nexus or cdevents")
+	f.StringVar(&r.Type, "type", "", "one of "+strings.Join(notificationv1.ReceiverTypes, ", "))
 	f.StringSliceVar(&r.Events, "event", nil, "the sender's event types to act on, e.g. push (default: all), comma-separated")
 	f.StringArrayVar(&r.Resources, "resource", nil, "an object to reconcile: Kind/name[.namespace] (repeatable)")
 	f.StringVar(&r.SecretRef, "secret-ref", "", "the Secret whose token authenticates the sender")

@@ -12,19 +12,8 @@ import (
 
 // providerTypes and receiverTypes are the types the CRDs accept.
 var (
-	providerTypes = []string{
-		notificationv1.SlackProvider, notificationv1.GenericProvider, notificationv1.GenericHMACProvider,
-		notificationv1.MSTeamsProvider, notificationv1.DiscordProvider, notificationv1.GoogleChatProvider,
-		notificationv1.RocketProvider, notificationv1.MattermostProvider, notificationv1.TelegramProvider,
-		notificationv1.AlertmanagerProvider, notificationv1.GitHubProvider, notificationv1.GitLabProvider,
-		notificationv1.GiteaProvider, notificationv1.BitbucketProvider, notificationv1.BitbucketServerProvider,
-	}
-	receiverTypes = []string{
-		notificationv1.GenericReceiver, notificationv1.GenericHMACReceiver, notificationv1.GitHubReceiver,
-		notificationv1.GitLabReceiver, notificationv1.BitbucketReceiver, notificationv1.HarborReceiver,
-		notificationv1.DockerHubReceiver, notificationv1.QuayReceiver, notificationv1.NexusReceiver,
-		notificationv1.CDEventsReceiver,
-	}
+	providerTypes = notificationv1.ProviderTypes
+	receiverTypes = notificationv1.ReceiverTypes
 	// eventKinds are the kinds an Alert's event sources and a Receiver's resources may be.
 	eventKinds = []string{"GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Kustomization", "HelmRelease"}
 )
