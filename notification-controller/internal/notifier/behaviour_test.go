@@ -196,7 +196,7 @@ func TestNewNamesWhatIsMissing(t *testing.T) {
 		{Config{Type: "bitbucketserver", Address: "https://bb/scm/p/r.git"}, "token"},
 		{Config{Type: "bitbucketserver", Address: "https://bb/p/r", Token: "t"}, "scm"},
 		{Config{Type: "generic", Address: "ftp://x"}, "http(s)"},
-		{Config{Type: "pagerduty", Address: "https://x"}, "unsupported type"},
+		{Config{Type: "signal", Address: "https://x"}, "unsupported type"},
 	}
 	for _, tc := range cases {
 		_, err := New(tc.c)

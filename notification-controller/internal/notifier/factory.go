@@ -9,6 +9,8 @@ import (
 var Types = []string{
 	"slack", "generic", "generic-hmac", "msteams", "discord", "googlechat", "rocket", "mattermost",
 	"telegram", "alertmanager", "github", "gitlab", "gitea", "bitbucket", "bitbucketserver",
+	"pagerduty", "opsgenie", "datadog", "grafana", "sentry", "webex", "matrix", "lark", "githubdispatch",
+	"azuredevops", "githubpullrequestcomment", "gitlabmergerequestcomment", "giteapullrequestcomment",
 }
 
 // New returns the Notifier for c.Type. It checks what the type needs (a token, a channel, a
@@ -55,6 +57,32 @@ func New(c Config) (Notifier, error) {
 		n, err = newBitbucket(&c)
 	case "bitbucketserver":
 		n, err = newBitbucketServer(&c)
+	case "pagerduty":
+		n, err = newPagerDuty(&c)
+	case "opsgenie":
+		n, err = newOpsgenie(&c)
+	case "datadog":
+		n, err = newDatadog(&c)
+	case "grafana":
+		n, err = newGrafana(&c)
+	case "sentry":
+		n, err = newSentry(&c)
+	case "webex":
+		n, err = newWebex(&c)
+	case "matrix":
+		n, err = newMatrix(&c)
+	case "lark":
+		n, err = newLark(&c)
+	case "githubdispatch":
+		n, err = newGitHubDispatch(&c)
+	case "azuredevops":
+		n, err = newAzureDevOps(&c)
+	case "githubpullrequestcomment":
+		n, err = newGitHubPRComment(&c)
+	case "gitlabmergerequestcomment":
+		n, err = newGitLabMRComment(&c)
+	case "giteapullrequestcomment":
+		n, err = newGiteaPRComment(&c)
 	default:
 		return nil, fmt.Errorf("unsupported type %q", c.Type)
 	}

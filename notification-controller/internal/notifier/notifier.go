@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -60,6 +61,10 @@ type Config struct {
 // (its path, long path segments, query values and userinfo), since a server may echo any of them.
 func (c *Config) secrets() []string {
 	s := []string{c.Address, c.Token, c.BasicPassword}
+	if c.BasicPassword != "" {
+		// The Authorization header of basic auth, which a server may echo.
+		s = append(s, base64.StdEncoding.EncodeToString([]byte(c.BasicUser+":"+c.BasicPassword)))
+	}
 	for _, v := range c.Headers {
 		s = append(s, v)
 	}
@@ -68,6 +73,8 @@ func (c *Config) secrets() []string {
 		if p, ok := u.User.Password(); ok {
 			s = append(s, p)
 		}
+		// A Sentry DSN's key is its user name.
+		s = append(s, u.User.Username())
 		for _, seg := range strings.Split(u.Path, "/") {
 			if len(seg) >= 12 {
 				s = append(s, seg)

@@ -46,8 +46,14 @@ func Build(ctx context.Context, c client.Reader, clients *Clients, p *notificati
 func needsToken(p *notificationv1.Provider, address string) bool {
 	switch p.Spec.Type {
 	case notificationv1.GitHubProvider, notificationv1.GitLabProvider, notificationv1.GiteaProvider,
-		notificationv1.BitbucketProvider, notificationv1.TelegramProvider, notificationv1.GenericHMACProvider:
+		notificationv1.BitbucketProvider, notificationv1.TelegramProvider, notificationv1.GenericHMACProvider,
+		notificationv1.OpsgenieProvider, notificationv1.DatadogProvider, notificationv1.WebexProvider,
+		notificationv1.MatrixProvider, notificationv1.GitHubDispatchProvider, notificationv1.AzureDevOpsProvider,
+		notificationv1.GitHubPullRequestCommentProvider, notificationv1.GitLabMergeRequestCommentProvider,
+		notificationv1.GiteaPullRequestCommentProvider:
 		return true
+	case notificationv1.PagerDutyProvider:
+		return p.Spec.Channel == ""
 	case notificationv1.SlackProvider:
 		return strings.HasSuffix(strings.TrimSuffix(address, "/"), "/api/chat.postMessage")
 	}
