@@ -78,6 +78,28 @@ func TestProviderReadiness(t *testing.T) {
 			p: newProvider(ns, "gl-bad", "gitlab", func(s *notificationv1.ProviderSpec) {
 				s.Address, s.SecretRef = "https://gitlab.com/group", secretRef("gl")
 			}), status: "False", reason: meta.InvalidSpecReason, msg: "gitlab provider: the address must name a repository"},
+		{name: "opsgenie secret without the API key", secrets: map[string]map[string]string{"og": {"username": "u"}},
+			p: newProvider(ns, "og", "opsgenie", func(s *notificationv1.ProviderSpec) {
+				s.Address, s.SecretRef = "https://api.opsgenie.com", secretRef("og")
+			}), status: "False", reason: notificationv1.TokenNotFoundReason, msg: "secret 'og' has no 'token' key"},
+		{name: "pagerduty routing key from the secret", secrets: map[string]map[string]string{"pd": {"token": providerToken}},
+			p: newProvider(ns, "pd", "pagerduty", func(s *notificationv1.ProviderSpec) {
+				s.Address, s.SecretRef = "https://events.pagerduty.com", secretRef("pd")
+			}), status: "True", reason: meta.SucceededReason},
+		{name: "pagerduty without a routing key", secrets: map[string]map[string]string{"pd-empty": {"username": "u"}},
+			p: newProvider(ns, "pd-empty", "pagerduty", func(s *notificationv1.ProviderSpec) {
+				s.Address, s.SecretRef = "https://events.pagerduty.com", secretRef("pd-empty")
+			}), status: "False", reason: notificationv1.TokenNotFoundReason, msg: "secret 'pd-empty' has no 'token' key"},
+		{name: "sentry DSN from the secret", secrets: map[string]map[string]string{"dsn": {"address": "https://" + providerToken + "@o1.ingest.sentry.io/42"}},
+			p:      newProvider(ns, "sentry", "sentry", func(s *notificationv1.ProviderSpec) { s.SecretRef = secretRef("dsn") }),
+			status: "True", reason: meta.SucceededReason},
+		{name: "sentry address that is no DSN", secrets: map[string]map[string]string{"no-dsn": {"address": "https://o1.ingest.sentry.io/" + providerToken}},
+			p:      newProvider(ns, "no-dsn", "sentry", func(s *notificationv1.ProviderSpec) { s.SecretRef = secretRef("no-dsn") }),
+			status: "False", reason: meta.InvalidSpecReason, msg: "sentry provider: a sentry address must be the project's DSN"},
+		{name: "azuredevops address without _git", secrets: map[string]map[string]string{"ado": {"token": providerToken}},
+			p: newProvider(ns, "ado", "azuredevops", func(s *notificationv1.ProviderSpec) {
+				s.Address, s.SecretRef = "https://dev.azure.com/org/project", secretRef("ado")
+			}), status: "False", reason: meta.InvalidSpecReason, msg: "an azuredevops address must be https://dev.azure.com/<organization>/<project>/_git/<repository>"},
 		// The manager runs as with --allow-internal-addresses: metadata stays refused.
 		{name: "a metadata address", p: newProvider(ns, "imds", "generic", func(s *notificationv1.ProviderSpec) {
 			s.Address = "http://169.254.169.254/latest/meta-data/"
