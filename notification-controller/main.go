@@ -28,6 +28,7 @@ import (
 	"weir.dev/notification-controller/internal/controller"
 	"weir.dev/notification-controller/internal/egress"
 	"weir.dev/notification-controller/internal/provider"
+	"weir.dev/notification-controller/internal/receiver"
 	"weir.dev/notification-controller/internal/server"
 	"weir.dev/pkg/app"
 )
@@ -145,7 +146,9 @@ func (f *flags) setup(mgr ctrl.Manager, opts *app.Options, log logr.Logger) erro
 		Client:         mgr.GetClient(),
 		Reader:         mgr.GetAPIReader(),
 		CrossNamespace: !f.noCrossNamespaceRefs,
-		Log:            log.WithName("receiver"),
+		// ID token issuers are reached under the same egress policy as notifications.
+		IDTokens: receiver.NewIDTokens(clients.Get(provider.Transport{})),
+		Log:      log.WithName("receiver"),
 	}))
 }
 

@@ -76,6 +76,7 @@ func (r *ReceiverReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		steps.Step[*receiverScope]{Name: "check resources", Run: r.reconcileResources},
 		steps.Step[*receiverScope]{Name: "compile filter", Run: r.reconcileFilter},
 		steps.Step[*receiverScope]{Name: "read token", Run: r.reconcileToken},
+		steps.Step[*receiverScope]{Name: "read ID token settings", Run: r.reconcileIDTokenSettings},
 	)
 }
 

@@ -52,6 +52,9 @@ type Request struct {
 	Header http.Header
 	// Body is the raw body, read under the server's size limit.
 	Body []byte
+	// IDTokenVerified is set by the caller once IDTokens.Verify accepted the request's bearer
+	// token; types that UsesOIDC refuse requests without it.
+	IDTokenVerified bool
 }
 
 // Result is an authenticated request.
@@ -102,6 +105,18 @@ func Verify(typ string, token []byte, events []string, req Request) (Result, err
 		return requireFields(req.Body, "nexus", "action")
 	case notificationv1.CDEventsReceiver:
 		return verifyCDEvent(events, req)
+	case notificationv1.GenericOIDCReceiver:
+		if !req.IDTokenVerified {
+			return Result{}, unauthorized("the ID token was not verified")
+		}
+		return Result{Payload: object(req.Body)}, nil
+	case notificationv1.GCRReceiver:
+		if !req.IDTokenVerified {
+			return Result{}, unauthorized("the ID token was not verified")
+		}
+		return parseGCR(req.Body)
+	case notificationv1.ACRReceiver:
+		return parseACR(req.Body)
 	}
 	return Result{}, badRequest("unsupported receiver type %q", typ)
 }

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	notificationv1 "weir.dev/api/notification/v1"
+	"weir.dev/notification-controller/internal/notifier"
 	"weir.dev/notification-controller/internal/receiver"
 )
 
@@ -59,7 +60,10 @@ type ReceiverServerOptions struct {
 	// RateLimit is the most requests a second (default DefaultReceiverRate), with bursts of
 	// twice that; past it requests get 429.
 	RateLimit float64
-	Log       logr.Logger
+	// IDTokens verifies the bearer ID tokens of generic-oidc and gcr Receivers; by default
+	// its client reaches no cluster-internal address (notifier.DefaultClient).
+	IDTokens *receiver.IDTokens
+	Log      logr.Logger
 }
 
 // ReceiverServer takes webhooks at Receivers' paths and asks their resources to reconcile.
@@ -81,6 +85,9 @@ func NewReceiverServer(opts ReceiverServerOptions) *ReceiverServer {
 	}
 	if opts.RateLimit <= 0 {
 		opts.RateLimit = DefaultReceiverRate
+	}
+	if opts.IDTokens == nil {
+		opts.IDTokens = receiver.NewIDTokens(notifier.DefaultClient)
 	}
 	return &ReceiverServer{
 		listener: newListener(opts.Addr),
@@ -153,7 +160,7 @@ func (s *ReceiverServer) handleHook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "compressed bodies are not accepted", http.StatusUnsupportedMediaType)
 		return
 	}
-	res, err := receiver.Verify(rcv.Spec.Type, []byte(token), rcv.Spec.Events, receiver.Request{Header: r.Header, Body: body})
+	res, err := s.verify(ctx, rcv, token, r.Header, body)
 	if err != nil {
 		status := http.StatusBadRequest
 		var rerr *receiver.Error

@@ -46,6 +46,7 @@ var (
 	dockerBody  = []byte(`{"callback_url":"https://registry.hub.docker.com/u/org/app/hook/x/","push_data":{"tag":"v1"},"repository":{"repo_name":"org/app"}}`)
 	quayBody    = []byte(`{"repository":"org/app","docker_url":"quay.io/org/app","updated_tags":["v1"]}`)
 	nexusBody   = []byte(`{"timestamp":"2026-01-01T00:00:00.000+0000","action":"CREATED","repositoryName":"maven-releases"}`)
+	acrBody     = []byte(`{"id":"1","timestamp":"2026-01-01T00:00:00Z","action":"push","target":{"repository":"podinfo","tag":"6.5.1","digest":"sha256:0"},"request":{"host":"weir.azurecr.io"}}`)
 	cdeventBody = []byte(`{"context":{"version":"0.4.1","id":"1","source":"ci","type":"dev.cdevents.artifact.published.0.1.1","timestamp":"2026-01-01T00:00:00Z"},"subject":{"id":"pkg:oci/app@sha256:0"}}`)
 )
 
@@ -79,6 +80,7 @@ var senders = map[string]struct{ good, forged call }{
 		forged: call{header: http.Header{"X-Nexus-Webhook-Signature": {mac(sha256.New, nexusBody)}}, body: nexusBody},
 	},
 	"cdevents": {good: call{header: http.Header{"Ce-Type": {"dev.cdevents.artifact.published.0.1.1"}}, body: cdeventBody}},
+	"acr":      {good: call{body: acrBody}},
 }
 
 // receiverFixture creates GitRepositories app (team=web), web-2 (team=web) and api (team=api),
