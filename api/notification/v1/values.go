@@ -72,6 +72,9 @@ const (
 	GitLabMergeRequestCommentProvider = "gitlabmergerequestcomment"
 	// GiteaPullRequestCommentProvider keeps one comment per object up to date on a pull request.
 	GiteaPullRequestCommentProvider = "giteapullrequestcomment"
+	// AzureEventHubProvider sends the event as JSON to the Event Hub of the connection string in
+	// the Secret's `token`, signed with its shared access key.
+	AzureEventHubProvider = "azureeventhub"
 )
 
 // ProviderTypes lists every Provider spec.type, in the order of the CRD's enum.
@@ -82,6 +85,7 @@ var ProviderTypes = []string{
 	PagerDutyProvider, OpsgenieProvider, DatadogProvider, GrafanaProvider, SentryProvider,
 	WebexProvider, MatrixProvider, LarkProvider, GitHubDispatchProvider, AzureDevOpsProvider,
 	GitHubPullRequestCommentProvider, GitLabMergeRequestCommentProvider, GiteaPullRequestCommentProvider,
+	AzureEventHubProvider,
 }
 
 // IsCommitStatusProvider reports whether a Provider type writes commit statuses rather than

@@ -100,6 +100,10 @@ func TestProviderReadiness(t *testing.T) {
 			p: newProvider(ns, "ado", "azuredevops", func(s *notificationv1.ProviderSpec) {
 				s.Address, s.SecretRef = "https://dev.azure.com/org/project", secretRef("ado")
 			}), status: "False", reason: meta.InvalidSpecReason, msg: "an azuredevops address must be https://dev.azure.com/<organization>/<project>/_git/<repository>"},
+		{name: "azureeventhub with its connection string and no address", secrets: map[string]map[string]string{"hub": {
+			"token": "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=" + providerToken + ";EntityPath=events"}},
+			p:      newProvider(ns, "hub", "azureeventhub", func(s *notificationv1.ProviderSpec) { s.SecretRef = secretRef("hub") }),
+			status: "True", reason: meta.SucceededReason},
 		// The manager runs as with --allow-internal-addresses: metadata stays refused.
 		{name: "a metadata address", p: newProvider(ns, "imds", "generic", func(s *notificationv1.ProviderSpec) {
 			s.Address = "http://169.254.169.254/latest/meta-data/"

@@ -11,12 +11,13 @@ var Types = []string{
 	"telegram", "alertmanager", "github", "gitlab", "gitea", "bitbucket", "bitbucketserver",
 	"pagerduty", "opsgenie", "datadog", "grafana", "sentry", "webex", "matrix", "lark", "githubdispatch",
 	"azuredevops", "githubpullrequestcomment", "gitlabmergerequestcomment", "giteapullrequestcomment",
+	"azureeventhub",
 }
 
 // New returns the Notifier for c.Type. It checks what the type needs (a token, a channel, a
 // repository address) and returns an error saying what is missing, never quoting a secret.
 func New(c Config) (Notifier, error) {
-	if c.Type != "telegram" || c.Address != "" {
+	if (c.Type != "telegram" && c.Type != "azureeventhub") || c.Address != "" {
 		u, err := url.Parse(c.Address)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("the address is not an http(s) URL")
@@ -83,6 +84,8 @@ func New(c Config) (Notifier, error) {
 		n, err = newGitLabMRComment(&c)
 	case "giteapullrequestcomment":
 		n, err = newGiteaPRComment(&c)
+	case "azureeventhub":
+		n, err = newAzureEventHub(&c)
 	default:
 		return nil, fmt.Errorf("unsupported type %q", c.Type)
 	}

@@ -53,6 +53,8 @@ func TestNewProviderTypesKeepSecretsOutOfLogsEventsAndStatus(t *testing.T) {
 			path: "/api/v3/repos/org/app/dispatches", header: "Authorization", value: "Bearer " + newTypesToken},
 		{typ: "azuredevops", address: echo.URL + "/org/proj/_git/app", secret: map[string]string{"token": newTypesToken},
 			path: "/org/proj/_apis/git/repositories/app/commits/" + sha + "/statuses", header: "Authorization", value: basic},
+		{typ: "azureeventhub", address: echo.URL, secret: map[string]string{"token": "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=" +
+			newTypesToken + ";EntityPath=events"}, path: "/events/messages"},
 		{typ: "githubpullrequestcomment", address: echo.URL + "/org/app", secret: map[string]string{"token": newTypesToken},
 			path: "/api/v3/repos/org/app/issues/7/comments", header: "Authorization", value: "Bearer " + newTypesToken},
 	}
