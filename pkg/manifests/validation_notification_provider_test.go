@@ -27,7 +27,7 @@ const (
 	providerNeedsRoom        = "spec.channel, the room ID, is required for types webex and matrix"
 	providerNeedsRoutingKey  = "type pagerduty needs the integration's routing key: the `token` of spec.secretRef, or spec.channel"
 	providerNeedsRepo2       = "spec.address, the repository URL, is required for types githubdispatch, azuredevops, githubpullrequestcomment, gitlabmergerequestcomment and giteapullrequestcomment"
-	providerNeedsToken2      = "spec.secretRef, holding the `token`, is required for types opsgenie, datadog, webex, matrix, githubdispatch, azuredevops, githubpullrequestcomment, gitlabmergerequestcomment, giteapullrequestcomment and azureeventhub"
+	providerNeedsToken2      = "spec.secretRef, holding the `token`, is required for types opsgenie, datadog, webex, matrix, githubdispatch, azuredevops, githubpullrequestcomment, gitlabmergerequestcomment, giteapullrequestcomment, azureeventhub and googlepubsub"
 	providerOneProxy         = "at most one of spec.proxy and spec.proxySecretRef may be set"
 )
 
@@ -38,7 +38,7 @@ func TestProviderValidation(t *testing.T) {
 	runNotificationCases(t, []notificationCase{
 		// spec.type
 		{name: "unsupported type names the supported ones", obj: notifProvider(func(s *notificationv1.ProviderSpec) { s.Type = "signal" }),
-			wantErr: []string{`spec.type: Unsupported value: "signal"`, `supported values: "slack", "generic", "generic-hmac", "msteams", "discord", "googlechat", "rocket", "mattermost", "telegram", "alertmanager", "github", "gitlab", "gitea", "bitbucket", "bitbucketserver", "pagerduty", "opsgenie", "datadog", "grafana", "sentry", "webex", "matrix", "lark", "githubdispatch", "azuredevops", "githubpullrequestcomment", "gitlabmergerequestcomment", "giteapullrequestcomment", "azureeventhub"`}},
+			wantErr: []string{`spec.type: Unsupported value: "signal"`, `supported values: "slack", "generic", "generic-hmac", "msteams", "discord", "googlechat", "rocket", "mattermost", "telegram", "alertmanager", "github", "gitlab", "gitea", "bitbucket", "bitbucketserver", "pagerduty", "opsgenie", "datadog", "grafana", "sentry", "webex", "matrix", "lark", "githubdispatch", "azuredevops", "githubpullrequestcomment", "gitlabmergerequestcomment", "giteapullrequestcomment", "azureeventhub", "googlepubsub"`}},
 		{name: "empty type", obj: notifProvider(func(s *notificationv1.ProviderSpec) { s.Type = "" }), wantErr: []string{"spec.type"}},
 
 		// formats and sizes
@@ -90,6 +90,9 @@ func TestProviderValidation(t *testing.T) {
 		{name: "azureeventhub without secretRef", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
 			s.Type, s.Address = notificationv1.AzureEventHubProvider, ""
 		}), wantErr: []string{providerNeedsToken2}},
+		{name: "googlepubsub without topic", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
+			s.Type, s.SecretRef = notificationv1.GooglePubSubProvider, notifSecret("sa-key")
+		}), wantErr: []string{"spec.channel, the topic (projects/<project>/topics/<topic>), is required for type googlepubsub"}},
 		{name: "githubdispatch without address", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
 			s.Type, s.Address, s.SecretRef = notificationv1.GitHubDispatchProvider, "", notifSecret("gh")
 		}), wantErr: []string{providerNeedsRepo2}},
@@ -114,6 +117,8 @@ func TestProviderEveryTypeAccepted(t *testing.T) {
 				s.Address, s.Channel = "", "-1001234"
 			case typ == notificationv1.WebexProvider || typ == notificationv1.MatrixProvider:
 				s.Channel = "room"
+			case typ == notificationv1.GooglePubSubProvider:
+				s.Address, s.Channel = "", "projects/weir-test/topics/weir-events"
 			case notificationv1.IsCommitStatusProvider(typ):
 				s.Address = "https://git.example.com/org/repo"
 			}

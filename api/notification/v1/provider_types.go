@@ -24,9 +24,10 @@ const (
 // +kubebuilder:validation:XValidation:rule="!(self.type in ['github', 'gitlab', 'gitea', 'bitbucket', 'bitbucketserver']) || has(self.address)",message="spec.address, the repository URL, is required for types github, gitlab, gitea, bitbucket and bitbucketserver"
 // +kubebuilder:validation:XValidation:rule="!(self.type in ['githubdispatch', 'azuredevops', 'githubpullrequestcomment', 'gitlabmergerequestcomment', 'giteapullrequestcomment']) || has(self.address)",message="spec.address, the repository URL, is required for types githubdispatch, azuredevops, githubpullrequestcomment, gitlabmergerequestcomment and giteapullrequestcomment"
 // +kubebuilder:validation:XValidation:rule="!(self.type in ['github', 'gitlab', 'gitea', 'bitbucket', 'bitbucketserver', 'telegram', 'generic-hmac']) || has(self.secretRef)",message="spec.secretRef, holding the `token`, is required for types github, gitlab, gitea, bitbucket, bitbucketserver, telegram and generic-hmac"
-// +kubebuilder:validation:XValidation:rule="!(self.type in ['opsgenie', 'datadog', 'webex', 'matrix', 'githubdispatch', 'azuredevops', 'githubpullrequestcomment', 'gitlabmergerequestcomment', 'giteapullrequestcomment', 'azureeventhub']) || has(self.secretRef)",message="spec.secretRef, holding the `token`, is required for types opsgenie, datadog, webex, matrix, githubdispatch, azuredevops, githubpullrequestcomment, gitlabmergerequestcomment, giteapullrequestcomment and azureeventhub"
+// +kubebuilder:validation:XValidation:rule="!(self.type in ['opsgenie', 'datadog', 'webex', 'matrix', 'githubdispatch', 'azuredevops', 'githubpullrequestcomment', 'gitlabmergerequestcomment', 'giteapullrequestcomment', 'azureeventhub', 'googlepubsub']) || has(self.secretRef)",message="spec.secretRef, holding the `token`, is required for types opsgenie, datadog, webex, matrix, githubdispatch, azuredevops, githubpullrequestcomment, gitlabmergerequestcomment, giteapullrequestcomment, azureeventhub and googlepubsub"
 // +kubebuilder:validation:XValidation:rule="self.type != 'telegram' || has(self.channel)",message="spec.channel, the chat ID, is required for type telegram"
 // +kubebuilder:validation:XValidation:rule="!(self.type in ['webex', 'matrix']) || has(self.channel)",message="spec.channel, the room ID, is required for types webex and matrix"
+// +kubebuilder:validation:XValidation:rule="self.type != 'googlepubsub' || has(self.channel)",message="spec.channel, the topic (projects/<project>/topics/<topic>), is required for type googlepubsub"
 // +kubebuilder:validation:XValidation:rule="self.type != 'pagerduty' || has(self.channel) || has(self.secretRef)",message="type pagerduty needs the integration's routing key: the `token` of spec.secretRef, or spec.channel"
 // +kubebuilder:validation:XValidation:rule="!has(self.proxy) || !has(self.proxySecretRef)",message="at most one of spec.proxy and spec.proxySecretRef may be set"
 type ProviderSpec struct {
@@ -34,10 +35,10 @@ type ProviderSpec struct {
 	// mattermost, telegram, alertmanager, pagerduty, opsgenie, datadog, grafana, sentry, webex,
 	// matrix, lark, githubdispatch; a commit-status type: github, gitlab, gitea, bitbucket,
 	// bitbucketserver, azuredevops; or a pull-request comment type: githubpullrequestcomment,
-	// gitlabmergerequestcomment, giteapullrequestcomment; or azureeventhub. Commit-status and comment types only
+	// gitlabmergerequestcomment, giteapullrequestcomment; or azureeventhub, googlepubsub. Commit-status and comment types only
 	// deliver events that carry a commit revision (comment types: and a change request number).
 	// +required
-	// +kubebuilder:validation:Enum=slack;generic;generic-hmac;msteams;discord;googlechat;rocket;mattermost;telegram;alertmanager;github;gitlab;gitea;bitbucket;bitbucketserver;pagerduty;opsgenie;datadog;grafana;sentry;webex;matrix;lark;githubdispatch;azuredevops;githubpullrequestcomment;gitlabmergerequestcomment;giteapullrequestcomment;azureeventhub
+	// +kubebuilder:validation:Enum=slack;generic;generic-hmac;msteams;discord;googlechat;rocket;mattermost;telegram;alertmanager;github;gitlab;gitea;bitbucket;bitbucketserver;pagerduty;opsgenie;datadog;grafana;sentry;webex;matrix;lark;githubdispatch;azuredevops;githubpullrequestcomment;gitlabmergerequestcomment;giteapullrequestcomment;azureeventhub;googlepubsub
 	Type string `json:"type"`
 
 	// Interval at which the referenced Secrets are re-checked and Ready updated.
@@ -88,7 +89,7 @@ type ProviderSpec struct {
 
 	// SecretRef names a Secret in this namespace with any of: `address` (overrides spec.address),
 	// `token` (API or bot token, API key, PagerDuty routing key, Event Hub connection string,
-	// or the HMAC key of generic-hmac), `username` and `password`
+	// Google service account JSON key, or the HMAC key of generic-hmac), `username` and `password`
 	// (basic auth), `headers` (a YAML map of extra HTTP headers, for generic and generic-hmac).
 	// +optional
 	SecretRef *meta.LocalObjectReference `json:"secretRef,omitempty"`

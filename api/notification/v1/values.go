@@ -75,6 +75,9 @@ const (
 	// AzureEventHubProvider sends the event as JSON to the Event Hub of the connection string in
 	// the Secret's `token`, signed with its shared access key.
 	AzureEventHubProvider = "azureeventhub"
+	// GooglePubSubProvider publishes the event to the Pub/Sub topic spec.channel as the service
+	// account whose JSON key is the Secret's `token`.
+	GooglePubSubProvider = "googlepubsub"
 )
 
 // ProviderTypes lists every Provider spec.type, in the order of the CRD's enum.
@@ -85,7 +88,7 @@ var ProviderTypes = []string{
 	PagerDutyProvider, OpsgenieProvider, DatadogProvider, GrafanaProvider, SentryProvider,
 	WebexProvider, MatrixProvider, LarkProvider, GitHubDispatchProvider, AzureDevOpsProvider,
 	GitHubPullRequestCommentProvider, GitLabMergeRequestCommentProvider, GiteaPullRequestCommentProvider,
-	AzureEventHubProvider,
+	AzureEventHubProvider, GooglePubSubProvider,
 }
 
 // IsCommitStatusProvider reports whether a Provider type writes commit statuses rather than

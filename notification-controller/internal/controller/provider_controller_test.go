@@ -104,6 +104,14 @@ func TestProviderReadiness(t *testing.T) {
 			"token": "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=" + providerToken + ";EntityPath=events"}},
 			p:      newProvider(ns, "hub", "azureeventhub", func(s *notificationv1.ProviderSpec) { s.SecretRef = secretRef("hub") }),
 			status: "True", reason: meta.SucceededReason},
+		{name: "googlepubsub without a key in its secret", secrets: map[string]map[string]string{"sa": {"username": "u"}},
+			p: newProvider(ns, "pubsub", "googlepubsub", func(s *notificationv1.ProviderSpec) {
+				s.Channel, s.SecretRef = "projects/weir-test/topics/weir-events", secretRef("sa")
+			}), status: "False", reason: notificationv1.TokenNotFoundReason, msg: "secret 'sa' has no 'token' key"},
+		{name: "googlepubsub with a token that is no service account key", secrets: map[string]map[string]string{"sa-bad": {"token": providerToken}},
+			p: newProvider(ns, "pubsub-bad", "googlepubsub", func(s *notificationv1.ProviderSpec) {
+				s.Channel, s.SecretRef = "projects/weir-test/topics/weir-events", secretRef("sa-bad")
+			}), status: "False", reason: meta.InvalidSpecReason, msg: "googlepubsub needs a service account's JSON key as the `token`"},
 		// The manager runs as with --allow-internal-addresses: metadata stays refused.
 		{name: "a metadata address", p: newProvider(ns, "imds", "generic", func(s *notificationv1.ProviderSpec) {
 			s.Address = "http://169.254.169.254/latest/meta-data/"

@@ -11,13 +11,13 @@ var Types = []string{
 	"telegram", "alertmanager", "github", "gitlab", "gitea", "bitbucket", "bitbucketserver",
 	"pagerduty", "opsgenie", "datadog", "grafana", "sentry", "webex", "matrix", "lark", "githubdispatch",
 	"azuredevops", "githubpullrequestcomment", "gitlabmergerequestcomment", "giteapullrequestcomment",
-	"azureeventhub",
+	"azureeventhub", "googlepubsub",
 }
 
 // New returns the Notifier for c.Type. It checks what the type needs (a token, a channel, a
 // repository address) and returns an error saying what is missing, never quoting a secret.
 func New(c Config) (Notifier, error) {
-	if (c.Type != "telegram" && c.Type != "azureeventhub") || c.Address != "" {
+	if (c.Type != "telegram" && c.Type != "azureeventhub" && c.Type != "googlepubsub") || c.Address != "" {
 		u, err := url.Parse(c.Address)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("the address is not an http(s) URL")
@@ -86,6 +86,8 @@ func New(c Config) (Notifier, error) {
 		n, err = newGiteaPRComment(&c)
 	case "azureeventhub":
 		n, err = newAzureEventHub(&c)
+	case "googlepubsub":
+		n, err = newGooglePubSub(&c)
 	default:
 		return nil, fmt.Errorf("unsupported type %q", c.Type)
 	}

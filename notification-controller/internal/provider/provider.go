@@ -50,7 +50,7 @@ func needsToken(p *notificationv1.Provider, address string) bool {
 		notificationv1.OpsgenieProvider, notificationv1.DatadogProvider, notificationv1.WebexProvider,
 		notificationv1.MatrixProvider, notificationv1.GitHubDispatchProvider, notificationv1.AzureDevOpsProvider,
 		notificationv1.GitHubPullRequestCommentProvider, notificationv1.GitLabMergeRequestCommentProvider,
-		notificationv1.GiteaPullRequestCommentProvider, notificationv1.AzureEventHubProvider:
+		notificationv1.GiteaPullRequestCommentProvider, notificationv1.AzureEventHubProvider, notificationv1.GooglePubSubProvider:
 		return true
 	case notificationv1.PagerDutyProvider:
 		return p.Spec.Channel == ""
@@ -84,8 +84,9 @@ func Resolve(ctx context.Context, c client.Reader, clients *Clients, p *notifica
 			return cfg, err
 		}
 	}
-	// telegram has a default address; azureeventhub's is in its connection string.
-	if cfg.Address == "" && p.Spec.Type != notificationv1.TelegramProvider && p.Spec.Type != notificationv1.AzureEventHubProvider {
+	// telegram and googlepubsub have a default address; azureeventhub's is in its connection string.
+	if cfg.Address == "" && p.Spec.Type != notificationv1.TelegramProvider && p.Spec.Type != notificationv1.AzureEventHubProvider &&
+		p.Spec.Type != notificationv1.GooglePubSubProvider {
 		msg := "spec.address is empty"
 		if p.Spec.SecretRef != nil {
 			msg = fmt.Sprintf("spec.address is empty and secret '%s' has no '%s' key", p.Spec.SecretRef.Name, AddressKey)
