@@ -121,6 +121,8 @@ func createCases(f credentialFiles) []struct {
 		{[]string{"hr", "from-oci", "--chart-ref", "OCIRepository/manifests"}, []string{"HelmRelease"}},
 		{[]string{"alert-provider", "slack", "--type", "slack", "--channel", "ops", "--secret-ref", "slack-url"}, []string{"Provider"}},
 		{[]string{"alert-provider", "hook", "--type", "generic", "--address", "https://hooks.example.com/weir"}, []string{"Provider"}},
+		{[]string{"alert-provider", "oncall", "--type", "pagerduty", "--address", "https://events.pagerduty.com", "--secret-ref", "pd-routing-key"}, []string{"Provider"}},
+		{[]string{"receiver", "ci", "--type", "generic-oidc", "--resource", "GitRepository/app", "--secret-ref", "oidc"}, []string{"Receiver"}},
 		{[]string{"alert", "ops", "--provider-ref", "slack", "--event-source", "Kustomization/*", "--event-source", "HelmRelease/podinfo", "--event-severity", "error"}, []string{"Alert"}},
 		{[]string{"receiver", "github", "--type", "github", "--event", "push", "--resource", "GitRepository/app", "--secret-ref", "webhook-token"}, []string{"Receiver"}},
 		{[]string{"secret", "git", "git-auth", "--url", "https://git.example.com/app", "--bearer-token", "t0ken"}, []string{"Secret"}},
@@ -212,6 +214,8 @@ func TestCreateExportContent(t *testing.T) {
 			[]string{"identity: ", "known_hosts: ", "url: ssh://git@git.example.com/app"}},
 		{[]string{"secret", "oci", "regcred", "--url", "oci://registry.example.com/app", "--username", "bot", "--password", "pw"},
 			[]string{"type: kubernetes.io/dockerconfigjson", ".dockerconfigjson: "}},
+		{[]string{"alert-provider", "oncall", "--type", "pagerduty", "--address", "https://events.pagerduty.com", "--secret-ref", "pd-routing-key"},
+			[]string{"type: pagerduty", "address: https://events.pagerduty.com", "secretRef:\n    name: pd-routing-key"}},
 	} {
 		code, out, errOut := weir(t, append(append([]string{"create"}, tc.args...), "--export", "-n", "apps")...)
 		if code != 0 {
