@@ -67,7 +67,7 @@ func isolateHelm(*testenv.Environment) (func(), error) {
 }
 
 func startController(e *testenv.Environment) (func(), error) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(&logs)))
+	testenv.SetLogger(zap.New(zap.WriteTo(&logs)))
 	srv := httptest.NewServer(artifacts)
 	artifacts.base = srv.URL
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{

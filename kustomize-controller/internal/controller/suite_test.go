@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 }
 
 func startController(e *testenv.Environment) (func(), error) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(&logs)))
+	testenv.SetLogger(zap.New(zap.WriteTo(&logs)))
 	srv := httptest.NewServer(artifacts)
 	artifacts.base = srv.URL
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{

@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 }
 
 func startController(e *testenv.Environment) (func(), error) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(logSink)))
+	testenv.SetLogger(zap.New(zap.WriteTo(logSink)))
 	dir, err := os.MkdirTemp("", "storage-")
 	if err != nil {
 		return nil, err
