@@ -43,7 +43,7 @@ PLATFORMS ?= linux/amd64,linux/arm64
 REGISTRY  ?=
 RELEASE   := cd cli && go run ./release
 
-.PHONY: all build run localbin lint bench bench-ui fuzz generate test verify testbin browser podman screenshots tidy fmt vet clean images push images-tar
+.PHONY: all build run localbin lint bench bench-set bench-ui fuzz generate test verify testbin browser podman screenshots tidy fmt vet clean images push images-tar
 
 all: build
 
@@ -87,8 +87,13 @@ localbin: $(LOCALBIN)
 ## size; a markdown table to stdout, every figure to bench-results.json. Not part of `make test`.
 ## (BENCH_ARGS adds flags, e.g. make bench BENCH_ARGS="-n 5 -workloads W1,W2"; BENCH_N=5 runs
 ## every workload at one small size; BENCH_W3_MINUTES shortens W3's window)
-bench: testbin $(LOCALBIN)
+bench: testbin $(LOCALBIN) bench-set
 	cd cli && go run ./bench $(BENCH_ARGS)
+
+## bench-set: a ResourceSet of 1,000 inputs from creation to every generated object applied
+## (target: under 10 s), with kustomize-controller's reconciler in the test process
+bench-set: testbin
+	cd kustomize-controller && go test -run '^$$' -bench '^BenchmarkSet1000Inputs$$' -benchtime 3x ./internal/controller
 
 ## bench-ui: the web UI's list view over 2,000 objects, served and rendered in headless Chromium
 bench-ui: testbin browser
