@@ -3,9 +3,11 @@ package identity
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -51,9 +53,15 @@ func TestImpersonatedServiceAccountHasOnlyItsRights(t *testing.T) {
 	if c.Identity != "ServiceAccount '"+ns+"/tenant'" || c.Remote {
 		t.Errorf("identity %q remote %v", c.Identity, c.Remote)
 	}
-	if err := c.Client.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "allowed"}}); err != nil {
-		t.Fatalf("the tenant may create ConfigMaps in its namespace: %v", err)
-	}
+	// The API server's RBAC authorizer sees the new RoleBinding through its own informer: wait
+	// for it rather than for a fixed time.
+	testenv.Eventually(t, 30*time.Second, func() error {
+		err := c.Client.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "allowed"}})
+		if err != nil {
+			return fmt.Errorf("the tenant may create ConfigMaps in its namespace: %w", err)
+		}
+		return nil
+	})
 	err = c.Client.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ns + "-escalate"}})
 	if !apierrors.IsForbidden(err) {
 		t.Fatalf("creating a ClusterRole as the tenant: got %v, want forbidden", err)
