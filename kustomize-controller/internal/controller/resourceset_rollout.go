@@ -91,13 +91,18 @@ func (r *ResourceSetReconciler) reconcileRollout(ctx context.Context, sc *setSco
 			threshold = int(strategy[s].FailureThreshold)
 		}
 		timedOut := sc.now.Sub(started.Time) > obj.GetTimeout()
+		// A rollout stopped at this step stays stopped until its inputs are Ready or a new
+		// revision comes: an input that is progressing again (its object re-read before its
+		// controller looked at it) does not resume the later steps.
+		ro := obj.Status.Rollout
+		stopped := ro != nil && ro.Stopped && ro.Revision == sc.revision && int(ro.Step) == s
 		var failed, waiting []string
 		for _, in := range members {
 			switch st, ok := states[in.name]; {
 			case in.applyErr != nil:
 				failed = append(failed, in.applyErr.Error())
 			case !ok:
-			case st.state == objFailed || (st.state == objProgressing && timedOut):
+			case st.state == objFailed || (st.state == objProgressing && (timedOut || stopped)):
 				failed = append(failed, fmt.Sprintf("input %s: %s", in.name, st.msg))
 			case st.state == objProgressing:
 				waiting = append(waiting, fmt.Sprintf("input %s: %s", in.name, st.msg))
