@@ -69,8 +69,8 @@ func TestExportRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if len(before) != 14 {
-		t.Fatalf("%d Weir objects created, want 14", len(before))
+	if len(before) != 16 {
+		t.Fatalf("%d Weir objects created, want 16", len(before))
 	}
 
 	code, out, errOut := weir(t, "export", "all", "--all", "-n", ns)
@@ -96,7 +96,7 @@ func TestExportRoundTrip(t *testing.T) {
 		order = append(order, u.GetKind()+"/"+u.GetName())
 	}
 	want := "GitRepository/app,GitRepository/app-basic,GitRepository/app-ssh,OCIRepository/manifests,HelmRepository/charts,HelmRepository/oci-charts," +
-		"Kustomization/apps,Kustomization/infra,HelmRelease/from-oci,HelmRelease/podinfo,Provider/hook,Provider/slack,Alert/ops,Receiver/github"
+		"Kustomization/apps,Kustomization/infra,HelmRelease/from-oci,HelmRelease/podinfo,Provider/hook,Provider/oncall,Provider/slack,Alert/ops,Receiver/ci,Receiver/github"
 	if got := strings.Join(order, ","); got != want {
 		t.Errorf("order %s", got)
 	}

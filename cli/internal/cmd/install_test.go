@@ -201,7 +201,7 @@ func TestInstallLifecycle(t *testing.T) {
 		t.Fatalf("uninstall: code %d, %q\n%s", code, errOut, out)
 	}
 	for _, want := range []string{"✔ stopped the controllers in gitops", "✔ removed the finalizers of 1 of 1 Weir objects",
-		"✔ deleted 11 CRDs", "✔ deleted namespace gitops", "what it applied is still there"} {
+		"✔ deleted 12 CRDs", "✔ deleted namespace gitops", "what it applied is still there"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("uninstall output lacks %q:\n%s", want, out)
 		}

@@ -65,8 +65,8 @@ func TestRenderDefaults(t *testing.T) {
 			t.Errorf("%s/%s has a version label without a version", u.GetKind(), u.GetName())
 		}
 	}
-	if crds != 11 || deployments != 4 {
-		t.Errorf("%d CRDs and %d Deployments; want 11 and 4", crds, deployments)
+	if crds != 12 || deployments != 4 {
+		t.Errorf("%d CRDs and %d Deployments; want 12 and 4", crds, deployments)
 	}
 	for _, name := range []string{"weir-view", "weir-edit"} {
 		if r := find(objs, "ClusterRole", name); r == nil || r.GetLabels()["rbac.authorization.k8s.io/aggregate-to-edit"] != "true" {

@@ -270,7 +270,7 @@ func grant(t testing.TB, user, ns string, rules ...rbacv1.PolicyRule) {
 
 // readOnly lets a user read Weir objects, events and everything but Secrets.
 var readOnly = []rbacv1.PolicyRule{
-	{APIGroups: []string{"source.weir.dev", "kustomize.weir.dev", "helm.weir.dev", "notification.weir.dev"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
+	{APIGroups: []string{"source.weir.dev", "kustomize.weir.dev", "helm.weir.dev", "notification.weir.dev", "sets.weir.dev"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
 	{APIGroups: []string{""}, Resources: []string{"events", "configmaps"}, Verbs: []string{"get", "list", "watch"}},
 	{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list", "watch"}},
 }
