@@ -107,7 +107,7 @@ func TestInputErrors(t *testing.T) {
 }
 
 func TestRender(t *testing.T) {
-	tpl, err := Parse(`apiVersion: v1
+	_, err := Parse(`apiVersion: v1
 kind: ConfigMap
 metadata:
   name: {{ .name | lower }}
@@ -119,7 +119,7 @@ data:
 	if err == nil {
 		t.Fatal("dict is not in the function set; parsing must fail")
 	}
-	tpl, err = Parse(`apiVersion: v1
+	tpl, err := Parse(`apiVersion: v1
 kind: ConfigMap
 metadata:
   name: {{ .name | lower }}

@@ -64,11 +64,6 @@ func objectKey(e *Event) string {
 	return strings.ToLower(o.Kind) + "/" + o.Namespace + "/" + o.Name
 }
 
-// withPath returns base with path appended, one slash between them.
-func withPath(base, path string) string {
-	return strings.TrimSuffix(base, "/") + "/" + strings.TrimPrefix(path, "/")
-}
-
 // htmlText renders m as HTML lines, for Matrix's formatted_body.
 func (m message) htmlText() string {
 	esc := html.EscapeString
