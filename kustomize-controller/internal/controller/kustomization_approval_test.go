@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -47,7 +48,16 @@ func waitHeld(t *testing.T, ks *kustomizev1.Kustomization, msg string) {
 		if err := env.ObjectIn(ks, meta.ApprovalRequiredCondition, metav1.ConditionTrue, meta.ApprovalRequiredReason, msg)(); err != nil {
 			return err
 		}
-		return testenv.CheckCondition(ks, meta.ReadyCondition, metav1.ConditionFalse, meta.ApprovalRequiredReason, msg)
+		if err := testenv.CheckCondition(ks, meta.ReadyCondition, metav1.ConditionFalse, meta.ApprovalRequiredReason, msg); err != nil {
+			return err
+		}
+		// The status is written in more than one request (conditions, then the rest): wait
+		// until status.plan is the one the conditions describe.
+		c := apimeta.FindStatusCondition(ks.Status.Conditions, meta.ApprovalRequiredCondition)
+		if p := ks.Status.Plan; p == nil || !strings.Contains(c.Message, p.Revision) {
+			return fmt.Errorf("status.plan %+v is not yet the plan of %q", p, c.Message)
+		}
+		return nil
 	})
 }
 
