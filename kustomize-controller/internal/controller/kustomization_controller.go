@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	helmv1 "weir.dev/api/helm/v1"
@@ -28,7 +26,6 @@ import (
 	"weir.dev/pkg/configwatch"
 	"weir.dev/pkg/dependency"
 	"weir.dev/pkg/identity"
-	"weir.dev/pkg/kustomize/build"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
 )
@@ -102,17 +99,11 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 		r.Backoff = steps.NewBackoff(runtimectrl.RateLimiterOptions{})
 	}
 	if r.Artifacts == nil {
-		dir, err := os.MkdirTemp("", "weir-artifacts-")
+		cache, err := newArtifactCache(mgr, r.Fetcher, "weir-artifacts-")
 		if err != nil {
 			return err
 		}
-		r.Artifacts = &artifact.Cache{Fetcher: r.Fetcher, Dir: dir, Check: build.Guard}
-		if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-			<-ctx.Done()
-			return os.RemoveAll(dir)
-		})); err != nil {
-			return err
-		}
+		r.Artifacts = cache
 	}
 	indexer := mgr.GetFieldIndexer()
 	if err := indexer.IndexField(ctx, &kustomizev1.Kustomization{}, sourceIndex, func(o client.Object) []string {

@@ -10,7 +10,9 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
@@ -135,4 +137,18 @@ func (r *KustomizationReconciler) fetchPrivate(ctx context.Context, sc *ksScope)
 	}
 	sc.dir, sc.privateDir = dir, true
 	return r.Fetcher.Fetch(ctx, sc.artifact.URL, sc.artifact.Digest, dir)
+}
+
+// newArtifactCache returns an artifact cache in a new temporary directory (named from
+// prefix) that is removed when mgr stops.
+func newArtifactCache(mgr ctrl.Manager, fetcher *artifact.Fetcher, prefix string) (*artifact.Cache, error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, err
+	}
+	err = mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		return os.RemoveAll(dir)
+	}))
+	return &artifact.Cache{Fetcher: fetcher, Dir: dir, Check: build.Guard}, err
 }

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"os"
 	"time"
 
 	runtimectrl "github.com/fluxcd/pkg/runtime/controller"
@@ -12,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
@@ -22,7 +20,6 @@ import (
 	"weir.dev/pkg/app"
 	"weir.dev/pkg/artifact"
 	"weir.dev/pkg/identity"
-	"weir.dev/pkg/kustomize/build"
 	"weir.dev/pkg/predicates"
 	"weir.dev/pkg/steps"
 )
@@ -81,17 +78,11 @@ func (r *ResourceSetReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 		r.Backoff = steps.NewBackoff(runtimectrl.RateLimiterOptions{})
 	}
 	if r.Artifacts == nil {
-		dir, err := os.MkdirTemp("", "weir-set-artifacts-")
+		cache, err := newArtifactCache(mgr, r.Fetcher, "weir-set-artifacts-")
 		if err != nil {
 			return err
 		}
-		r.Artifacts = &artifact.Cache{Fetcher: r.Fetcher, Dir: dir, Check: build.Guard}
-		if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-			<-ctx.Done()
-			return os.RemoveAll(dir)
-		})); err != nil {
-			return err
-		}
+		r.Artifacts = cache
 	}
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &setsv1.ResourceSet{}, setSourceIndex, func(o client.Object) []string {
 		s := o.(*setsv1.ResourceSet)
