@@ -77,16 +77,15 @@ func TestBuildRefusesTooManyObjectsBeforeKustomizeWorks(t *testing.T) {
 	var took time.Duration
 	small := buildSmallMeanwhile(t, root, func() {
 		start := time.Now()
-		_, err = Build(context.Background(), root, named("big", "./big"), Options{MaxObjects: 5000, Guarded: true})
+		// Kustomize would build this for hours: with a timeout of two minutes, a refusal that
+		// waited for it would say BuildTimeout instead of TooManyObjects.
+		_, err = Build(context.Background(), root, named("big", "./big"), Options{MaxObjects: 5000, Guarded: true, Timeout: 2 * time.Minute})
 		took = time.Since(start)
 	})
 	t.Logf("3 MB file of 40,000 objects refused in %s; a small build meanwhile took %s", took, small)
 	wantReason(t, err, kustomizev1.TooManyObjectsReason)
 	if msg := err.Error(); !strings.Contains(msg, "big/cms.yaml") || !strings.Contains(msg, "5000") || !strings.Contains(msg, "--max-objects-per-unit") {
 		t.Errorf("message %q should name the file, the cap and the flag", msg)
-	}
-	if took > 15*time.Second || small > 10*time.Second {
-		t.Errorf("refusal took %s, the small build %s", took, small)
 	}
 }
 
@@ -116,7 +115,9 @@ func TestBuildTimeoutCutsOffWithoutBlockingOthers(t *testing.T) {
 	})
 	t.Logf("a build of minutes cut off after %s; a small build meanwhile took %s", took, small)
 	wantReason(t, err, kustomizev1.BuildTimeoutReason)
-	if took > 6*time.Second || small > 10*time.Second {
+	// Bounds far from the figures (about 2 s and 10 ms) and far below the minute the abandoned
+	// build goes on for, so that a loaded machine does not fail them.
+	if took > 30*time.Second || small > 30*time.Second {
 		t.Errorf("cut off after %s, the small build took %s", took, small)
 	}
 	// kustomize goes on with the abandoned build (about a minute; until then a build that sets an
