@@ -25,7 +25,7 @@ import (
 // WaitForTermination deletes them and waits until they are gone. Only objects whose ownership
 // labels still name this Kustomization are deleted, and none another Kustomization claims
 // (handed over, see kustomization_handover.go). The pre-delete hooks run first, and the hook
-// objects go too (see kustomization_hooks.go).
+// objects go too (see kustomization_hooks.go); objects with waves go in reverse wave order.
 //
 // The deletion is bounded by spec.timeout from the deletion request: until then, objects that
 // could not be deleted (forbidden to this identity, or another error) or are still terminating
@@ -63,7 +63,7 @@ func (r *KustomizationReconciler) finalize(ctx context.Context, obj *kustomizev1
 	objects = r.handOver(ctx, obj, objects)
 	deadline := obj.GetDeletionTimestamp().Add(obj.GetTimeout())
 	r.preDelete(ctx, obj, manager, deadline)
-	d := deleteApplied(ctx, manager, objects, obj.Name, obj.Namespace)
+	d := deleteInWaveOrder(ctx, manager, objects, obj.Name, obj.Namespace, deadline)
 	if err := d.problem(); err != nil {
 		return r.deletionBlocked(ctx, obj, deadline, fmt.Errorf("deleting the applied objects: %w", err))
 	}

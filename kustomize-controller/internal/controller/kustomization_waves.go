@@ -353,9 +353,8 @@ func (r *KustomizationReconciler) waitWave(ctx context.Context, sc *ksScope, i i
 	return steps.Failed(kustomizev1.WaveFailedReason, err)
 }
 
-// pruneStale deletes the stale objects, and the hook objects no longer built: in reverse wave order, each wave gone (within
-// spec.timeout) before the next, when the build has waves (their waves are read from the
-// live objects, one GET each); otherwise all at once, as always.
+// pruneStale deletes the stale objects, and the hook objects no longer built: in reverse wave
+// order (see deleteInWaveOrder) when the build has waves; otherwise all at once, as always.
 func (r *KustomizationReconciler) pruneStale(ctx context.Context, sc *ksScope, stale []*unstructured.Unstructured) deletion {
 	if sc.plan != nil && len(sc.plan.dropped) > 0 {
 		stale = append(append([]*unstructured.Unstructured(nil), stale...), sc.plan.dropped...)
@@ -363,15 +362,26 @@ func (r *KustomizationReconciler) pruneStale(ctx context.Context, sc *ksScope, s
 	if !sc.plan.waved() {
 		return deleteApplied(ctx, sc.manager, stale, sc.obj.Name, sc.obj.Namespace)
 	}
+	return deleteInWaveOrder(ctx, sc.manager, stale, sc.obj.Name, sc.obj.Namespace, time.Now().Add(sc.obj.GetTimeout()))
+}
+
+// deleteInWaveOrder deletes objects in reverse wave order, each wave gone (until deadline,
+// best effort) before the next. Their waves are read from the live objects, one GET each: the
+// objects may no longer be built. Objects all of one wave are deleted at once, as
+// deleteApplied does.
+func deleteInWaveOrder(ctx context.Context, manager *ssa.ResourceManager, objects []*unstructured.Unstructured, name, namespace string, deadline time.Time) deletion {
 	byWave := map[int][]*unstructured.Unstructured{}
-	for _, o := range stale {
+	for _, o := range objects {
 		live := &unstructured.Unstructured{}
 		live.SetGroupVersionKind(o.GroupVersionKind())
 		n := 0
-		if err := sc.manager.Client().Get(ctx, client.ObjectKeyFromObject(o), live); err == nil {
+		if err := manager.Client().Get(ctx, client.ObjectKeyFromObject(o), live); err == nil {
 			n, _ = waveOf(live) // an invalid value counts as 0: the object is going anyway
 		}
 		byWave[n] = append(byWave[n], o)
+	}
+	if len(byWave) <= 1 {
+		return deleteApplied(ctx, manager, objects, name, namespace)
 	}
 	nums := make([]int, 0, len(byWave))
 	for n := range byWave {
@@ -380,9 +390,8 @@ func (r *KustomizationReconciler) pruneStale(ctx context.Context, sc *ksScope, s
 	slices.Sort(nums)
 	slices.Reverse(nums)
 	total := deletion{changes: ssa.NewChangeSet()}
-	deadline := time.Now().Add(sc.obj.GetTimeout())
 	for _, n := range nums {
-		d := deleteApplied(ctx, sc.manager, byWave[n], sc.obj.Name, sc.obj.Namespace)
+		d := deleteApplied(ctx, manager, byWave[n], name, namespace)
 		total.changes.Append(d.changes.Entries)
 		total.deleted = append(total.deleted, d.deleted...)
 		total.forbidden = append(total.forbidden, d.forbidden...)
@@ -391,8 +400,8 @@ func (r *KustomizationReconciler) pruneStale(ctx context.Context, sc *ksScope, s
 			total.firstErr = d.firstErr
 		}
 		if left := time.Until(deadline); len(d.deleted) > 0 && left > 0 {
-			// Best effort: what is still terminating does not stop the prune.
-			_ = sc.manager.WaitForTermination(d.deleted, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: left})
+			// Best effort: what is still terminating does not stop the deletion.
+			_ = manager.WaitForTermination(d.deleted, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: left})
 		}
 	}
 	return total

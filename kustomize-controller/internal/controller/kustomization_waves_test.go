@@ -462,6 +462,24 @@ func TestPruneInReverseWaveOrder(t *testing.T) {
 	events.waitEvents(t, watch.Deleted, "a", "c", "b")
 }
 
+// TestDeleteInReverseWaveOrder: deleting a Kustomization with prune deletes its objects in
+// reverse wave order too.
+func TestDeleteInReverseWaveOrder(t *testing.T) {
+	ns := env.Namespace(t)
+	events := watchConfigMaps(t, ns)
+	publish(t, ns, "repo", "main@sha1:1", map[string]string{
+		"app/a.yaml": wavedConfigMap("a", "2"),
+		"app/b.yaml": wavedConfigMap("b", "0"),
+		"app/c.yaml": wavedConfigMap("c", "1"),
+	})
+	ks := createKustomization(t, ns, "app", "./app", func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	waitApplied(t, ks, "main@sha1:1")
+	if err := env.Client.Delete(context.Background(), ks); err != nil {
+		t.Fatal(err)
+	}
+	events.waitEvents(t, watch.Deleted, "a", "c", "b")
+}
+
 // TestPreDeleteHook: a pre-delete hook is created suspended with the apply; deleting the
 // Kustomization resumes it and deletes the objects only once it completed, then the hook too.
 func TestPreDeleteHook(t *testing.T) {
