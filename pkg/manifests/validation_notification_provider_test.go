@@ -38,7 +38,7 @@ func TestProviderValidation(t *testing.T) {
 	runNotificationCases(t, []notificationCase{
 		// spec.type
 		{name: "unsupported type names the supported ones", obj: notifProvider(func(s *notificationv1.ProviderSpec) { s.Type = "signal" }),
-			wantErr: []string{`spec.type: Unsupported value: "signal"`, `supported values: "slack", "generic", "generic-hmac", "msteams", "discord", "googlechat", "rocket", "mattermost", "telegram", "alertmanager", "github", "gitlab", "gitea", "bitbucket", "bitbucketserver", "pagerduty", "opsgenie", "datadog", "grafana", "sentry", "webex", "matrix", "lark", "githubdispatch", "azuredevops", "githubpullrequestcomment", "gitlabmergerequestcomment", "giteapullrequestcomment", "azureeventhub", "googlepubsub"`}},
+			wantErr: []string{`spec.type: Unsupported value: "signal"`, `supported values: "slack", "generic", "generic-hmac", "msteams", "discord", "googlechat", "rocket", "mattermost", "telegram", "alertmanager", "github", "gitlab", "gitea", "bitbucket", "bitbucketserver", "pagerduty", "opsgenie", "datadog", "grafana", "sentry", "webex", "matrix", "lark", "githubdispatch", "azuredevops", "githubpullrequestcomment", "gitlabmergerequestcomment", "giteapullrequestcomment", "azureeventhub", "googlepubsub", "nats"`}},
 		{name: "empty type", obj: notifProvider(func(s *notificationv1.ProviderSpec) { s.Type = "" }), wantErr: []string{"spec.type"}},
 
 		// formats and sizes
@@ -93,6 +93,14 @@ func TestProviderValidation(t *testing.T) {
 		{name: "googlepubsub without topic", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
 			s.Type, s.SecretRef = notificationv1.GooglePubSubProvider, notifSecret("sa-key")
 		}), wantErr: []string{"spec.channel, the topic (projects/<project>/topics/<topic>), is required for type googlepubsub"}},
+		{name: "nats without subject", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
+			s.Type, s.Address = notificationv1.NATSProvider, "nats://nats.example.com:4222"
+		}), wantErr: []string{"spec.channel, the subject, is required for type nats"}},
+		{name: "nats with a nats:// address", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
+			s.Type, s.Address, s.Channel = notificationv1.NATSProvider, "tls://nats.example.com:4222", "weir.events"
+		})},
+		{name: "a nats:// address for another type", obj: notifProvider(func(s *notificationv1.ProviderSpec) { s.Address = "nats://nats.example.com:4222" }),
+			wantErr: []string{"spec.address must be an http(s) URL for every type but nats"}},
 		{name: "githubdispatch without address", obj: notifProvider(func(s *notificationv1.ProviderSpec) {
 			s.Type, s.Address, s.SecretRef = notificationv1.GitHubDispatchProvider, "", notifSecret("gh")
 		}), wantErr: []string{providerNeedsRepo2}},
@@ -119,6 +127,8 @@ func TestProviderEveryTypeAccepted(t *testing.T) {
 				s.Channel = "room"
 			case typ == notificationv1.GooglePubSubProvider:
 				s.Address, s.Channel = "", "projects/weir-test/topics/weir-events"
+			case typ == notificationv1.NATSProvider:
+				s.Address, s.Channel = "nats://nats.example.com:4222", "weir.events"
 			case notificationv1.IsCommitStatusProvider(typ):
 				s.Address = "https://git.example.com/org/repo"
 			}

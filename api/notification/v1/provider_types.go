@@ -28,6 +28,8 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.type != 'telegram' || has(self.channel)",message="spec.channel, the chat ID, is required for type telegram"
 // +kubebuilder:validation:XValidation:rule="!(self.type in ['webex', 'matrix']) || has(self.channel)",message="spec.channel, the room ID, is required for types webex and matrix"
 // +kubebuilder:validation:XValidation:rule="self.type != 'googlepubsub' || has(self.channel)",message="spec.channel, the topic (projects/<project>/topics/<topic>), is required for type googlepubsub"
+// +kubebuilder:validation:XValidation:rule="self.type != 'nats' || has(self.channel)",message="spec.channel, the subject, is required for type nats"
+// +kubebuilder:validation:XValidation:rule="!has(self.address) || self.type == 'nats' || self.address.startsWith('http://') || self.address.startsWith('https://')",message="spec.address must be an http(s) URL for every type but nats"
 // +kubebuilder:validation:XValidation:rule="self.type != 'pagerduty' || has(self.channel) || has(self.secretRef)",message="type pagerduty needs the integration's routing key: the `token` of spec.secretRef, or spec.channel"
 // +kubebuilder:validation:XValidation:rule="!has(self.proxy) || !has(self.proxySecretRef)",message="at most one of spec.proxy and spec.proxySecretRef may be set"
 type ProviderSpec struct {
@@ -35,10 +37,10 @@ type ProviderSpec struct {
 	// mattermost, telegram, alertmanager, pagerduty, opsgenie, datadog, grafana, sentry, webex,
 	// matrix, lark, githubdispatch; a commit-status type: github, gitlab, gitea, bitbucket,
 	// bitbucketserver, azuredevops; or a pull-request comment type: githubpullrequestcomment,
-	// gitlabmergerequestcomment, giteapullrequestcomment; or azureeventhub, googlepubsub. Commit-status and comment types only
+	// gitlabmergerequestcomment, giteapullrequestcomment; or azureeventhub, googlepubsub, nats. Commit-status and comment types only
 	// deliver events that carry a commit revision (comment types: and a change request number).
 	// +required
-	// +kubebuilder:validation:Enum=slack;generic;generic-hmac;msteams;discord;googlechat;rocket;mattermost;telegram;alertmanager;github;gitlab;gitea;bitbucket;bitbucketserver;pagerduty;opsgenie;datadog;grafana;sentry;webex;matrix;lark;githubdispatch;azuredevops;githubpullrequestcomment;gitlabmergerequestcomment;giteapullrequestcomment;azureeventhub;googlepubsub
+	// +kubebuilder:validation:Enum=slack;generic;generic-hmac;msteams;discord;googlechat;rocket;mattermost;telegram;alertmanager;github;gitlab;gitea;bitbucket;bitbucketserver;pagerduty;opsgenie;datadog;grafana;sentry;webex;matrix;lark;githubdispatch;azuredevops;githubpullrequestcomment;gitlabmergerequestcomment;giteapullrequestcomment;azureeventhub;googlepubsub;nats
 	Type string `json:"type"`
 
 	// Interval at which the referenced Secrets are re-checked and Ready updated.
@@ -60,12 +62,12 @@ type ProviderSpec struct {
 	// +kubebuilder:validation:MaxLength=2048
 	Username string `json:"username,omitempty"`
 
-	// Address to deliver to: the webhook or API URL, or for commit-status types the repository's
-	// HTTP(S) URL. An `address` key in the Secret named by secretRef overrides it, which keeps
+	// Address to deliver to: the webhook or API URL, for commit-status types the repository's
+	// HTTP(S) URL, for nats the server's nats:// or tls:// URL. An `address` key in the Secret named by secretRef overrides it, which keeps
 	// webhook URLs that embed a credential out of the spec.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:Pattern="^(http|https)://.+$"
+	// +kubebuilder:validation:Pattern="^(http|https|nats|tls)://.+$"
 	Address string `json:"address,omitempty"`
 
 	// Timeout of one delivery.

@@ -78,6 +78,9 @@ const (
 	// GooglePubSubProvider publishes the event to the Pub/Sub topic spec.channel as the service
 	// account whose JSON key is the Secret's `token`.
 	GooglePubSubProvider = "googlepubsub"
+	// NATSProvider publishes the event as JSON to the subject spec.channel on the NATS server
+	// at the address (nats:// or tls://).
+	NATSProvider = "nats"
 )
 
 // ProviderTypes lists every Provider spec.type, in the order of the CRD's enum.
@@ -88,7 +91,7 @@ var ProviderTypes = []string{
 	PagerDutyProvider, OpsgenieProvider, DatadogProvider, GrafanaProvider, SentryProvider,
 	WebexProvider, MatrixProvider, LarkProvider, GitHubDispatchProvider, AzureDevOpsProvider,
 	GitHubPullRequestCommentProvider, GitLabMergeRequestCommentProvider, GiteaPullRequestCommentProvider,
-	AzureEventHubProvider, GooglePubSubProvider,
+	AzureEventHubProvider, GooglePubSubProvider, NATSProvider,
 }
 
 // IsCommitStatusProvider reports whether a Provider type writes commit statuses rather than

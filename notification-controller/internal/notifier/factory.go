@@ -11,13 +11,13 @@ var Types = []string{
 	"telegram", "alertmanager", "github", "gitlab", "gitea", "bitbucket", "bitbucketserver",
 	"pagerduty", "opsgenie", "datadog", "grafana", "sentry", "webex", "matrix", "lark", "githubdispatch",
 	"azuredevops", "githubpullrequestcomment", "gitlabmergerequestcomment", "giteapullrequestcomment",
-	"azureeventhub", "googlepubsub",
+	"azureeventhub", "googlepubsub", "nats",
 }
 
 // New returns the Notifier for c.Type. It checks what the type needs (a token, a channel, a
 // repository address) and returns an error saying what is missing, never quoting a secret.
 func New(c Config) (Notifier, error) {
-	if (c.Type != "telegram" && c.Type != "azureeventhub" && c.Type != "googlepubsub") || c.Address != "" {
+	if ((c.Type != "telegram" && c.Type != "azureeventhub" && c.Type != "googlepubsub") || c.Address != "") && c.Type != "nats" {
 		u, err := url.Parse(c.Address)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("the address is not an http(s) URL")
@@ -88,6 +88,8 @@ func New(c Config) (Notifier, error) {
 		n, err = newAzureEventHub(&c)
 	case "googlepubsub":
 		n, err = newGooglePubSub(&c)
+	case "nats":
+		n, err = newNATS(&c)
 	default:
 		return nil, fmt.Errorf("unsupported type %q", c.Type)
 	}

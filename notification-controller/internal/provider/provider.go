@@ -146,7 +146,12 @@ func secretName(p *notificationv1.Provider) string {
 func fromSecret(cfg *notifier.Config, secret *corev1.Secret) error {
 	value := func(k string) string { return strings.TrimSpace(string(secret.Data[k])) }
 	if a := value(AddressKey); a != "" {
-		if u, err := url.Parse(a); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, err := url.Parse(a)
+		if cfg.Type == notificationv1.NATSProvider {
+			if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
+				return steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("secret '%s' key '%s' is not a nats:// or tls:// URL", secret.Name, AddressKey))
+			}
+		} else if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return steps.Stalled(meta.InvalidSpecReason, fmt.Errorf("secret '%s' key '%s' is not an http(s) URL", secret.Name, AddressKey))
 		}
 		cfg.Address = a
