@@ -29,7 +29,7 @@ var unreadFieldExceptions = map[string]string{
 	"Kustomization:spec.dependsOn.apiVersion":              "its CEL rule allows only the kind's own apiVersion (kustomize.weir.dev/v1, helm.weir.dev/v1): the kind says it all",
 	"HelmRelease:spec.syncWindows.kind":                    "read as s.Kind by pkg/gate (windows.go), which gets spec.syncWindows as a parameter",
 	"Kustomization:spec.syncWindows.kind":                  "read as s.Kind by pkg/gate (windows.go), which gets spec.syncWindows as a parameter",
-	"HelmRelease:spec.valuesFrom.optional":                 "read as ref.Optional by helm-controller/internal/values, which gets spec.valuesFrom as a parameter",
+	"HelmRelease:spec.valuesFrom.optional":                 "read as ref.Optional by pkg/helm/values, which gets spec.valuesFrom as a parameter",
 	"Kustomization:spec.decryption.provider":               "its enum has the one value sops, the only engine",
 	"Kustomization:spec.ignoreMissingComponents":           "read by its JSON name: pkg/kustomize/build hands the spec, as unstructured, to fluxcd/pkg/kustomize's generator",
 	"Kustomization:spec.namePrefix":                        "read by its JSON name by fluxcd/pkg/kustomize's generator (see ignoreMissingComponents)",

@@ -9,8 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	helmv1 "weir.dev/api/helm/v1"
-	"weir.dev/helm-controller/internal/postrender"
 	"weir.dev/helm-controller/internal/release"
+	"weir.dev/pkg/helm/postrender"
 )
 
 // durationOr returns d, or def when d is unset.

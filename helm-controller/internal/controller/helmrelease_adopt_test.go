@@ -17,8 +17,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	helmv1 "weir.dev/api/helm/v1"
-	"weir.dev/helm-controller/internal/postrender"
 	"weir.dev/helm-controller/internal/release"
+	"weir.dev/pkg/helm/postrender"
 )
 
 // A release made by Flux's helm-controller, simulated with the Helm SDK as Flux uses it: the

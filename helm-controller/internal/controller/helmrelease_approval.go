@@ -17,6 +17,7 @@ import (
 	"weir.dev/api/meta"
 	"weir.dev/helm-controller/internal/release"
 	"weir.dev/pkg/gate"
+	"weir.dev/pkg/helm/render"
 	"weir.dev/pkg/identity"
 	"weir.dev/pkg/steps"
 )
@@ -129,13 +130,13 @@ func (r *HelmReleaseReconciler) planRelease(ctx context.Context, sc *hrScope, ru
 	if err != nil {
 		return nil, err
 	}
-	desired, err := manifestObjects(manifest, runner.Target.Namespace, cluster.Mapper)
+	desired, err := render.Objects(manifest, runner.Target.Namespace, cluster.Mapper)
 	if err != nil {
 		return nil, steps.Failed(helmv1.UpgradeFailedReason, fmt.Errorf("reading the rendered manifest: %w", err))
 	}
 	var current []*unstructured.Unstructured
 	if cur := state.Current; cur != nil && cur.Info != nil && cur.Info.Status != helmrelease.StatusUninstalled {
-		if current, err = manifestObjects(cur.Manifest, runner.Target.Namespace, cluster.Mapper); err != nil {
+		if current, err = render.Objects(cur.Manifest, runner.Target.Namespace, cluster.Mapper); err != nil {
 			return nil, steps.Failed(helmv1.GetLastReleaseFailedReason, fmt.Errorf("reading the release manifest: %w", err))
 		}
 	}

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 
 	"github.com/fluxcd/pkg/runtime/conditions"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +17,7 @@ import (
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
+	"weir.dev/pkg/helm/render"
 	"weir.dev/pkg/steps"
 )
 
@@ -273,7 +271,7 @@ func (r *HelmReleaseReconciler) reconcileChart(ctx context.Context, sc *hrScope)
 	if err := r.Fetcher.Fetch(fetchCtx, sc.artifact.URL, sc.artifact.Digest, dir); err != nil {
 		return steps.Failed(meta.ArtifactFailedReason, fmt.Errorf("fetching the artifact of %s (revision %s): %w", sc.source, sc.artifact.Revision, err))
 	}
-	ch, err := loadChart(dir)
+	ch, err := render.LoadChart(dir)
 	if err != nil {
 		return steps.Stalled(helmv1.ChartFailedReason, fmt.Errorf("the artifact of %s (revision %s): %w", sc.source, sc.artifact.Revision, err))
 	}
@@ -285,38 +283,6 @@ func (r *HelmReleaseReconciler) reconcileChart(ctx context.Context, sc *hrScope)
 		}
 	}
 	return nil
-}
-
-// loadChart loads the chart at the root of dir, or in its only subdirectory (a packaged chart
-// extracts into `<name>/`).
-func loadChart(dir string) (*chart.Chart, error) {
-	root := dir
-	if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err != nil {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return nil, err
-		}
-		var found []string
-		for _, e := range entries {
-			if e.IsDir() {
-				if _, err := os.Stat(filepath.Join(dir, e.Name(), "Chart.yaml")); err == nil {
-					found = append(found, e.Name())
-				}
-			}
-		}
-		if len(found) != 1 {
-			return nil, fmt.Errorf("holds %d charts (directories with a Chart.yaml) at its root, want 1", len(found))
-		}
-		root = filepath.Join(dir, found[0])
-	}
-	ch, err := loader.LoadDir(root)
-	if err != nil {
-		return nil, fmt.Errorf("loading the chart: %w", err)
-	}
-	if err := ch.Validate(); err != nil {
-		return nil, fmt.Errorf("invalid chart: %w", err)
-	}
-	return ch, nil
 }
 
 // digestHex returns the hex part of an `<algorithm>:<hex>` digest.

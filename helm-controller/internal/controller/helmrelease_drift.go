@@ -8,10 +8,8 @@ import (
 	"strings"
 
 	"github.com/fluxcd/pkg/ssa"
-	ssautils "github.com/fluxcd/pkg/ssa/utils"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -107,29 +105,6 @@ func ignoreRules(obj *helmv1.HelmRelease) []helmv1.IgnoreRule {
 		return nil
 	}
 	return obj.Spec.DriftDetection.Ignore
-}
-
-// manifestObjects decodes a release manifest and puts namespaced objects without a namespace
-// into namespace, as Helm does when it applies them.
-func manifestObjects(manifest, namespace string, mapper apimeta.RESTMapper) ([]*unstructured.Unstructured, error) {
-	objects, err := ssautils.ReadObjects(strings.NewReader(manifest))
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range objects {
-		if o.GetNamespace() != "" {
-			continue
-		}
-		gvk := o.GroupVersionKind()
-		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			return nil, fmt.Errorf("%s/%s: %w", gvk.Kind, o.GetName(), err)
-		}
-		if mapping.Scope.Name() == apimeta.RESTScopeNameNamespace {
-			o.SetNamespace(namespace)
-		}
-	}
-	return objects, nil
 }
 
 // withoutIgnored returns copies of objects without the fields the ignore rules select.

@@ -4,19 +4,19 @@ import (
 	"fmt"
 
 	helmv1 "weir.dev/api/helm/v1"
-	"weir.dev/helm-controller/internal/release"
+	"weir.dev/pkg/helm/render"
 	"weir.dev/pkg/steps"
 )
 
 // refuseChart stalls with helmv1.ValuesSchemaRefusedReason when the values schemas of the chart
-// cannot be validated without loading other documents (see release.CheckSchemas), unless the
+// cannot be validated without loading other documents (see render.CheckSchemas), unless the
 // action skips schema validation. Nothing has been applied or requested then. It sets no
 // condition.
 func refuseChart(sc *hrScope, action helmv1.ReleaseAction) error {
 	if schemaValidationDisabled(sc.obj, action) {
 		return nil
 	}
-	if err := release.CheckSchemas(sc.chart); err != nil {
+	if err := render.CheckSchemas(sc.chart); err != nil {
 		return steps.Stalled(helmv1.ValuesSchemaRefusedReason, fmt.Errorf("chart %s: %w", sc.chartRef(), err))
 	}
 	return nil

@@ -12,8 +12,9 @@ import (
 
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
-	"weir.dev/helm-controller/internal/postrender"
 	"weir.dev/helm-controller/internal/release"
+	"weir.dev/pkg/helm/postrender"
+	"weir.dev/pkg/helm/render"
 	"weir.dev/pkg/identity"
 	"weir.dev/pkg/steps"
 )
@@ -228,7 +229,7 @@ func (r *HelmReleaseReconciler) reconcileManifest(ctx context.Context, sc *hrSco
 	if err != nil {
 		return err
 	}
-	objects, err := manifestObjects(manifest, namespace, cluster.Mapper)
+	objects, err := render.Objects(manifest, namespace, cluster.Mapper)
 	if err != nil {
 		return steps.Failed(helmv1.GetLastReleaseFailedReason, fmt.Errorf("reading the objects of the release manifest: %w", err))
 	}

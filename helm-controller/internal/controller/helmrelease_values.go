@@ -6,7 +6,7 @@ import (
 
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/helm-controller/internal/release"
-	"weir.dev/helm-controller/internal/values"
+	"weir.dev/pkg/helm/values"
 	"weir.dev/pkg/steps"
 )
 

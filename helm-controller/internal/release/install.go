@@ -8,6 +8,8 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/postrender"
 	"helm.sh/helm/v3/pkg/release"
+
+	"weir.dev/pkg/helm/render"
 )
 
 // ActionOptions are what Install and Upgrade share.
@@ -37,7 +39,7 @@ type InstallOptions struct {
 }
 
 // Install installs the release, without the chart's crds/ (see ApplyCRDs), refusing a values
-// schema that CheckSchemas refuses unless schema validation is skipped. On failure it returns
+// schema that render.CheckSchemas refuses unless schema validation is skipped. On failure it returns
 // the error and, when Helm got as far as recording it, the failed release.
 func (r *Runner) Install(ctx context.Context, o InstallOptions) (*release.Release, error) {
 	done, err := r.begin()
@@ -46,7 +48,7 @@ func (r *Runner) Install(ctx context.Context, o InstallOptions) (*release.Releas
 	}
 	defer done()
 	if !o.SkipSchemaValidation {
-		if err := CheckSchemas(o.Chart); err != nil {
+		if err := render.CheckSchemas(o.Chart); err != nil {
 			return nil, err
 		}
 	}

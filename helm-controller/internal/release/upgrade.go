@@ -5,6 +5,8 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/release"
+
+	"weir.dev/pkg/helm/render"
 )
 
 // UpgradeOptions configure Upgrade.
@@ -20,7 +22,7 @@ type UpgradeOptions struct {
 
 // Upgrade makes a new revision of the release, which may be deployed, failed or superseded.
 // On failure it returns the error and, when Helm got as far as recording it, the failed
-// revision. Like Install, it refuses a values schema that CheckSchemas refuses unless schema
+// revision. Like Install, it refuses a values schema that render.CheckSchemas refuses unless schema
 // validation is skipped.
 func (r *Runner) Upgrade(ctx context.Context, o UpgradeOptions) (*release.Release, error) {
 	done, err := r.begin()
@@ -29,7 +31,7 @@ func (r *Runner) Upgrade(ctx context.Context, o UpgradeOptions) (*release.Releas
 	}
 	defer done()
 	if !o.SkipSchemaValidation {
-		if err := CheckSchemas(o.Chart); err != nil {
+		if err := render.CheckSchemas(o.Chart); err != nil {
 			return nil, err
 		}
 	}
