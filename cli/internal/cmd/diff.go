@@ -57,6 +57,6 @@ Exit status: 0 when nothing would change, 1 when something would, 2 on errors.`,
 		},
 	}
 	f.addFlags(ks, false)
-	diff.AddCommand(ks, newDiffSetCmd(g))
+	diff.AddCommand(ks, newDiffSetCmd(g), newDiffHelmReleaseCmd(g))
 	return diff
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	helmv1 "weir.dev/api/helm/v1"
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 	"weir.dev/cli/internal/objects"
@@ -21,11 +22,12 @@ func newPlanCmd(g *Globals) *cobra.Command {
 		Use:   "plan <kustomization|helmrelease> <name>",
 		Short: "Show the plan of a Kustomization or HelmRelease waiting for approval",
 		Long: `plan prints what the controller planned under spec.approval: Manual (status.plan): the
-revision, what it creates, changes and deletes, and whether it waits for approval. For a
-Kustomization it then prints the full diff of that revision against the live cluster, as
-'weir diff' does (a server-side dry run as kustomize-controller, Secret values masked), from
-the source's artifact. Approve it with 'weir approve'.`,
-		Example:           `  weir plan kustomization apps -n production`,
+revision, what it creates, changes and deletes, and whether it waits for approval. It then
+prints the full diff of that revision against the live cluster, as 'weir diff' does (a
+server-side dry run as kustomize- or helm-controller, Secret values masked), from the source's
+artifact (for a HelmRelease, its chart rendered with its values). Approve it with 'weir approve'.`,
+		Example: `  weir plan kustomization apps -n production
+  weir plan helmrelease podinfo -n production`,
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: completeKindThenName(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -51,7 +53,13 @@ the source's artifact. Approve it with 'weir approve'.`,
 				return &ExitError{Code: 1, Err: fmt.Errorf("%s has no plan: plans are made under spec.approval: Manual", ref)}
 			}
 			printPlan(g.Out, ref, plan, objects.PendingPlan(u) != nil)
-			if k.Kind != kustomizev1.KustomizationKind || objects.PendingPlan(u) == nil {
+			if objects.PendingPlan(u) == nil {
+				return nil
+			}
+			if k.Kind == helmv1.HelmReleaseKind {
+				return planHelmReleaseDiff(ctx, g, c, u, plan)
+			}
+			if k.Kind != kustomizev1.KustomizationKind {
 				return nil
 			}
 			ks := &kustomizev1.Kustomization{}

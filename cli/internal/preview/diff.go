@@ -66,51 +66,9 @@ func Diff(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, o
 		IfNotPresentSelector: map[string]string{ssaAnnotation: "IfNotPresent"},
 		Force:                ks.Spec.Force,
 	}
-	built := map[object.ObjMetadata]bool{}
-	// What the build creates that later objects need: the dry run of an object in a new
-	// namespace, or of a new CRD's kind, fails, and the object is then created too.
-	newNamespaces, newKinds := map[string]bool{}, map[schema.GroupKind]bool{}
-	for _, obj := range definitionsFirst(objects) {
-		id := object.UnstructuredToObjMetadata(obj)
-		built[id] = true
-		if _, encrypted := obj.Object["sops"]; encrypted {
-			// Without the keys there is nothing to compare: the controller decrypts it.
-			res.Changes[Skipped]++
-			if _, err := fmt.Fprintf(w, "► %s%s skipped (SOPS-encrypted)\n", originOf(origins, obj), subject(id)); err != nil {
-				return res, err
-			}
-			continue
-		}
-		entry, live, merged, err := manager.Diff(ctx, obj.DeepCopy(), opts)
-		if err != nil {
-			if !needsNew(err, obj, newNamespaces, newKinds) {
-				return res, err
-			}
-			entry = &ssa.ChangeSetEntry{Action: ssa.CreatedAction}
-		}
-		if entry.Action == ssa.CreatedAction {
-			switch {
-			case obj.GroupVersionKind() == namespaceKind:
-				newNamespaces[obj.GetName()] = true
-			case obj.GroupVersionKind().GroupKind() == crdKind:
-				group, _, _ := unstructured.NestedString(obj.Object, "spec", "group")
-				kind, _, _ := unstructured.NestedString(obj.Object, "spec", "names", "kind")
-				newKinds[schema.GroupKind{Group: group, Kind: kind}] = true
-			}
-		}
-		change := Unchanged
-		switch entry.Action {
-		case ssa.CreatedAction:
-			change, merged = Created, obj.DeepCopy()
-		case ssa.ConfiguredAction:
-			change = Changed
-		case ssa.SkippedAction:
-			change = Skipped
-		}
-		res.Changes[change]++
-		if err := reportFrom(w, originOf(origins, obj), subject(id), change, live, merged); err != nil {
-			return res, err
-		}
+	built, err := diffObjects(ctx, manager, opts, objects, func(obj *unstructured.Unstructured) string { return originOf(origins, obj) }, w, res)
+	if err != nil {
+		return res, err
 	}
 	if !ks.Spec.Prune || ks.Status.Inventory == nil {
 		return res, nil
@@ -141,6 +99,59 @@ func Diff(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, o
 		}
 	}
 	return res, nil
+}
+
+// diffObjects dry-runs each of objects through manager (Namespaces and CRDs first) and writes
+// its line, prefixed by origin(obj), and the diff of a change to w, counting the changes in
+// res. It returns the objects it saw.
+func diffObjects(ctx context.Context, manager *ssa.ResourceManager, opts ssa.DiffOptions, objects []*unstructured.Unstructured, origin func(*unstructured.Unstructured) string, w io.Writer, res Result) (map[object.ObjMetadata]bool, error) {
+	built := map[object.ObjMetadata]bool{}
+	// What the build creates that later objects need: the dry run of an object in a new
+	// namespace, or of a new CRD's kind, fails, and the object is then created too.
+	newNamespaces, newKinds := map[string]bool{}, map[schema.GroupKind]bool{}
+	for _, obj := range definitionsFirst(objects) {
+		id := object.UnstructuredToObjMetadata(obj)
+		built[id] = true
+		if _, encrypted := obj.Object["sops"]; encrypted {
+			// Without the keys there is nothing to compare: the controller decrypts it.
+			res.Changes[Skipped]++
+			if _, err := fmt.Fprintf(w, "► %s%s skipped (SOPS-encrypted)\n", origin(obj), subject(id)); err != nil {
+				return built, err
+			}
+			continue
+		}
+		entry, live, merged, err := manager.Diff(ctx, obj.DeepCopy(), opts)
+		if err != nil {
+			if !needsNew(err, obj, newNamespaces, newKinds) {
+				return built, err
+			}
+			entry = &ssa.ChangeSetEntry{Action: ssa.CreatedAction}
+		}
+		if entry.Action == ssa.CreatedAction {
+			switch {
+			case obj.GroupVersionKind() == namespaceKind:
+				newNamespaces[obj.GetName()] = true
+			case obj.GroupVersionKind().GroupKind() == crdKind:
+				group, _, _ := unstructured.NestedString(obj.Object, "spec", "group")
+				kind, _, _ := unstructured.NestedString(obj.Object, "spec", "names", "kind")
+				newKinds[schema.GroupKind{Group: group, Kind: kind}] = true
+			}
+		}
+		change := Unchanged
+		switch entry.Action {
+		case ssa.CreatedAction:
+			change, merged = Created, obj.DeepCopy()
+		case ssa.ConfiguredAction:
+			change = Changed
+		case ssa.SkippedAction:
+			change = Skipped
+		}
+		res.Changes[change]++
+		if err := reportFrom(w, origin(obj), subject(id), change, live, merged); err != nil {
+			return built, err
+		}
+	}
+	return built, nil
 }
 
 var (
