@@ -179,7 +179,10 @@ func TestDiffHelmRelease(t *testing.T) {
 		}
 	}
 
-	updateHelmRelease(t, ns, func(hr *helmv1.HelmRelease) { hr.Spec.Values = &apiextensionsv1.JSON{Raw: []byte(`{"color":"green"}`)} })
+	updateHelmRelease(t, ns, func(hr *helmv1.HelmRelease) {
+		hr.Spec.Values = &apiextensionsv1.JSON{Raw: []byte(`{"color":"green"}`)}
+		hr.Spec.CommonMetadata = &meta.CommonMetadata{Labels: map[string]string{"team": "web"}} // a post-renderer
+	})
 	vals := &corev1.Secret{}
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "vals"}, vals); err != nil {
 		t.Fatal(err)
@@ -194,7 +197,7 @@ func TestDiffHelmRelease(t *testing.T) {
 	}
 	t.Logf("weir diff hr app:\n%s", out)
 	for _, want := range []string{
-		"ConfigMap/" + ns + "/app-settings changed", "-  color: blue", "+  color: green",
+		"ConfigMap/" + ns + "/app-settings changed", "-  color: blue", "+  color: green", "+    team: web",
 		"Secret/" + ns + "/app-creds changed", "*** (before)", "*** (after)",
 	} {
 		if !strings.Contains(out, want) {
@@ -202,6 +205,19 @@ func TestDiffHelmRelease(t *testing.T) {
 		}
 	}
 	noSecrets(t, "diff", out)
+
+	// A pull request's HelmRelease: its spec replaces the cluster's.
+	file := filepath.Join(t.TempDir(), "app.yaml")
+	manifest := "apiVersion: helm.weir.dev/v1\nkind: HelmRelease\nmetadata:\n  name: app\n  namespace: " + ns + "\n" +
+		"spec:\n  interval: 1m\n  chartRef: {kind: HelmChart, name: demo}\n  values: {color: purple}\n  valuesFrom: [{kind: Secret, name: vals}]\n"
+	if err := os.WriteFile(file, []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = weir(t, "diff", "hr", "app", "-n", ns, "--helmrelease-file", file)
+	if code != 1 || !strings.Contains(out, "+  color: purple") || strings.Contains(out, "team: web") {
+		t.Errorf("diff with --helmrelease-file: code %d, stderr %q, want 1 and color purple without the cluster's commonMetadata\n%s", code, errOut, out)
+	}
+	noSecrets(t, "diff with --helmrelease-file", out)
 
 	// A pull request's values file, and its chart without the Secret (a deletion).
 	values := filepath.Join(t.TempDir(), "values.yaml")
@@ -244,8 +260,21 @@ func TestDiffHelmReleaseErrors(t *testing.T) {
 	}
 	t.Logf("render error: %s", errOut)
 
+	updateHelmRelease(t, ns, func(hr *helmv1.HelmRelease) {
+		hr.Spec.ChartRef = nil
+		hr.Spec.Chart = &helmv1.HelmChartTemplate{Spec: helmv1.HelmChartTemplateSpec{
+			Chart: "demo", SourceRef: helmv1.CrossNamespaceObjectReference{Kind: "HelmRepository", Name: "charts"}}}
+	})
+	code, _, errOut = weir(t, "diff", "hr", "app", "-n", ns)
+	if want := "HelmRelease '" + ns + "/app': spec.chart: HelmChart '" + ns + "/" + ns + "-app' not found"; code != 2 || !strings.Contains(errOut, want) {
+		t.Errorf("spec.chart without its HelmChart: code %d, stderr %q, want 2 and %q", code, errOut, want)
+	}
+
 	create(t, helmChartWith(ns, "empty", nil))
-	updateHelmRelease(t, ns, func(hr *helmv1.HelmRelease) { hr.Spec.ChartRef.Name = "empty" })
+	updateHelmRelease(t, ns, func(hr *helmv1.HelmRelease) {
+		hr.Spec.Chart = nil
+		hr.Spec.ChartRef = &helmv1.CrossNamespaceSourceReference{Kind: "HelmChart", Name: "empty"}
+	})
 	code, _, errOut = weir(t, "diff", "hr", "app", "-n", ns)
 	if want := "HelmRelease '" + ns + "/app': spec.chartRef: HelmChart '" + ns + "/empty' has no chart artifact"; code != 2 || !strings.Contains(errOut, want) {
 		t.Errorf("missing artifact: code %d, stderr %q, want 2 and %q", code, errOut, want)

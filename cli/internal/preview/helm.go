@@ -75,9 +75,14 @@ type HelmRender struct {
 // against its digest, extracted with the artifact rules) or from o.ChartPath; the values of
 // spec.valuesFrom and spec.values, read with c, then o.ValuesFiles over them; a dry-run install
 // checked by the cluster, the post-renderers and spec.commonMetadata applied, hooks and crds/
-// left out. Errors name the HelmRelease and the field or file at fault.
+// left out. Errors name the HelmRelease and the field or file at fault. A HelmRelease of a
+// remote cluster (spec.kubeConfig) is refused: the cluster diffed is the user's.
 func RenderHelmRelease(ctx context.Context, c client.Client, getter genericclioptions.RESTClientGetter, hr *helmv1.HelmRelease, o HelmOptions) (*HelmRender, error) {
 	ref := fmt.Sprintf("HelmRelease '%s/%s'", hr.Namespace, hr.Name)
+	if hr.Spec.KubeConfig != nil {
+		// The release lives in the cluster of that kubeconfig, not in the one diffed here.
+		return nil, fmt.Errorf("%s: spec.kubeConfig: the release is in a remote cluster; diff it with that cluster's kubeconfig and a --helmrelease-file without spec.kubeConfig", ref)
+	}
 	ch, revision, err := helmChart(ctx, c, hr, o.ChartPath)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
