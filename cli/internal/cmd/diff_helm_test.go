@@ -17,6 +17,7 @@ import (
 	"helm.sh/helm/v3/pkg/cli"
 	"helm.sh/helm/v3/pkg/kube"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -321,4 +322,49 @@ func TestPlanHelmRelease(t *testing.T) {
 		}
 	}
 	noSecrets(t, "plan", out)
+}
+
+// TestDiffHelmReleaseWithoutStorageAccess: a reviewer who may read and dry-run the release's
+// objects but not list Secrets (Helm's release records) gets the diff, with the objects of
+// status.inventory the chart no longer renders shown as deleted.
+func TestDiffHelmReleaseWithoutStorageAccess(t *testing.T) {
+	ctx := context.Background()
+	ns := helmSetup(t, demoChart(t, nil))
+	old := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app-old"}, Data: map[string]string{"k": "v"}}
+	if err := env.Client.Create(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	hr := &helmv1.HelmRelease{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "app"}, hr); err != nil {
+		t.Fatal(err)
+	}
+	hr.Status.Inventory = &meta.ResourceInventory{Entries: []meta.ResourceRef{
+		{ID: ns + "_app-creds__Secret", Version: "v1"}, {ID: ns + "_app-old__ConfigMap", Version: "v1"}, {ID: ns + "_app-settings__ConfigMap", Version: "v1"}}}
+	if err := env.Client.Status().Update(ctx, hr); err != nil {
+		t.Fatal(err)
+	}
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "reviewer"}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{helmv1.GroupVersion.Group}, Resources: []string{"helmreleases"}, Verbs: []string{"get"}},
+		{APIGroups: []string{sourcev1.GroupVersion.Group}, Resources: []string{"helmcharts"}, Verbs: []string{"get"}},
+		{APIGroups: []string{""}, Resources: []string{"configmaps", "secrets"}, Verbs: []string{"get", "patch"}},
+	}}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "reviewer"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "reviewer"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "reviewer"}}}
+	for _, obj := range []client.Object{role, binding} {
+		if err := env.Client.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	code, out, errOut := weir(t, "--as", "reviewer", "diff", "hr", "app", "-n", ns)
+	if code != 1 {
+		t.Fatalf("diff as reviewer: code %d, want 1; stderr %q\n%s", code, errOut, out)
+	}
+	for _, want := range []string{"ConfigMap/" + ns + "/app-settings unchanged", "Secret/" + ns + "/app-creds unchanged", "ConfigMap/" + ns + "/app-old deleted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff output lacks %q:\n%s", want, out)
+		}
+	}
+	noSecrets(t, "diff as reviewer", out)
 }

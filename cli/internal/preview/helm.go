@@ -340,7 +340,8 @@ func DiffHelmRelease(ctx context.Context, c client.Client, getter genericcliopti
 }
 
 // currentObjects returns the objects of the release's newest revision in Helm's storage, none
-// when there is no release or it is uninstalled.
+// when there is no release or it is uninstalled; status.inventory's when the user may not
+// read Helm's storage.
 func currentObjects(c client.Client, getter genericclioptions.RESTClientGetter, hr *helmv1.HelmRelease) ([]*unstructured.Unstructured, error) {
 	cfg, err := helmConfig(getter, hr)
 	if err != nil {
@@ -350,6 +351,10 @@ func currentObjects(c client.Client, getter genericclioptions.RESTClientGetter, 
 	switch {
 	case errors.Is(err, driver.ErrReleaseNotFound):
 		return nil, nil
+	case apierrors.IsForbidden(err):
+		// Reading release records needs `list secrets` in the storage namespace; without it,
+		// the controller's record of the release's objects stands in.
+		return inventoryObjects(hr)
 	case err != nil:
 		return nil, fmt.Errorf("HelmRelease '%s/%s': reading release %s from Helm's storage in namespace %s: %w",
 			hr.Namespace, hr.Name, hr.GetReleaseName(), hr.GetStorageNamespace(), err)
@@ -361,4 +366,25 @@ func currentObjects(c client.Client, getter genericclioptions.RESTClientGetter, 
 		return nil, fmt.Errorf("HelmRelease '%s/%s': reading the manifest of release %s revision %d: %w", hr.Namespace, hr.Name, rel.Name, rel.Version, err)
 	}
 	return objs, nil
+}
+
+// inventoryObjects returns the objects status.inventory lists, each with only its identity.
+func inventoryObjects(hr *helmv1.HelmRelease) ([]*unstructured.Unstructured, error) {
+	if hr.Status.Inventory == nil {
+		return nil, nil
+	}
+	out := make([]*unstructured.Unstructured, 0, len(hr.Status.Inventory.Entries))
+	for _, ref := range hr.Status.Inventory.Entries {
+		id, err := object.ParseObjMetadata(ref.ID)
+		if err != nil {
+			return nil, fmt.Errorf("HelmRelease '%s/%s': status.inventory: %w", hr.Namespace, hr.Name, err)
+		}
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion(groupVersion(id.GroupKind.Group, ref.Version))
+		u.SetKind(id.GroupKind.Kind)
+		u.SetNamespace(id.Namespace)
+		u.SetName(id.Name)
+		out = append(out, u)
+	}
+	return out, nil
 }
