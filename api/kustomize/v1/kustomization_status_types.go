@@ -41,6 +41,12 @@ type KustomizationStatus struct {
 	// +optional
 	History []ReconcileSnapshot `json:"history,omitempty"`
 
+	// Applied identifies, as digests, what the last full successful apply left in the cluster,
+	// so that a restarted controller can tell a run that would change nothing without a dry
+	// run. Weir addition.
+	// +optional
+	Applied *AppliedDigests `json:"applied,omitempty"`
+
 	// Drift lists applied objects whose fields were changed in the cluster by another field
 	// manager since the last apply. Secret values are never recorded, only field paths.
 	// Weir addition.
@@ -57,6 +63,25 @@ type KustomizationStatus struct {
 
 	// GateStatus: status.plan and the approvals and window overrides handled.
 	meta.GateStatus `json:",inline"`
+}
+
+// AppliedDigests identify the objects a Kustomization applied and the state the apply left them
+// in, without their content.
+type AppliedDigests struct {
+	// Set is the digest of the objects applied, with their ownership labels: status.history's
+	// digest of that run.
+	// +kubebuilder:validation:MaxLength=80
+	Set string `json:"set"`
+
+	// Objects digests status.inventory's IDs with the resourceVersion each object had after the
+	// apply: any later write to one of them, or its deletion, changes it.
+	// +kubebuilder:validation:MaxLength=80
+	Objects string `json:"objects"`
+
+	// Request is the reconcile request (reconcile.weir.dev/requestedAt) that run handled.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Request string `json:"request,omitempty"`
 }
 
 // ReconcileSnapshot summarises the reconciliations of one desired state (one applied set).
