@@ -78,6 +78,10 @@ func (r *KustomizationReconciler) reconcileBuild(ctx context.Context, sc *ksScop
 	}
 	conditions.Delete(sc.obj, kustomizev1.BuildFailedCondition)
 	sc.objects, sc.trace, sc.origins = objects, opts.Trace, opts.Origins
+	if r.unchangedSinceApplied(ctx, sc) { // the first run after a restart, kustomization_restart.go
+		sc.skipped, sc.objects = true, nil
+		r.skips.Add(1)
+	}
 	return nil
 }
 

@@ -46,7 +46,10 @@ const unknownManager = "unknown"
 type observingClient struct {
 	client.Client
 	// poller is the status poller of the same identity, for health waits to report progress.
-	poller     *polling.StatusPoller
+	poller *polling.StatusPoller
+	// identity is whom the client acts as and where: the API server's URL and the user
+	// impersonated, if any.
+	identity   string
 	mu         sync.Mutex
 	on         bool
 	reads      map[object.ObjMetadata]*unstructured.Unstructured

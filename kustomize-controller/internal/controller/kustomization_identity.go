@@ -41,7 +41,7 @@ func (r *KustomizationReconciler) resourceManager(ctx context.Context, obj *kust
 		readers = append([]engine.StatusReader{reader(cluster.Mapper)}, readers...)
 	}
 	poller := polling.NewStatusPoller(cluster.Client, cluster.Mapper, polling.Options{CustomStatusReaders: readers})
-	observed := &observingClient{Client: cluster.Client, poller: poller}
+	observed := &observingClient{Client: cluster.Client, poller: poller, identity: identityOf(cluster)}
 	manager := ssa.NewResourceManager(observed, poller, ssa.Owner{Field: r.ControllerName, Group: OwnerGroup})
 	manager.SetConcurrency(applyConcurrency)
 	return manager, observed, nil

@@ -2,14 +2,11 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/runtime/conditions"
-	"golang.org/x/sync/errgroup"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -33,7 +30,8 @@ import (
 //
 // A reconcile request (the annotation, `weir reconcile`, a Receiver of this Kustomization), a
 // new generation, a failed or not-yet-successful last run, decryption and remote bases always
-// run in full. The record is in memory only: after a restart the first run of each is full.
+// run in full. The record is in memory; after a restart, status.applied stands in for it
+// (kustomization_restart.go).
 
 // driftCheckSlack lets a drift check that is due a little early still count as due: a requeue
 // after spec.interval runs very nearly, not exactly, that long after the last check.
@@ -92,8 +90,8 @@ func (r *KustomizationReconciler) unchanged(ctx context.Context, sc *ksScope, op
 	return true
 }
 
-// versionsUnchanged reads the metadata of every object in versions, as obj's identity, and
-// reports whether each still has the resourceVersion recorded.
+// versionsUnchanged reads the metadata of every object in versions, as obj's identity (see
+// liveVersions), and reports whether each still has the resourceVersion recorded.
 func (r *KustomizationReconciler) versionsUnchanged(ctx context.Context, obj *kustomizev1.Kustomization, versions map[string]string) bool {
 	if inventoryLen(obj.Status.Inventory) != len(versions) {
 		return false
@@ -104,44 +102,29 @@ func (r *KustomizationReconciler) versionsUnchanged(ctx context.Context, obj *ku
 	if err != nil {
 		return false
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(versionCheckConcurrency)
-	for _, e := range obj.Status.Inventory.Entries {
-		want, ok := versions[e.ID]
-		if !ok {
-			return false
-		}
-		id, err := object.ParseObjMetadata(e.ID)
-		if err != nil {
-			return false
-		}
-		g.Go(func() error {
-			m := &metav1.PartialObjectMetadata{}
-			m.SetGroupVersionKind(id.GroupKind.WithVersion(e.Version))
-			if err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: id.Namespace, Name: id.Name}, m); err != nil {
-				return err
-			}
-			if m.ResourceVersion != want {
-				return errChanged
-			}
-			return nil
-		})
+	live, err := liveVersions(ctx, cluster.Client, obj.Status.Inventory, obj.Name, obj.Namespace)
+	if err != nil {
+		return false
 	}
-	return g.Wait() == nil
+	for _, e := range obj.Status.Inventory.Entries {
+		if want, ok := versions[e.ID]; !ok || live[e.ID] != want {
+			return false
+		}
+	}
+	return true
 }
 
 // versionCheckConcurrency bounds the metadata reads of one Kustomization's check.
 const versionCheckConcurrency = 8
 
-var errChanged = errors.New("resourceVersion changed")
-
 // remember records, after a run, what the next one needs to decide whether it may skip: the
-// applied state after a full success, the new revision and check time after a skip, nothing
-// after a failure.
+// applied state after a full success (in memory, and as digests in status.applied for the
+// first run after a restart, see kustomization_restart.go), the new revision and check time
+// after a skip, nothing after a failure.
 func (r *KustomizationReconciler) remember(sc *ksScope, o steps.Outcome) {
 	key := client.ObjectKeyFromObject(sc.obj)
 	if o.Kind != steps.Succeeded || sc.artifact == nil {
-		r.applied.forget(key)
+		r.forget(sc)
 		return
 	}
 	if sc.skipped {
@@ -151,7 +134,7 @@ func (r *KustomizationReconciler) remember(sc *ksScope, o steps.Outcome) {
 		return
 	}
 	if sc.trace == nil || sc.observed == nil || sc.obj.Status.Inventory == nil {
-		r.applied.forget(key)
+		r.forget(sc)
 		return
 	}
 	versions := make(map[string]string, len(sc.obj.Status.Inventory.Entries))
@@ -159,7 +142,7 @@ func (r *KustomizationReconciler) remember(sc *ksScope, o steps.Outcome) {
 		id := object.UnstructuredToObjMetadata(o)
 		v := sc.observed.version(id)
 		if v == "" {
-			r.applied.forget(key)
+			r.forget(sc)
 			return
 		}
 		versions[id.String()] = v
@@ -169,4 +152,11 @@ func (r *KustomizationReconciler) remember(sc *ksScope, o steps.Outcome) {
 		uid: sc.obj.UID, trace: sc.trace, digest: sc.setDigest(), revision: sc.artifact.Revision,
 		request: token, versions: versions, checkedAt: time.Now(),
 	})
+	sc.obj.Status.Applied = appliedDigests(sc.obj, sc.setDigest(), sc.observed.identity, versions)
+}
+
+// forget drops what remember recorded: no run may skip before the next full success.
+func (r *KustomizationReconciler) forget(sc *ksScope) {
+	r.applied.forget(client.ObjectKeyFromObject(sc.obj))
+	sc.obj.Status.Applied = nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fluxcd/pkg/runtime/events"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -20,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/artifact"
@@ -50,10 +52,13 @@ func startController(e *testenv.Environment) (func(), error) {
 	testenv.SetLogger(zap.New(zap.WriteTo(&logs)))
 	srv := httptest.NewServer(artifacts)
 	artifacts.base = srv.URL
+	byObject := configwatch.CacheOptions()
+	// Sharded Kustomizations are left to the managers a test starts itself (startShard).
+	byObject[&kustomizev1.Kustomization{}] = cache.ByObject{Label: labels.NewSelector().Add(unsharded)}
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
 		Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
 		// As main.go: only labelled ConfigMaps and Secrets are cached, as metadata.
-		Cache: cache.Options{ByObject: configwatch.CacheOptions()},
+		Cache: cache.Options{ByObject: byObject},
 	})
 	if err != nil {
 		return nil, err

@@ -53,6 +53,10 @@ type traceOp struct {
 // Len is how many filesystem calls the trace holds.
 func (t *Trace) Len() int { return len(t.ops) }
 
+// Replayable reports whether Matches can answer for t's build: false for builds that decrypt
+// or read outside the source root.
+func (t *Trace) Replayable() bool { return t != nil && t.replayable }
+
 // start empties t for a new build.
 func (t *Trace) start(manifest [32]byte) {
 	t.replayable, t.manifest, t.input, t.ops = true, manifest, [32]byte{}, t.ops[:0]
