@@ -61,6 +61,11 @@ func (b *bench) runFleet(er *EnvResult, workloads []string) error {
 			return err
 		}
 	}
+	if slices.Contains(workloads, "W6") {
+		if er.W6, err = b.restart(); err != nil {
+			return err
+		}
+	}
 	if slices.Contains(workloads, "W2") {
 		if er.W2, revision, err = b.commitToApplied(g, revision); err != nil {
 			return err

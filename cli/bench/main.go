@@ -1,5 +1,5 @@
 // Command bench runs the benchmark workloads of BENCHMARKS.md (W1 fan-out, W2 commit-to-applied,
-// W3 idle, W4 prune, W5 Helm and the raw server-side apply baseline) against Weir's controllers on
+// W3 idle, W4 prune, W5 Helm, W6 restart and the raw server-side apply baseline) against Weir's controllers on
 // a local control plane (weir.dev/cli/internal/local), and writes every figure to a JSON file and
 // a markdown summary to standard output.
 //
@@ -45,9 +45,10 @@ var defaultSizes = map[string][]int{
 	"W3": {500},
 	"W4": {100, 500},
 	"W5": {100},
+	"W6": {1000},
 }
 
-var allWorkloads = []string{"W1", "W2", "W3", "W4", "W5"}
+var allWorkloads = []string{"W1", "W2", "W3", "W4", "W5", "W6"}
 
 // config is the harness's command line.
 type config struct {
@@ -94,7 +95,7 @@ func main() {
 
 func parseFlags() (*config, error) {
 	cfg := &config{}
-	workloads := flag.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads to run: W1,W2,W3,W4,W5")
+	workloads := flag.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads to run: W1,W2,W3,W4,W5,W6")
 	flag.IntVar(&cfg.n, "n", 0, "run every workload at this one size instead of BENCHMARKS.md's (default $BENCH_N)")
 	flag.StringVar(&cfg.out, "out", "", "JSON results file (default bench-results.json in the repository root)")
 	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Minute, "limit of each wait (a fleet becoming Ready, ConfigMaps pruned, …)")

@@ -50,6 +50,7 @@ type EnvResult struct {
 	W3  *Idle            `json:"w3,omitempty"`
 	W4  *Prune           `json:"w4,omitempty"`
 	W5  *Helm            `json:"w5,omitempty"`
+	W6  *Restart         `json:"w6,omitempty"`
 
 	// PeakRSS is each controller's VmHWM at the end of the environment.
 	PeakRSS RSS `json:"peakRSSMiB"`
@@ -210,6 +211,8 @@ func target(workload string, n int) string {
 		return "≥3× sooner than the reference"
 	case "W5":
 		return "≤0.25 s per release; no-change reconcile of all < one install"
+	case "W6":
+		return "0 writes to managed objects; ≤2 requests per Kustomization; ≤30 s at N=1,000"
 	}
 	return ""
 }
@@ -257,6 +260,10 @@ func printTable(w io.Writer, r *Results) {
 		}
 		if x := e.W4; x != nil {
 			row("W4", "W4 prune", e.N, dur(x.WallS), &x.CPU, &x.PeakRSS, fmt.Sprintf("%d ConfigMaps deleted; all Ready %s, pruned %s", x.Deleted, dur(x.AllReadyS), dur(x.PrunedS)))
+		}
+		if x := e.W6; x != nil {
+			row("W6", "W6 restart", e.N, dur(x.WallS), &x.CPU, &x.PeakRSS, fmt.Sprintf("%d of %d ConfigMaps written; %.2f requests per Kustomization; ready in %s",
+				x.ChangedObjects, x.Objects, x.RequestsPerKustomization, dur(x.StartS)))
 		}
 		if x := e.W5; x != nil {
 			detail := fmt.Sprintf("%.3f s per release; p50 %s, p90 %s", x.PerReleaseS, dur(x.P50S), dur(x.P90S))

@@ -36,6 +36,16 @@ func (e *Env) KillController(name string) error {
 	return nil
 }
 
+// StopController stops the controller name with SIGTERM, as a rollout would, and waits until
+// the process is gone (killing it after 30 s). StartController starts it again.
+func (e *Env) StopController(name string) error {
+	c := e.controller(name)
+	if c == nil {
+		return fmt.Errorf("no controller %q", name)
+	}
+	return c.stop(30 * time.Second)
+}
+
 // StartController starts the controller name again, after KillController, with the binary and
 // flags it ran with, and waits until it answers /readyz.
 func (e *Env) StartController(ctx context.Context, name string) error {
