@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -13,6 +14,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	helmv1 "weir.dev/api/helm/v1"
@@ -93,7 +95,7 @@ func main() {
 		Name:      controllerName,
 		Scheme:    newScheme(),
 		Watched:   []client.Object{&helmv1.HelmRelease{}},
-		Cached:    configwatch.CacheOptions(), // labelled ConfigMaps and Secrets, metadata only
+		Cached:    cacheOptions(), // labelled ConfigMaps and Secrets as metadata; Kustomizations trimmed
 		BindFlags: o.bindFlags,
 		Validate:  o.validate,
 		Setup:     o.setup,
@@ -102,4 +104,10 @@ func main() {
 		// releases moving.
 		DefaultConcurrent: 10,
 	})
+}
+
+func cacheOptions() map[client.Object]cache.ByObject {
+	opts := configwatch.CacheOptions()
+	maps.Copy(opts, controller.CacheOptions())
+	return opts
 }

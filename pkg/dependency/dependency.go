@@ -85,6 +85,9 @@ type Checker struct {
 	// Kinds maps the kinds a dependency may have to their group and version, e.g.
 	// "HelmRelease" to helm.weir.dev/v1.
 	Kinds map[string]schema.GroupVersion
+	// ExprReader, when set, reads the dependencies a readyExpr judges, for a Reader whose cache
+	// keeps only part of each object (a readyExpr may read any field); nil uses Reader.
+	ExprReader client.Reader
 	// MaxVisits bounds the objects the cycle walk reads; zero means DefaultMaxVisits. A walk
 	// that reaches the bound reports no cycle: the dependencies' readiness still gates.
 	MaxVisits int
@@ -123,7 +126,11 @@ func (c *Checker) CheckFor(ctx context.Context, self client.Object, owner Ref, d
 	}
 	var selfMap map[string]any
 	for i, d := range deps {
-		u, err := c.get(ctx, d)
+		reader := c.Reader
+		if exprs[i] != nil && c.ExprReader != nil {
+			reader = c.ExprReader
+		}
+		u, err := c.get(ctx, reader, d)
 		if apierrors.IsNotFound(err) {
 			return &NotReadyError{Ref: d, Missing: true}
 		}
@@ -189,7 +196,7 @@ func (c *Checker) findCycle(ctx context.Context, owner Ref, deps []Ref) error {
 		if _, known := c.Kinds[n.ref.Kind]; !known {
 			continue
 		}
-		u, err := c.get(ctx, n.ref)
+		u, err := c.get(ctx, c.Reader, n.ref)
 		if apierrors.IsNotFound(err) {
 			continue
 		}
@@ -203,8 +210,9 @@ func (c *Checker) findCycle(ctx context.Context, owner Ref, deps []Ref) error {
 	return nil
 }
 
-// get reads ref as an unstructured object: typed through the Scheme when it knows the kind.
-func (c *Checker) get(ctx context.Context, ref Ref) (*unstructured.Unstructured, error) {
+// get reads ref with reader as an unstructured object: typed through the Scheme when it knows
+// the kind.
+func (c *Checker) get(ctx context.Context, reader client.Reader, ref Ref) (*unstructured.Unstructured, error) {
 	gv, ok := c.Kinds[ref.Kind]
 	if !ok {
 		return nil, fmt.Errorf("kind %q is not a kind dependencies may have", ref.Kind)
@@ -220,7 +228,7 @@ func (c *Checker) get(ctx context.Context, ref Ref) (*unstructured.Unstructured,
 		if !ok {
 			return nil, fmt.Errorf("%s is not an object kind", gvk)
 		}
-		if err := c.Reader.Get(ctx, key, cobj); err != nil {
+		if err := reader.Get(ctx, key, cobj); err != nil {
 			return nil, err
 		}
 		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cobj)
@@ -233,7 +241,7 @@ func (c *Checker) get(ctx context.Context, ref Ref) (*unstructured.Unstructured,
 	}
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(gvk)
-	if err := c.Reader.Get(ctx, key, u); err != nil {
+	if err := reader.Get(ctx, key, u); err != nil {
 		return nil, err
 	}
 	return u, nil

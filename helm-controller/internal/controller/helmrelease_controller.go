@@ -83,8 +83,9 @@ func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 		r.Backoff = steps.NewBackoff(runtimectrl.RateLimiterOptions{})
 	}
 	r.dependencies = &dependency.Checker{
-		Reader: mgr.GetClient(),
-		Scheme: mgr.GetScheme(),
+		Reader:     mgr.GetClient(),
+		ExprReader: mgr.GetAPIReader(), // the cache trims Kustomizations (helmrelease_cache.go)
+		Scheme:     mgr.GetScheme(),
 		Kinds: map[string]schema.GroupVersion{
 			helmv1.HelmReleaseKind:        helmv1.GroupVersion,
 			kustomizev1.KustomizationKind: kustomizev1.GroupVersion,

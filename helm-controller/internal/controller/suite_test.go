@@ -43,6 +43,8 @@ var (
 	artifacts = &artifactServer{files: map[string][]byte{}, faults: map[string]*fault{}, requests: map[string]int{}}
 	// logs is what the controller logged, as JSON lines.
 	logs testenv.SyncBuffer
+	// cachedClient reads through the controller's cache.
+	cachedClient client.Client
 )
 
 // testClock is the controller's clock for sync windows, which the window tests set.
@@ -72,12 +74,14 @@ func startController(e *testenv.Environment) (func(), error) {
 	artifacts.base = srv.URL
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
 		Scheme: e.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
-		// As main.go: only labelled ConfigMaps and Secrets are cached, as metadata.
-		Cache: cache.Options{ByObject: configwatch.CacheOptions()},
+		// As main.go: only labelled ConfigMaps and Secrets are cached, as metadata, and
+		// Kustomizations trimmed to what a dependency check reads.
+		Cache: cache.Options{ByObject: withCacheOptions(configwatch.CacheOptions())},
 	})
 	if err != nil {
 		return nil, err
 	}
+	cachedClient = mgr.GetClient()
 	rec, err := events.NewRecorder(mgr.GetLogger(), "", "helm-controller", events.WithManager(mgr))
 	if err != nil {
 		return nil, err
@@ -359,4 +363,12 @@ func markSourceReady(t testing.TB, obj client.Object, observed *int64, conds *[]
 	if err := env.Client.Status().Update(context.Background(), obj); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// withCacheOptions adds CacheOptions to opts, as main.go does.
+func withCacheOptions(opts map[client.Object]cache.ByObject) map[client.Object]cache.ByObject {
+	for o, b := range CacheOptions() {
+		opts[o] = b
+	}
+	return opts
 }
