@@ -32,8 +32,12 @@ import (
 // but substituteFrom's reads), and then skips the dry run and the apply only when all of these
 // hold, the same conditions as the in-memory record's:
 //
+//   - nothing is in memory for this Kustomization: this is the first run since the process
+//     started (when the in-memory record declines, the run is full);
 //   - the last run was a full success at the current generation (Ready, status.history's newest
 //     entry succeeded with the set status.applied names), and no reconcile request came since;
+//   - neither that run nor this build has hooks (kustomize.weir.dev/hook): the set's digest
+//     leaves them out, and dropping or running them is the waves step's, which a skip skips;
 //   - the build can be replayed (no decryption, no remote base: kept out as in memory);
 //   - the build gives that same set, object for object, with the same inventory;
 //   - every inventory object still has the resourceVersion the apply left it with, read now as
@@ -48,7 +52,8 @@ import (
 // and the apply (see above); when it may, it remembers the state in memory.
 func (r *KustomizationReconciler) unchangedSinceApplied(ctx context.Context, sc *ksScope) bool {
 	obj, rec := sc.obj, sc.obj.Status.Applied
-	if rec == nil || sc.privateDir || !sc.trace.Replayable() || sc.artifact == nil || inventoryLen(obj.Status.Inventory) != len(sc.objects) {
+	if rec == nil || sc.privateDir || !sc.trace.Replayable() || sc.artifact == nil || inventoryLen(obj.Status.Inventory) != len(sc.objects) ||
+		len(obj.Status.Hooks) > 0 || r.applied.get(client.ObjectKeyFromObject(obj)) != nil {
 		return false
 	}
 	token, _ := meta.ReconcileAnnotationValue(obj.GetAnnotations())
@@ -59,6 +64,9 @@ func (r *KustomizationReconciler) unchangedSinceApplied(ctx context.Context, sc 
 	}
 	labelled := make([]*unstructured.Unstructured, len(sc.objects))
 	for i, o := range sc.objects {
+		if _, isHook := o.GetAnnotations()[HookAnnotation]; isHook {
+			return false
+		}
 		labelled[i] = o.DeepCopy()
 	}
 	ssa.NewResourceManager(nil, nil, ssa.Owner{Group: OwnerGroup}).SetOwnerLabels(labelled, obj.Name, obj.Namespace)
