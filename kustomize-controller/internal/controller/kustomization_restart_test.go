@@ -441,3 +441,33 @@ func updateKustomization(t *testing.T, k *kustomizev1.Kustomization, mutate func
 		return env.Client.Update(context.Background(), k)
 	})
 }
+
+// TestRestartPrunesDroppedHook: a hook no longer built while no controller ran is pruned by
+// the first run after the restart, although the rest of the set is unchanged: a Kustomization
+// with hooks never skips on status.applied.
+func TestRestartPrunesDroppedHook(t *testing.T) {
+	ns := env.Namespace(t)
+	files := map[string]string{"app/migrate.yaml": hookJob("migrate", "pre-apply", ""), "app/cm.yaml": wavedConfigMap("cm", "")}
+	publish(t, ns, "repo", "main@sha1:1", files)
+	ks := createKustomization(t, ns, "app", "./app", func(k *kustomizev1.Kustomization) {
+		k.Labels = map[string]string{shardLabel: ns}
+		k.Spec.TargetNamespace = ns
+		k.Spec.Timeout = &metav1.Duration{Duration: time.Minute}
+	})
+	_, stopFirst := startShard(t, ns, nil)
+	waitJob(t, ns, "migrate")
+	finishJob(t, ns, "migrate", true, "", "")
+	waitApplied(t, ks, "main@sha1:1")
+	stopFirst()
+
+	delete(files, "app/migrate.yaml")
+	publish(t, ns, "repo", "main@sha1:2", files)
+	startShard(t, ns, nil)
+	waitApplied(t, ks, "main@sha1:2")
+	testenv.Eventually(t, timeout, func() error {
+		if getJob(t, ns, "migrate") != nil {
+			return fmt.Errorf("the hook Job no longer built is still there after the restart")
+		}
+		return nil
+	})
+}
