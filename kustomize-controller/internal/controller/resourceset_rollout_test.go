@@ -35,6 +35,10 @@ spec:
 // HelmReleases. A template change whose releases fail reaches the canary only: the rollout
 // stops at the canary step, names it, and the 99 others keep their previous spec. A fixed
 // template rolls out from the canary to every release.
+// fleetTimeout bounds the waits for a hundred generated objects: at a load of 30 on two cores
+// applying them took more than a minute.
+const fleetTimeout = 5 * timeout
+
 func TestSetCanaryStopsBadTemplateAndFixResumes(t *testing.T) {
 	ns := env.Namespace(t)
 	files := map[string]string{"teams/README.md": "teams"}
@@ -60,14 +64,14 @@ func TestSetCanaryStopsBadTemplateAndFixResumes(t *testing.T) {
 	}
 
 	// The first revision: every release is created (a first rollout goes in steps too).
-	testenv.Eventually(t, 2*timeout, func() error {
+	testenv.Eventually(t, fleetTimeout, func() error {
 		_ = settle()
 		if got := releaseVersions(t, ns); got["1.0.0"] != 100 {
 			return fmt.Errorf("releases by version %v, want 100 at 1.0.0", got)
 		}
 		return nil
 	})
-	testenv.Eventually(t, 2*timeout, func() error {
+	testenv.Eventually(t, fleetTimeout, func() error {
 		_ = settle()
 		c := setCondition(t, set, meta.ReadyCondition)
 		if c == nil || c.Status != metav1.ConditionTrue {
@@ -83,7 +87,7 @@ func TestSetCanaryStopsBadTemplateAndFixResumes(t *testing.T) {
 	updateSet(t, set, func(s *setsv1.ResourceSet) {
 		s.Spec.Template = strings.Replace(teamReleaseTemplate, "VERSION", bad, 1)
 	})
-	testenv.Eventually(t, 2*timeout, func() error {
+	testenv.Eventually(t, fleetTimeout, func() error {
 		_ = settle()
 		c := setCondition(t, set, setsv1.RolloutStoppedCondition)
 		if c == nil {
@@ -124,7 +128,7 @@ func TestSetCanaryStopsBadTemplateAndFixResumes(t *testing.T) {
 	updateSet(t, set, func(s *setsv1.ResourceSet) {
 		s.Spec.Template = strings.Replace(teamReleaseTemplate, "VERSION", "2.0.1", 1)
 	})
-	testenv.Eventually(t, 2*timeout, func() error {
+	testenv.Eventually(t, fleetTimeout, func() error {
 		_ = settle()
 		if got := releaseVersions(t, ns); got["2.0.1"] != 100 {
 			return fmt.Errorf("releases by version %v, want 100 at 2.0.1", got)
@@ -162,7 +166,7 @@ func TestSetMaxUnavailable(t *testing.T) {
 	if got := releaseVersions(t, ns)["1.0.0"]; got != 2 {
 		t.Fatalf("%d releases while none is Ready, want 2", got)
 	}
-	testenv.Eventually(t, 2*timeout, func() error {
+	testenv.Eventually(t, fleetTimeout, func() error {
 		settleReleases(t, ns, "")
 		if got := releaseVersions(t, ns)["1.0.0"]; got != 5 {
 			return fmt.Errorf("%d releases, want 5", got)
