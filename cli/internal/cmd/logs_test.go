@@ -85,8 +85,8 @@ func TestLogsLocalMode(t *testing.T) {
 			fmt.Sprintf(consoleReconcile, at(2*time.Hour), "monorepo", "monorepo"),
 			fmt.Sprintf(consoleReconcile, at(4*time.Minute), "frontend", "frontend"),
 		},
-		"kustomize-controller-2.log": {fmt.Sprintf(consoleReconcile, at(3*time.Minute), "monorepo", "monorepo")},
-		"source-controller.log":      {fmt.Sprintf(consoleError, at(5*time.Minute))},
+		"kustomize-controller-2.log":  {fmt.Sprintf(consoleReconcile, at(3*time.Minute), "monorepo", "monorepo")},
+		"source-controller.log":       {fmt.Sprintf(consoleError, at(5*time.Minute))},
 		"notification-controller.log": {fmt.Sprintf(consoleNotify, at(1*time.Minute))},
 		"kube-apiserver.log":          {fmt.Sprintf(consoleReconcile, at(time.Minute), "apiserver", "apiserver")},
 	})
