@@ -18,13 +18,13 @@ type State string
 
 const (
 	// Failing: Ready=False, and the controller has stopped trying for now.
-	Failing State = "failing"
+	Failing = State(objects.StateFailing)
 	// Progressing: not decided yet for the object's generation.
-	Progressing State = "progressing"
+	Progressing = State(objects.StateProgressing)
 	// Suspended: spec.suspend is set; the controller leaves it alone.
-	Suspended State = "suspended"
+	Suspended = State(objects.StateSuspended)
 	// Ready: Ready=True.
-	Ready State = "ready"
+	Ready = State(objects.StateReady)
 )
 
 // States are the states in the order lists show them: what needs attention first.
@@ -97,24 +97,9 @@ func rowOf(u *unstructured.Unstructured) *Row {
 	return r
 }
 
-// stateOf decides an object's state from its conditions and generation.
-func stateOf(u *unstructured.Unstructured, cs []metav1.Condition) State {
-	if objects.IsSuspended(u) {
-		return Suspended
-	}
-	ready := apimeta.FindStatusCondition(cs, meta.ReadyCondition)
-	switch {
-	case ready == nil, objects.ObservedGeneration(u) < u.GetGeneration():
-		return Progressing
-	case ready.Status == metav1.ConditionTrue:
-		return Ready
-	case ready.Status == metav1.ConditionFalse:
-		if apimeta.IsStatusConditionTrue(cs, meta.ReconcilingCondition) && !apimeta.IsStatusConditionTrue(cs, meta.StalledCondition) {
-			return Progressing
-		}
-		return Failing
-	}
-	return Progressing
+// stateOf decides an object's state from its conditions and generation, as every Weir tool does.
+func stateOf(u *unstructured.Unstructured, _ []metav1.Condition) State {
+	return State(objects.StateOf(u))
 }
 
 // appliedTime is when the newest status.history entry last reconciled or deployed, or when a
