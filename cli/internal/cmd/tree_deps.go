@@ -115,17 +115,9 @@ func (p *depsPrinter) get(ctx context.Context, d dependency.Ref) (*unstructured.
 	return u, nil
 }
 
-// edgeBlocks says why dep does not satisfy its dependent's entry d (by d's readyExpr, or by
-// the default rule), or "" when it does: the same rules as the controllers'.
+// edgeBlocks says why dep does not satisfy its dependent's entry d, or "" when it does.
 func edgeBlocks(ctx context.Context, d dependency.Ref, dep, dependent *unstructured.Unstructured) string {
-	if d.ReadyExpr == "" {
-		return dependency.NotReady(dep)
-	}
-	e, err := dependency.CompileReadyExpr(d.ReadyExpr)
-	if err != nil {
-		return fmt.Sprintf("invalid readyExpr: %s", err)
-	}
-	return e.NotReady(ctx, dep.Object, dependent.Object)
+	return objects.EdgeBlocks(ctx, d, dep, dependent)
 }
 
 // readyState is "Ready=<status>" with Ready's reason when it is not True.

@@ -58,6 +58,8 @@ type detailData struct {
 	Hooks    *table
 	// Plan is status.plan of a Kustomization or HelmRelease under spec.approval: Manual.
 	Plan *planView
+	// Deps is a Kustomization's or HelmRelease's dependency graph around it.
+	Deps *depsView
 }
 
 // chainNode is one object of the source chain.
@@ -106,6 +108,7 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request) {
 	d.Drift = drift(u)
 	d.Progress, d.Hooks = progress(d.Conditions), hooks(u)
 	d.Plan = planOf(u)
+	d.Deps = s.dependencies(ctx, u)
 	if objects.Expandable(u.GroupVersionKind()) {
 		d.Inventory = s.inventory(ctx, u, r.URL.Query().Get("inv"))
 	}

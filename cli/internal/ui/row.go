@@ -11,6 +11,7 @@ import (
 
 	"weir.dev/api/meta"
 	"weir.dev/cli/internal/objects"
+	"weir.dev/pkg/dependency"
 )
 
 // State is what the UI says of an object at a glance.
@@ -61,6 +62,8 @@ type Row struct {
 	Suspended bool
 	// Source is the key of the object's source, "" for none.
 	Source string
+	// DependsOn is a Kustomization's or HelmRelease's spec.dependsOn, defaulted.
+	DependsOn []dependency.Ref
 }
 
 // Key identifies the row: `<kind>/<namespace>/<name>`, lower-case kind, as in the UI's URLs.
@@ -89,6 +92,7 @@ func rowOf(u *unstructured.Unstructured) *Row {
 		r.Changed = t
 	}
 	r.State = stateOf(u, cs)
+	r.DependsOn = dependency.DependsOn(u)
 	if objects.HasSource(k) {
 		if sk, ns, name, err := objects.SourceOf(u); err == nil {
 			r.Source = rowKey(sk, ns, name)

@@ -275,7 +275,7 @@ func trim(obj any) (any, error) {
 	if spec, ok := u.Object["spec"].(map[string]any); ok {
 		for key := range spec {
 			switch key {
-			case "suspend", "sourceRef", "chartRef", "url", "chart", "version":
+			case "suspend", "sourceRef", "chartRef", "url", "chart", "version", "dependsOn":
 			default:
 				delete(spec, key)
 			}

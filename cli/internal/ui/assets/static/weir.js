@@ -53,7 +53,10 @@
   events.addEventListener('change', (e) => {
     setConn(true);
     const keys = JSON.parse(e.data);
-    if (!object || keys.includes('*') || keys.includes(object)) refresh();
+    // An object's page also shows the state of the objects it depends on and that depend on it.
+    const deps = document.getElementById('deps');
+    const related = deps ? deps.dataset.related.split(' ').filter(Boolean) : [];
+    if (!object || keys.includes('*') || keys.includes(object) || related.some((k) => keys.includes(k))) refresh();
   });
 
   // The managed objects of an inventory are not Weir objects, so no watch reports their
