@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -23,7 +24,8 @@ func init() { register(newTraceCmd) }
 const maxTraceDepth = 10
 
 func newTraceCmd(g *Globals) *cobra.Command {
-	return &cobra.Command{
+	var output string
+	cmd := &cobra.Command{
 		Use:   "trace <kind>/<name>",
 		Short: "Show which Kustomization or HelmRelease manages an object, from which source",
 		Long: "trace finds the Kustomization or HelmRelease that applied an object (from its ownership\n" +
@@ -34,7 +36,10 @@ func newTraceCmd(g *Globals) *cobra.Command {
 
   # Short names and kind.group work too
   weir trace svc/podinfo -n apps
-  weir trace ingresses.networking.k8s.io/web -n apps`,
+  weir trace ingresses.networking.k8s.io/web -n apps
+
+  # As data: the object, then each manager and source, with their fields
+  weir trace deployment/web -n apps -o json`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, name, ok := strings.Cut(args[0], "/")
@@ -44,12 +49,19 @@ func newTraceCmd(g *Globals) *cobra.Command {
 			if !ok || kind == "" || name == "" {
 				return fmt.Errorf("%q: want <kind>/<name>, e.g. deployment/web", args[0])
 			}
-			return trace(cmd.Context(), g, kind, name)
+			switch output {
+			case "", "json", "yaml":
+			default:
+				return fmt.Errorf("unknown output format %q: want json, yaml or nothing", output)
+			}
+			return trace(cmd.Context(), g, kind, name, output)
 		},
 	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: empty for text, json or yaml")
+	return cmd
 }
 
-func trace(ctx context.Context, g *Globals, kind, name string) error {
+func trace(ctx context.Context, g *Globals, kind, name, output string) (err error) {
 	mapper, err := g.Kube.ToRESTMapper()
 	if err != nil {
 		return fmt.Errorf("no cluster to talk to: %w", err)
@@ -76,6 +88,14 @@ func trace(ctx context.Context, g *Globals, kind, name string) error {
 	}
 
 	w := &traceWriter{out: g.Out}
+	if output != "" {
+		w.out = io.Discard
+		defer func() {
+			if err == nil || len(w.sections) > 1 {
+				err = errors.Join(err, printStructured(g.Out, output, w.sections))
+			}
+		}()
+	}
 	w.field(0, "Object", objects.Ref(u))
 	w.field(1, "Status", health(u))
 	managers := 0
@@ -103,12 +123,35 @@ func trace(ctx context.Context, g *Globals, kind, name string) error {
 	return nil
 }
 
-// traceWriter prints trace's aligned fields.
-type traceWriter struct{ out io.Writer }
+// traceWriter prints trace's aligned fields, and keeps them as sections for -o json|yaml:
+// one per object (the traced one, each manager, each source), with its role ("object",
+// "managedBy", "source"), its ref, and its fields by lower-camel-case name.
+type traceWriter struct {
+	out      io.Writer
+	sections []map[string]string
+}
 
 func (w *traceWriter) field(indent int, name, value string) {
 	label := strings.Repeat("  ", indent) + name + ":"
 	fmt.Fprintf(w.out, "%-16s%s\n", label, value)
+	if indent == 0 || len(w.sections) == 0 {
+		w.sections = append(w.sections, map[string]string{"role": lowerCamel(name), "ref": value})
+		return
+	}
+	w.sections[len(w.sections)-1][lowerCamel(name)] = value
+}
+
+// lowerCamel turns a field's label into a key: "Managed by" is managedBy.
+func lowerCamel(label string) string {
+	words := strings.Fields(label)
+	for i, w := range words {
+		if i == 0 {
+			words[i] = strings.ToLower(w)
+		} else {
+			words[i] = strings.ToUpper(w[:1]) + strings.ToLower(w[1:])
+		}
+	}
+	return strings.Join(words, "")
 }
 
 func (w *traceWriter) blank() { fmt.Fprintln(w.out) }

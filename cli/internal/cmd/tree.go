@@ -25,6 +25,7 @@ const maxTreeDepth = 10
 
 func newTreeCmd(g *Globals) *cobra.Command {
 	var deps bool
+	var output string
 	cmd := &cobra.Command{
 		Use:   "tree kustomization|helmrelease|resourceset|artifactgenerator <name>",
 		Short: "Show the objects a Kustomization, HelmRelease, ResourceSet or ArtifactGenerator manages, with their health",
@@ -35,7 +36,9 @@ func newTreeCmd(g *Globals) *cobra.Command {
 			"that consume each.\n\n" +
 			"With --deps it prints the dependency graph (spec.dependsOn) instead: each dependency with\n" +
 			"its Ready state, the edges that block their dependent marked `◀ blocking:` with why, and\n" +
-			"cycles named. Without a name it shows every Kustomization and HelmRelease of the namespace.",
+			"cycles named. Without a name it shows every Kustomization and HelmRelease of the namespace.\n\n" +
+			"-o json or yaml prints the same tree as data: each node's kind, namespace, name, status and\n" +
+			"children (with --deps: its Ready state, and why an edge blocks).",
 		Example: `  # What the Kustomization apps applied, and whether it is healthy
   weir tree kustomization apps -n weir-system
 
@@ -55,6 +58,14 @@ func newTreeCmd(g *Globals) *cobra.Command {
 		},
 		ValidArgsFunction: completeKindThenName(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			out := g.Out
+			switch output {
+			case "":
+			case "json", "yaml":
+				out = io.Discard // the tree is printed as data at the end
+			default:
+				return fmt.Errorf("unknown output format %q: want json, yaml or nothing", output)
+			}
 			c, err := g.Client()
 			if err != nil {
 				return err
@@ -65,13 +76,17 @@ func newTreeCmd(g *Globals) *cobra.Command {
 					return err
 				}
 				if len(roots) == 0 {
-					fmt.Fprintf(g.Out, "no Kustomizations or HelmReleases in namespace %s\n", g.Namespace())
+					fmt.Fprintf(out, "no Kustomizations or HelmReleases in namespace %s\n", g.Namespace())
 				}
-				p := &depsPrinter{c: c, out: g.Out, shown: map[string]bool{}}
+				p := &depsPrinter{c: c, out: out, shown: map[string]bool{}}
+				nodes := []*treeNode{}
 				for _, u := range roots {
 					if !p.shown[objects.Ref(u)] {
-						p.root(cmd.Context(), u)
+						nodes = append(nodes, p.root(cmd.Context(), u))
 					}
+				}
+				if output != "" {
+					return printStructured(g.Out, output, nodes)
 				}
 				return nil
 			}
@@ -87,20 +102,37 @@ func newTreeCmd(g *Globals) *cobra.Command {
 				return err
 			}
 			if deps {
-				p := &depsPrinter{c: c, out: g.Out, shown: map[string]bool{}}
-				p.root(cmd.Context(), root)
+				p := &depsPrinter{c: c, out: out, shown: map[string]bool{}}
+				n := p.root(cmd.Context(), root)
+				if output != "" {
+					return printStructured(g.Out, output, n)
+				}
 				return nil
 			}
 			if k.Kind == "ArtifactGenerator" {
+				if output != "" {
+					return fmt.Errorf("-o %s: the tree of an ArtifactGenerator prints as text only", output)
+				}
 				return generatorTree(cmd.Context(), c, g.Out, root)
 			}
-			t := &treePrinter{c: c, out: g.Out, seen: map[string]bool{}}
-			fmt.Fprintf(g.Out, "%s %s\n", objects.Ref(root), health(root))
-			printProgress(g.Out, root)
-			return t.children(cmd.Context(), root, "", 1)
+			t := &treePrinter{c: c, out: out, seen: map[string]bool{}}
+			fmt.Fprintf(out, "%s %s\n", objects.Ref(root), health(root))
+			printProgress(out, root)
+			n := &treeNode{Kind: root.GetKind(), Namespace: root.GetNamespace(), Name: root.GetName()}
+			n.setHealth(root)
+			n.Progress = progressOf(root)
+			if n.Children, err = t.children(cmd.Context(), root, "", 1); err != nil {
+				return err
+			}
+			if output != "" {
+				n.Hooks, _, _ = unstructured.NestedSlice(root.Object, "status", "hooks")
+				return printStructured(g.Out, output, n)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&deps, "deps", false, "show the dependency graph (spec.dependsOn), marking the blocking edges")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: empty for a tree, json or yaml")
 	return cmd
 }
 
@@ -112,14 +144,15 @@ type treePrinter struct {
 }
 
 // children prints the inventory of owner, indented by prefix, and recurses into the
-// Kustomizations and HelmReleases it holds.
-func (t *treePrinter) children(ctx context.Context, owner *unstructured.Unstructured, prefix string, depth int) error {
+// Kustomizations and HelmReleases it holds; it returns what it printed as nodes.
+func (t *treePrinter) children(ctx context.Context, owner *unstructured.Unstructured, prefix string, depth int) ([]*treeNode, error) {
 	t.seen[objects.Ref(owner)] = true
 	entries, _, _ := unstructured.NestedSlice(owner.Object, "status", "inventory", "entries")
 	if depth == 1 {
 		// The root's hooks come last, after its inventory.
 		defer t.hooks(owner, prefix)
 	}
+	var nodes []*treeNode
 	for i, e := range entries {
 		entry, _ := e.(map[string]any)
 		id, _, _ := unstructured.NestedString(entry, "id")
@@ -131,40 +164,49 @@ func (t *treePrinter) children(ctx context.Context, owner *unstructured.Unstruct
 		ns, name, gk, err := objects.ParseInventoryID(id)
 		if err != nil {
 			fmt.Fprintf(t.out, "%s%s%s\n", prefix, branch, err)
+			nodes = append(nodes, &treeNode{Name: id, Status: "Unknown", Message: err.Error()})
 			continue
 		}
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(gk.WithVersion(version))
 		ref := inventoryRef(ns, name, gk.Kind)
+		n := &treeNode{Kind: gk.Kind, Namespace: ns, Name: name}
+		nodes = append(nodes, n)
 		err = t.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u)
 		switch {
 		case apierrors.IsNotFound(err):
 			fmt.Fprintf(t.out, "%s%s%s NotFound\n", prefix, branch, ref)
+			n.Status = "NotFound"
 			continue
 		case apimeta.IsNoMatchError(err):
 			fmt.Fprintf(t.out, "%s%s%s NotFound: the cluster does not serve %s\n", prefix, branch, ref, gk.WithVersion(version))
+			n.Status, n.Message = "NotFound", "the cluster does not serve "+gk.WithVersion(version).String()
 			continue
 		case err != nil:
 			fmt.Fprintf(t.out, "%s%s%s Unknown: %v\n", prefix, branch, ref, err)
+			n.Status, n.Message = "Unknown", err.Error()
 			continue
 		}
+		n.setHealth(u)
 		nested := objects.KindByGVK(u.GroupVersionKind())
 		expandable := nested != nil && hasInventory(nested)
 		switch {
 		case expandable && t.seen[objects.Ref(u)]:
 			fmt.Fprintf(t.out, "%s%s%s %s (already shown above)\n", prefix, branch, ref, health(u))
+			n.Note = "already shown above"
 		case expandable && depth >= maxTreeDepth:
 			fmt.Fprintf(t.out, "%s%s%s %s (not expanded: deeper than %d)\n", prefix, branch, ref, health(u), maxTreeDepth)
+			n.Note = fmt.Sprintf("not expanded: deeper than %d", maxTreeDepth)
 		default:
 			fmt.Fprintf(t.out, "%s%s%s %s%s\n", prefix, branch, ref, health(u), waveNote(u))
 			if expandable {
-				if err := t.children(ctx, u, prefix+indent, depth+1); err != nil {
-					return err
+				if n.Children, err = t.children(ctx, u, prefix+indent, depth+1); err != nil {
+					return nil, err
 				}
 			}
 		}
 	}
-	return nil
+	return nodes, nil
 }
 
 // health is the kstatus status of the live object, with its message when it is not Current.

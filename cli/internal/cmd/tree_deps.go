@@ -57,48 +57,60 @@ func depsRoots(ctx context.Context, c client.Client, namespace string) ([]*unstr
 	return all, nil
 }
 
-// root prints u and, below it, what it depends on.
-func (p *depsPrinter) root(ctx context.Context, u *unstructured.Unstructured) {
+// root prints u and, below it, what it depends on; it returns what it printed as a node.
+func (p *depsPrinter) root(ctx context.Context, u *unstructured.Unstructured) *treeNode {
 	fmt.Fprintf(p.out, "%s %s\n", objects.Ref(u), readyState(u))
-	p.dependencies(ctx, u, "", map[string]bool{objects.Ref(u): true}, 1)
+	n := &treeNode{Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(), Ready: readyState(u)}
+	n.Children = p.dependencies(ctx, u, "", map[string]bool{objects.Ref(u): true}, 1)
+	return n
 }
 
 // dependencies prints the dependencies of u, indented by prefix; path holds the objects from
-// the root to u, to name cycles instead of following them.
-func (p *depsPrinter) dependencies(ctx context.Context, u *unstructured.Unstructured, prefix string, path map[string]bool, depth int) {
+// the root to u, to name cycles instead of following them. It returns them as nodes.
+func (p *depsPrinter) dependencies(ctx context.Context, u *unstructured.Unstructured, prefix string, path map[string]bool, depth int) []*treeNode {
 	p.shown[objects.Ref(u)] = true
 	deps := dependency.DependsOn(u)
+	var nodes []*treeNode
 	for i, d := range deps {
 		branch, indent := "├── ", "│   "
 		if i == len(deps)-1 {
 			branch, indent = "└── ", "    "
 		}
 		ref := d.Kind + "/" + d.Namespace + "/" + d.Name
+		n := &treeNode{Kind: d.Kind, Namespace: d.Namespace, Name: d.Name, ReadyExpr: d.ReadyExpr}
+		nodes = append(nodes, n)
 		dep, err := p.get(ctx, d)
 		if err != nil {
 			fmt.Fprintf(p.out, "%s%s%s %s ◀ blocking: %s\n", prefix, branch, ref, "NotFound", err)
+			n.Ready, n.Blocking = "NotFound", err.Error()
 			continue
 		}
+		n.Ready = readyState(dep)
 		line := fmt.Sprintf("%s%s%s %s", prefix, branch, ref, readyState(dep))
 		if why := edgeBlocks(ctx, d, dep, u); why != "" {
 			line += " ◀ blocking: " + objects.Shorten(why, 160)
+			n.Blocking = why
 		}
 		switch {
 		case path[ref]:
 			fmt.Fprintf(p.out, "%s (cycle: depends on itself)\n", line)
+			n.Note = "cycle: depends on itself"
 		case p.shown[ref] && len(dependency.DependsOn(dep)) > 0:
 			fmt.Fprintf(p.out, "%s (dependencies shown above)\n", line)
+			n.Note = "dependencies shown above"
 		case p.shown[ref]:
 			fmt.Fprintln(p.out, line)
 		case depth >= maxTreeDepth:
 			fmt.Fprintf(p.out, "%s (not expanded: deeper than %d)\n", line, maxTreeDepth)
+			n.Note = fmt.Sprintf("not expanded: deeper than %d", maxTreeDepth)
 		default:
 			fmt.Fprintln(p.out, line)
 			path[ref] = true
-			p.dependencies(ctx, dep, prefix+indent, path, depth+1)
+			n.Children = p.dependencies(ctx, dep, prefix+indent, path, depth+1)
 			delete(path, ref)
 		}
 	}
+	return nodes
 }
 
 // get reads the dependency d; the error says why it cannot be shown.
