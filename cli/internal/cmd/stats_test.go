@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	"weir.dev/api/meta"
 )
@@ -17,10 +16,11 @@ import (
 func TestStats(t *testing.T) {
 	ns := env.Namespace(t)
 	okRepo := gitRepository(ns, "ok", ready(metav1.ConditionTrue, meta.SucceededReason, "stored"), "main@sha1:1")
-	okRepo.Status.Artifact.Size = ptr.To[int64](1536)
+	okSize, badSize := int64(1536), int64(3<<20)
+	okRepo.Status.Artifact.Size = &okSize
 	create(t, okRepo)
 	badRepo := gitRepository(ns, "bad", ready(metav1.ConditionFalse, "GitOperationFailed", "auth failed"), "main@sha1:2")
-	badRepo.Status.Artifact.Size = ptr.To[int64](3 << 20)
+	badRepo.Status.Artifact.Size = &badSize
 	create(t, badRepo)
 	paused := gitRepository(ns, "paused", ready(metav1.ConditionFalse, "GitOperationFailed", "auth failed"), "")
 	paused.Spec.Suspend = true
