@@ -177,7 +177,7 @@ func (l *podLog) stream(ctx context.Context, follow bool, emit func(*logEntry)) 
 
 func (l *podLog) read(ctx context.Context, emit func(*logEntry)) error {
 	return l.stream(ctx, false, func(e *logEntry) {
-		if e.Time.After(l.last) {
+		if e.Time.After(l.last) || l.lastRaw == nil {
 			l.last, l.lastRaw = e.Time, map[string]bool{}
 		}
 		if e.Time.Equal(l.last) {
