@@ -78,7 +78,7 @@ func newLogsCmd(g *Globals) *cobra.Command {
 	fl.DurationVar(&o.since, "since", 0, "only entries newer than this, e.g. 10m or 2h")
 	fl.IntVar(&o.tail, "tail", -1, "only the last N matching entries (before following); -1 for all")
 	fl.StringVarP(&o.output, "output", "o", "", "output format: empty for lines for people, or json")
-	fl.StringVar(&o.localDir, "local-dir", "", "read the log files of the `weir local` in this directory (the default when the kubeconfig is a weir local's)")
+	fl.StringVar(&o.localDir, "local-dir", "", "read the log files of the weir local in this `dir` (the default when the kubeconfig is a weir local's)")
 	fl.StringVar(&o.controllers, "controllers-namespace", "", "the namespace Weir's controllers run in (found from their Deployments when empty)")
 	return cmd
 }
