@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"weir.dev/pkg/metrics"
 )
 
 // DefaultKeep is how many extracted artifacts a Cache keeps when no one uses them.
@@ -97,6 +99,7 @@ func (c *Cache) get(ctx context.Context, url, digest, hex string) (*Tree, error)
 	}
 	e.refs++
 	c.mu.Unlock()
+	metrics.ArtifactCacheRequests.WithLabelValues(cacheResult(found)).Inc()
 
 	if !found {
 		e.err = c.extract(ctx, url, digest, e, base)
@@ -255,4 +258,12 @@ func isClosed(ch chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// cacheResult is the weir_artifact_cache_requests_total result of a Get that found its tree or not.
+func cacheResult(found bool) string {
+	if found {
+		return metrics.CacheHit
+	}
+	return metrics.CacheMiss
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"weir.dev/pkg/metrics"
 )
 
 // Fetcher defaults, used where a field is zero.
@@ -200,6 +202,7 @@ func (f *Fetcher) get(ctx context.Context, client *http.Client, u *url.URL, wher
 	h := sha256.New()
 	body := &readTracker{r: io.LimitReader(resp.Body, limit+1)}
 	n, err := io.Copy(io.MultiWriter(tmp, h), body)
+	metrics.ArtifactFetchBytes.Add(float64(n))
 	if err != nil {
 		err = fmt.Errorf("fetching %s: %w", where, err)
 		if body.err != nil && ctx.Err() == nil {

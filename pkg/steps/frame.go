@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"time"
 
 	"github.com/fluxcd/pkg/runtime/conditions"
 	"github.com/fluxcd/pkg/runtime/patch"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"weir.dev/api/meta"
+	"weir.dev/pkg/metrics"
 )
 
 // Object is a Weir object the frame reconciles: it has conditions and an interval.
@@ -57,6 +59,7 @@ type Hooks[O Object] struct {
 
 // Reconcile reconciles the object called req into obj (an empty object of the kind).
 func (f Frame[O]) Reconcile(ctx context.Context, req ctrl.Request, obj O, run Hooks[O]) (result ctrl.Result, retErr error) {
+	defer metrics.ObserveReconcile(ctx, req, obj, time.Now(), &retErr)
 	if err := f.Reader.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

@@ -41,7 +41,8 @@ type InstallOptions struct {
 // Install installs the release, without the chart's crds/ (see ApplyCRDs), refusing a values
 // schema that render.CheckSchemas refuses unless schema validation is skipped. On failure it returns
 // the error and, when Helm got as far as recording it, the failed release.
-func (r *Runner) Install(ctx context.Context, o InstallOptions) (*release.Release, error) {
+func (r *Runner) Install(ctx context.Context, o InstallOptions) (_ *release.Release, retErr error) {
+	defer countAction("install", &retErr)
 	done, err := r.begin()
 	if err != nil {
 		return nil, err

@@ -21,7 +21,8 @@ type RollbackOptions struct {
 
 // Rollback makes a new revision from the newest successful (deployed or superseded) revision
 // older than the newest one, and returns that revision's number. It fails when there is none.
-func (r *Runner) Rollback(o RollbackOptions) (int, error) {
+func (r *Runner) Rollback(o RollbackOptions) (_ int, retErr error) {
+	defer countAction("rollback", &retErr)
 	revs, err := r.History()
 	if err != nil {
 		return 0, err

@@ -18,7 +18,8 @@ type TestOptions struct {
 
 // Test runs the test hooks of the newest revision that the filters select, and records each
 // one's last run in storage. It returns the revision with its hooks' runs, also on failure.
-func (r *Runner) Test(o TestOptions) (*release.Release, error) {
+func (r *Runner) Test(o TestOptions) (_ *release.Release, retErr error) {
+	defer countAction("test", &retErr)
 	done, err := r.begin()
 	if err != nil {
 		return nil, err

@@ -22,7 +22,8 @@ type UninstallOptions struct {
 }
 
 // Uninstall uninstalls the release. A release that does not exist is not an error.
-func (r *Runner) Uninstall(o UninstallOptions) error {
+func (r *Runner) Uninstall(o UninstallOptions) (retErr error) {
+	defer countAction("uninstall", &retErr)
 	done, err := r.begin()
 	if err != nil {
 		return err

@@ -24,7 +24,8 @@ type UpgradeOptions struct {
 // On failure it returns the error and, when Helm got as far as recording it, the failed
 // revision. Like Install, it refuses a values schema that render.CheckSchemas refuses unless schema
 // validation is skipped.
-func (r *Runner) Upgrade(ctx context.Context, o UpgradeOptions) (*release.Release, error) {
+func (r *Runner) Upgrade(ctx context.Context, o UpgradeOptions) (_ *release.Release, retErr error) {
+	defer countAction("upgrade", &retErr)
 	done, err := r.begin()
 	if err != nil {
 		return nil, err

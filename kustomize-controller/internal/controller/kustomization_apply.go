@@ -187,6 +187,7 @@ func (r *KustomizationReconciler) reconcileApply(ctx context.Context, sc *ksScop
 	obj.Status.Inventory = newInv
 	if drift := detectDrift(observed, sc.objects, changeSet, r.ControllerName, sameSet, time.Now()); len(drift) > 0 {
 		obj.Status.Drift = drift
+		countDrift(drift)
 		r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeWarning, kustomizev1.DriftDetectedReason, steps.ActionReconcile, "%s", withOrigins(sc.origins, describeDrift(drift)))
 	}
 	conditions.Delete(obj, kustomizev1.ApplyFailedCondition)

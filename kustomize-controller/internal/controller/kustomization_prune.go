@@ -32,6 +32,7 @@ func (r *KustomizationReconciler) reconcilePrune(ctx context.Context, sc *ksScop
 	stale := r.handOver(ctx, sc.obj, sc.stale)
 	d := r.pruneStale(ctx, sc, stale)
 	sc.pruned = d.changes
+	countPrunes(d.deleted)
 	if err := d.problem(); err != nil {
 		sc.obj.Status.Inventory = mergeInventories(sc.inventory, inventoryOf(d.failed))
 		err = fmt.Errorf("pruning: %w", err)

@@ -11,12 +11,15 @@ import (
 	"github.com/go-logr/logr"
 
 	"weir.dev/notification-controller/internal/notifier"
+	"weir.dev/pkg/metrics"
 )
 
 // Job is one notification to deliver.
 type Job struct {
 	// Provider names the destination, "namespace/name"; jobs of one Provider share its queues.
 	Provider string
+	// Type is the Provider's spec.type, the provider label of weir_notification_deliveries_total.
+	Type string
 	// Lane orders jobs: jobs of one Provider with the same Lane are delivered in order.
 	Lane     string
 	Notifier notifier.Notifier
@@ -100,6 +103,7 @@ func (d *Dispatcher) Submit(j Job) bool {
 		return true
 	default:
 		d.log.Error(nil, "notification dropped: the provider's queue is full", "provider", j.Provider, "object", objectOf(j))
+		metrics.NotificationDeliveries.WithLabelValues(j.Type, metrics.DeliveryDropped).Inc()
 		return false
 	}
 }
@@ -116,6 +120,7 @@ func (d *Dispatcher) run(key string, ch chan Job) {
 		select {
 		case j := <-ch:
 			attempts, err := d.deliver(j)
+			countDelivery(j, err)
 			if d.opts.Done != nil {
 				d.opts.Done(j, err, attempts)
 			}
@@ -173,4 +178,14 @@ func objectOf(j Job) string {
 	}
 	o := j.Event.InvolvedObject
 	return o.Kind + "/" + o.Namespace + "/" + o.Name
+}
+
+// countDelivery adds a job that ended with err to weir_notification_deliveries_total: delivered,
+// or failed once retries were used up (or the dispatcher stopped).
+func countDelivery(j Job, err error) {
+	outcome := metrics.DeliveryDelivered
+	if err != nil {
+		outcome = metrics.DeliveryFailed
+	}
+	metrics.NotificationDeliveries.WithLabelValues(j.Type, outcome).Inc()
 }

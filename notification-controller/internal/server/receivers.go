@@ -100,7 +100,7 @@ func NewReceiverServer(opts ReceiverServerOptions) *ReceiverServer {
 // Start serves until ctx ends.
 func (s *ReceiverServer) Start(ctx context.Context) error {
 	mux := http.NewServeMux()
-	mux.HandleFunc(notificationv1.ReceiverWebhookPathPrefix, s.handleHook)
+	mux.Handle(notificationv1.ReceiverWebhookPathPrefix, countRequests(s.handleHook))
 	return s.serve(ctx, mux)
 }
 
@@ -145,6 +145,7 @@ func (s *ReceiverServer) handleHook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no receiver at this path", http.StatusNotFound)
 		return
 	}
+	setRequestType(ctx, rcv.Spec.Type)
 	log := s.opts.Log.WithValues("receiver", rcv.Namespace+"/"+rcv.Name, "type", rcv.Spec.Type)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 	if err != nil {

@@ -66,6 +66,7 @@ func (s *EventServer) route(ctx context.Context, e *eventv1.Event) int {
 		}
 		job := dispatch.Job{
 			Provider: key(p),
+			Type:     p.Spec.Type,
 			Lane:     objectRef(e),
 			Notifier: n,
 			Event:    &notifier.Event{Event: withAlertMetadata(e, a.Alert), CommitURL: *commitURL},
