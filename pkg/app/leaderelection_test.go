@@ -55,6 +55,18 @@ func controllerMain() {
 					if err := c.Get(ctx, req.NamespacedName, cm); err != nil {
 						return reconcile.Result{}, client.IgnoreNotFound(err)
 					}
+					// A ConfigMap with hang: "yes" holds its reconcile until that changes, as a
+					// reconcile stuck on a call without a deadline would (probes_test.go).
+					for cm.Data["hang"] == "yes" {
+						select {
+						case <-ctx.Done():
+							return reconcile.Result{}, ctx.Err()
+						case <-time.After(100 * time.Millisecond):
+						}
+						if err := c.Get(ctx, req.NamespacedName, cm); err != nil {
+							return reconcile.Result{}, client.IgnoreNotFound(err)
+						}
+					}
 					if cm.Annotations[seenKey] == cm.Data["value"] {
 						return reconcile.Result{}, nil
 					}

@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 )
 
@@ -102,10 +101,8 @@ func (o *Options) newManager(name string, scheme *runtime.Scheme, again bool, ca
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-		return nil, err
-	}
-	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
+	lease := client.ObjectKey{Namespace: os.Getenv("RUNTIME_NAMESPACE"), Name: leaderElectionID(name, o.WatchLabelSelector)}
+	if err := addProbes(mgr, o.LeaderElection, lease, o.MaxReconcileDuration, watched); err != nil {
 		return nil, err
 	}
 	return mgr, nil

@@ -60,6 +60,9 @@ type Options struct {
 	// spec.interval or retry interval is reconciled at the floor, and the object is told so.
 	// 0 means no floor.
 	MinInterval time.Duration
+	// MaxReconcileDuration is how long a reconcile may run before /healthz fails
+	// (--healthz-max-reconcile-duration); 0 disables the check.
+	MaxReconcileDuration time.Duration
 	// IntervalJitter spreads periodic requeues by ±its percentage (--interval-jitter-percentage,
 	// Flux's flag and default of 5).
 	IntervalJitter jitter.IntervalOptions
@@ -84,6 +87,8 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 1000, "Client-side burst of requests to the API server.")
 	fs.DurationVar(&o.MinInterval, "min-interval", DefaultMinInterval, "The shortest interval an object is reconciled at: a shorter spec.interval or retry interval is raised to it, "+
 		"with a warning event and a log line naming the object; 0 for no floor.")
+	fs.DurationVar(&o.MaxReconcileDuration, "healthz-max-reconcile-duration", DefaultMaxReconcileDuration,
+		"/healthz fails while a reconcile has run longer than this, so that a process whose workers hang is restarted; keep it above every object's spec.timeout; 0 disables.")
 	o.IntervalJitter.BindFlags(fs)
 	fs.Lookup("interval-jitter-percentage").Usage = "Spread each periodic requeue over ± this percentage of the object's interval, never below --min-interval, " +
 		"so that objects do not reconcile in lockstep; 0 for none, less than 100. Retries after errors are not spread."
@@ -136,6 +141,9 @@ func (o *Options) Validate() error {
 	}
 	if _, err := o.Selector(); err != nil {
 		bad("watch-label-selector", "%v", err)
+	}
+	if o.MaxReconcileDuration < 0 {
+		bad("healthz-max-reconcile-duration", "must not be negative, got %s", o.MaxReconcileDuration)
 	}
 	if o.MinInterval < 0 {
 		bad("min-interval", "must not be negative, got %s", o.MinInterval)
