@@ -13,5 +13,6 @@ import "embed"
 var FS embed.FS
 
 // Components are the optional components under components/, by folder name, in the order an
-// overlay must list them: lockdown patches the controllers that sharding adds.
-var Components = []string{"sharding", "lockdown", "large"}
+// overlay must list them: lockdown patches the controllers that sharding adds. monitoring
+// needs the Prometheus Operator's CRDs.
+var Components = []string{"sharding", "lockdown", "large", "monitoring"}

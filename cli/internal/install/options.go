@@ -113,5 +113,6 @@ func (o Options) imageParts(controller string) (name, tag string) {
 func ComponentHelp() string {
 	return "sharding (a second kustomize-controller for Kustomizations labelled sharding.weir.dev/key=shard1), " +
 		"lockdown (multi-tenancy: --no-cross-namespace-refs, --default-service-account=default, no cluster-admin bindings), " +
-		"large (more CPU, memory and concurrency)"
+		"large (more CPU, memory and concurrency), " +
+		"monitoring (PodMonitor, alert rules and Grafana dashboards; needs the Prometheus Operator's CRDs)"
 }
