@@ -5,11 +5,11 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/fluxcd/pkg/runtime/conditions"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"weir.dev/api/meta"
 )
@@ -17,7 +17,7 @@ import (
 // Object is a reconciled Weir object: it has conditions.
 type Object interface {
 	client.Object
-	conditions.Getter
+	GetConditions() []metav1.Condition
 }
 
 // recorded are the condition types whose status is exported, with the status an absent one
@@ -44,7 +44,7 @@ var statuses = []metav1.ConditionStatus{metav1.ConditionTrue, metav1.ConditionFa
 // carries the revision (besides the kind, namespace, name and reconcileID controller-runtime's
 // logger already has). An object found gone (not found, or deleted with its finalizer
 // released) loses all its series instead; one that could not be read is left as it was.
-func ObserveReconcile(ctx context.Context, req ctrl.Request, obj Object, start time.Time, retErr *error) {
+func ObserveReconcile(ctx context.Context, req reconcile.Request, obj Object, start time.Time, retErr *error) {
 	kind := kindOf(obj)
 	gone := obj.GetName() == "" || (!obj.GetDeletionTimestamp().IsZero() && !hasWeirFinalizer(obj))
 	if gone {
@@ -58,7 +58,7 @@ func ObserveReconcile(ctx context.Context, req ctrl.Request, obj Object, start t
 	reconcileDuration.WithLabelValues(kind, req.Name, req.Namespace).Observe(duration.Seconds())
 	for _, r := range recorded {
 		status := r.absent
-		if c := conditions.Get(obj, r.typ); c != nil {
+		if c := apimeta.FindStatusCondition(obj.GetConditions(), r.typ); c != nil {
 			status = c.Status
 		}
 		for _, s := range statuses {
@@ -76,11 +76,11 @@ func ObserveReconcile(ctx context.Context, req ctrl.Request, obj Object, start t
 	suspendStatus.WithLabelValues(kind, req.Name, req.Namespace).Set(suspended)
 
 	values := []any{"revision", revisionOf(obj), "duration", duration.Round(time.Millisecond).String()}
-	if c := conditions.Get(obj, meta.ReadyCondition); c != nil {
+	if c := apimeta.FindStatusCondition(obj.GetConditions(), meta.ReadyCondition); c != nil {
 		values = append(values, "ready", string(c.Status), "reason", c.Reason)
 	}
 	logger := log.FromContext(ctx)
-	if conditions.IsReady(obj) {
+	if apimeta.IsStatusConditionTrue(obj.GetConditions(), meta.ReadyCondition) {
 		logger = logger.V(1) // a success is logged at debug level, a failure at info
 	}
 	logger.Info("reconcile finished", values...)
