@@ -8,7 +8,6 @@ import (
 
 	"github.com/fluxcd/pkg/runtime/conditions"
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
@@ -22,10 +21,6 @@ import (
 // artifacts. It sets ArtifactInStorage, or StorageOperationFailed, and announces a new revision.
 func (r *GitRepositoryReconciler) reconcileArtifact(ctx context.Context, sc *gitScope) error {
 	obj := sc.obj
-	storageFailed := func(err error) error {
-		conditions.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, sourcev1.StorageOperationFailedReason, "%s", err)
-		return steps.Failed(sourcev1.StorageOperationFailedReason, err)
-	}
 	for i, inc := range obj.Spec.Include {
 		if err := r.copyInclude(sc.dir, inc, sc.includes[i]); err != nil {
 			var pe *includePathError
@@ -33,12 +28,12 @@ func (r *GitRepositoryReconciler) reconcileArtifact(ctx context.Context, sc *git
 				conditions.MarkTrue(obj, sourcev1.IncludeUnavailableCondition, sourcev1.IncludePathInvalidReason, "%s", err)
 				return steps.Failed(sourcev1.IncludePathInvalidReason, err)
 			}
-			return storageFailed(err)
+			return storageFailed(obj, err)
 		}
 	}
 	matcher, err := sourceignore.New(sc.dir, obj.Spec.Ignore)
 	if err != nil {
-		return storageFailed(fmt.Errorf("reading ignore rules: %w", err))
+		return storageFailed(obj, fmt.Errorf("reading ignore rules: %w", err))
 	}
 
 	revision := sc.target.Revision()
@@ -51,7 +46,7 @@ func (r *GitRepositoryReconciler) reconcileArtifact(ctx context.Context, sc *git
 		Warn:   func(msg string) { dropped = append(dropped, msg) },
 	})
 	if err != nil {
-		return storageFailed(fmt.Errorf("archiving revision %s: %w", revision, err))
+		return storageFailed(obj, fmt.Errorf("archiving revision %s: %w", revision, err))
 	}
 	if len(dropped) > 0 {
 		r.EventRecorder.AnnotatedEventf(obj, nil, map[string]string{meta.RevisionEventKey: revision}, corev1.EventTypeWarning,
@@ -62,30 +57,23 @@ func (r *GitRepositoryReconciler) reconcileArtifact(ctx context.Context, sc *git
 	}
 	a.Metadata[meta.CommitMessageEventKey] = firstLine(sc.commit.Message)
 
-	changed := !obj.GetArtifact().HasRevision(a.Revision) || !obj.GetArtifact().HasDigest(a.Digest)
-	obj.Status.Artifact = &a
-	obj.Status.IncludedArtifacts = sc.includes
-	obj.Status.ObservedIgnore = obj.Spec.Ignore
-	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
-	obj.Status.ObservedInclude = obj.Spec.Include
-	obj.Status.ObservedSparseCheckout = obj.Spec.SparseCheckout
-	obj.Status.SourceVerificationMode = nil
-	if v := obj.Spec.Verification; v != nil {
-		mode := v.Mode
-		obj.Status.SourceVerificationMode = &mode
-	}
-	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
-	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason, "stored artifact for revision '%s'", revision)
-
-	if deleted, err := r.Storage.GarbageCollect(a); err != nil {
-		log.FromContext(ctx).Error(err, "collecting old artifacts")
-	} else if len(deleted) > 0 {
-		log.FromContext(ctx).V(1).Info("collected old artifacts", "files", deleted)
-	}
-	if changed {
-		r.EventRecorder.AnnotatedEventf(obj, nil, map[string]string{meta.RevisionEventKey: revision, meta.CommitMessageEventKey: firstLine(sc.commit.Message)},
-			corev1.EventTypeNormal, sourcev1.NewArtifactReason, steps.ActionReconcile, "stored artifact for commit '%s'", firstLine(sc.commit.Message))
-	}
+	recordArtifact(ctx, r.Storage, r.EventRecorder, obj, a, artifactRecord{
+		SetStatus: func(a *meta.Artifact) {
+			obj.Status.Artifact = a
+			obj.Status.IncludedArtifacts = sc.includes
+			obj.Status.ObservedIgnore = obj.Spec.Ignore
+			obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
+			obj.Status.ObservedInclude = obj.Spec.Include
+			obj.Status.ObservedSparseCheckout = obj.Spec.SparseCheckout
+			obj.Status.SourceVerificationMode = nil
+			if v := obj.Spec.Verification; v != nil {
+				mode := v.Mode
+				obj.Status.SourceVerificationMode = &mode
+			}
+		},
+		Message:  fmt.Sprintf("stored artifact for commit '%s'", firstLine(sc.commit.Message)),
+		Metadata: map[string]string{meta.CommitMessageEventKey: firstLine(sc.commit.Message)},
+	})
 	return nil
 }
 

@@ -6,13 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fluxcd/pkg/runtime/conditions"
-	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/log"
-
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
-	"weir.dev/pkg/steps"
 	"weir.dev/source-controller/internal/chart"
 )
 
@@ -34,29 +29,22 @@ func (r *HelmChartReconciler) reconcileArtifact(ctx context.Context, sc *helmCha
 	if err := r.Storage.WriteFile(&a, bytes.NewReader(sc.data)); err != nil {
 		return storageFailed(obj, fmt.Errorf("storing chart '%s': %w", file, err))
 	}
-	changed := !obj.GetArtifact().HasRevision(a.Revision) || !obj.GetArtifact().HasDigest(a.Digest)
-	obj.Status.Artifact = &a
-	obj.Status.URL = a.URL
-	obj.Status.ObservedChartName = sc.name
-	obj.Status.ObservedValuesFiles = sc.valuesFiles
-	obj.Status.ObservedSourceArtifactRevision = ""
-	if sc.artifact != nil {
-		obj.Status.ObservedSourceArtifactRevision = sc.artifact.Revision
+	msg := fmt.Sprintf("packaged '%s' chart with version '%s'", sc.name, sc.version)
+	if len(sc.deps) > 0 {
+		msg += fmt.Sprintf(" with dependencies %s", strings.Join(sc.deps, ", "))
 	}
-	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
-	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason, "stored artifact for revision '%s'", a.Revision)
-	if deleted, err := r.Storage.GarbageCollect(a); err != nil {
-		log.FromContext(ctx).Error(err, "collecting old artifacts")
-	} else if len(deleted) > 0 {
-		log.FromContext(ctx).V(1).Info("collected old artifacts", "files", deleted)
-	}
-	if changed {
-		msg := fmt.Sprintf("packaged '%s' chart with version '%s'", sc.name, sc.version)
-		if len(sc.deps) > 0 {
-			msg += fmt.Sprintf(" with dependencies %s", strings.Join(sc.deps, ", "))
-		}
-		r.EventRecorder.AnnotatedEventf(obj, nil, map[string]string{meta.RevisionEventKey: a.Revision}, corev1.EventTypeNormal,
-			sourcev1.NewArtifactReason, steps.ActionReconcile, "%s", msg)
-	}
+	recordArtifact(ctx, r.Storage, r.EventRecorder, obj, a, artifactRecord{
+		SetStatus: func(a *meta.Artifact) {
+			obj.Status.Artifact = a
+			obj.Status.URL = a.URL
+			obj.Status.ObservedChartName = sc.name
+			obj.Status.ObservedValuesFiles = sc.valuesFiles
+			obj.Status.ObservedSourceArtifactRevision = ""
+			if sc.artifact != nil {
+				obj.Status.ObservedSourceArtifactRevision = sc.artifact.Revision
+			}
+		},
+		Message: msg,
+	})
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/fluxcd/pkg/runtime/conditions"
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
@@ -107,27 +106,22 @@ func (r *HelmRepositoryReconciler) reconcileArtifact(ctx context.Context, sc *he
 	if err := r.Storage.WriteFile(&a, bytes.NewReader(sc.index)); err != nil {
 		return storageFailed(obj, fmt.Errorf("storing the index: %w", err))
 	}
-	obj.Status.Artifact = &a
-	obj.Status.URL = a.URL
-	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
-	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason, "stored artifact for revision '%s'", a.Revision)
-	if deleted, err := r.Storage.GarbageCollect(a); err != nil {
-		log.FromContext(ctx).Error(err, "collecting old artifacts")
-	} else if len(deleted) > 0 {
-		log.FromContext(ctx).V(1).Info("collected old artifacts", "files", deleted)
-	}
-	md := map[string]string{meta.RevisionEventKey: a.Revision}
 	if len(sc.dropped) > 0 {
 		shown := sc.dropped[:min(len(sc.dropped), 5)]
 		more := ""
 		if len(sc.dropped) > len(shown) {
 			more = fmt.Sprintf(" and %d more", len(sc.dropped)-len(shown))
 		}
-		r.EventRecorder.AnnotatedEventf(obj, nil, md, corev1.EventTypeWarning, "EntriesDropped", steps.ActionReconcile,
-			"invalid chart versions left out of the index: %s%s", strings.Join(shown, "; "), more)
+		r.EventRecorder.AnnotatedEventf(obj, nil, map[string]string{meta.RevisionEventKey: a.Revision}, corev1.EventTypeWarning,
+			"EntriesDropped", steps.ActionReconcile, "invalid chart versions left out of the index: %s%s", strings.Join(shown, "; "), more)
 	}
-	r.EventRecorder.AnnotatedEventf(obj, nil, md, corev1.EventTypeNormal, sourcev1.NewArtifactReason, steps.ActionReconcile,
-		"stored index with %d charts, revision '%s'", sc.charts, a.Revision)
+	recordArtifact(ctx, r.Storage, r.EventRecorder, obj, a, artifactRecord{
+		SetStatus: func(a *meta.Artifact) {
+			obj.Status.Artifact = a
+			obj.Status.URL = a.URL
+		},
+		Message: fmt.Sprintf("stored index with %d charts, revision '%s'", sc.charts, a.Revision),
+	})
 	return nil
 }
 

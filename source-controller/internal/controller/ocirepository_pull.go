@@ -14,7 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
@@ -257,22 +256,15 @@ func (r *OCIRepositoryReconciler) reconcileArtifact(ctx context.Context, sc *oci
 		}
 	}
 	a.Metadata = ociMetadata(sc.manifest.Annotations)
-	changed := !obj.GetArtifact().HasRevision(a.Revision) || !obj.GetArtifact().HasDigest(a.Digest)
-	obj.Status.Artifact = &a
-	obj.Status.URL = a.URL
-	obj.Status.ObservedIgnore = obj.Spec.Ignore
-	obj.Status.ObservedLayerSelector = obj.Spec.LayerSelector.DeepCopy()
-	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
-	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason, "stored artifact for revision '%s'", a.Revision)
-	if deleted, err := r.Storage.GarbageCollect(a); err != nil {
-		log.FromContext(ctx).Error(err, "collecting old artifacts")
-	} else if len(deleted) > 0 {
-		log.FromContext(ctx).V(1).Info("collected old artifacts", "files", deleted)
-	}
-	if changed {
-		r.EventRecorder.AnnotatedEventf(obj, nil, map[string]string{meta.RevisionEventKey: a.Revision}, corev1.EventTypeNormal,
-			sourcev1.NewArtifactReason, steps.ActionReconcile, "stored artifact for revision '%s'", a.Revision)
-	}
+	recordArtifact(ctx, r.Storage, r.EventRecorder, obj, a, artifactRecord{
+		SetStatus: func(a *meta.Artifact) {
+			obj.Status.Artifact = a
+			obj.Status.URL = a.URL
+			obj.Status.ObservedIgnore = obj.Spec.Ignore
+			obj.Status.ObservedLayerSelector = obj.Spec.LayerSelector.DeepCopy()
+		},
+		Message: fmt.Sprintf("stored artifact for revision '%s'", a.Revision),
+	})
 	return nil
 }
 
