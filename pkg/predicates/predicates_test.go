@@ -68,3 +68,28 @@ func TestArtifactChanged(t *testing.T) {
 		t.Error("Create must pass only a source that has an artifact")
 	}
 }
+
+func TestReadyChanged(t *testing.T) {
+	ready := func(status metav1.ConditionStatus, gen int64, msg string) *sourcev1.HelmChart {
+		c := &sourcev1.HelmChart{}
+		c.Status.Conditions = []metav1.Condition{{Type: meta.ReadyCondition, Status: status, ObservedGeneration: gen, Message: msg}}
+		return c
+	}
+	for _, tc := range []struct {
+		name     string
+		old, new *sourcev1.HelmChart
+		want     bool
+	}{
+		{"first Ready", &sourcev1.HelmChart{}, ready(metav1.ConditionTrue, 1, "a"), true},
+		{"Ready gone", ready(metav1.ConditionTrue, 1, "a"), &sourcev1.HelmChart{}, true},
+		{"now failing", ready(metav1.ConditionTrue, 1, "a"), ready(metav1.ConditionFalse, 1, "no version"), true},
+		{"new message", ready(metav1.ConditionFalse, 1, "a"), ready(metav1.ConditionFalse, 1, "b"), true},
+		{"new generation observed", ready(metav1.ConditionTrue, 1, "a"), ready(metav1.ConditionTrue, 2, "a"), true},
+		{"nothing", ready(metav1.ConditionTrue, 1, "a"), ready(metav1.ConditionTrue, 1, "a"), false},
+		{"no conditions", &sourcev1.HelmChart{}, &sourcev1.HelmChart{}, false},
+	} {
+		if got := (ReadyChanged{}).Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	helmv1 "weir.dev/api/helm/v1"
 	kustomizev1 "weir.dev/api/kustomize/v1"
@@ -139,11 +138,11 @@ func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&helmv1.HelmRelease{}, builder.WithPredicates(predicates.WithGate())).
 		Watches(&sourcev1.HelmChart{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(helmChartIndex)),
-			builder.WithPredicates(sourceChanged{})).
+			builder.WithPredicates(sourceChanged())).
 		Watches(&sourcev1.OCIRepository{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(ociRepositoryIndex)),
-			builder.WithPredicates(sourceChanged{})).
+			builder.WithPredicates(sourceChanged())).
 		Watches(&sourcev1.ExternalArtifact{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(externalIndex)),
-			builder.WithPredicates(sourceChanged{})).
+			builder.WithPredicates(sourceChanged())).
 		Watches(&helmv1.HelmRelease{}, handler.EnqueueRequestsFromMapFunc(r.dependents(helmv1.HelmReleaseKind)),
 			builder.WithPredicates(dependency.BecameReady{})).
 		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents(kustomizev1.KustomizationKind)),
@@ -153,28 +152,16 @@ func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 		Complete(r)
 }
 
+// usersOf maps a chart source to the HelmReleases whose index (of chart references) names it.
 func (r *HelmReleaseReconciler) usersOf(index string) handler.MapFunc {
-	return func(ctx context.Context, o client.Object) []reconcile.Request {
-		return r.requestsFor(ctx, index, o.GetNamespace()+"/"+o.GetName())
-	}
+	return predicates.RequestsByIndex[helmv1.HelmReleaseList](r.Client, index, predicates.NamespacedName, predicates.AllNamespaces)
 }
 
+// dependents maps a dependency of the kind to the HelmReleases that depend on it.
 func (r *HelmReleaseReconciler) dependents(kind string) handler.MapFunc {
-	return func(ctx context.Context, o client.Object) []reconcile.Request {
-		return r.requestsFor(ctx, dependsOnIndex, kind+"/"+o.GetNamespace()+"/"+o.GetName())
-	}
-}
-
-func (r *HelmReleaseReconciler) requestsFor(ctx context.Context, index, key string) []reconcile.Request {
-	var list helmv1.HelmReleaseList
-	if err := r.List(ctx, &list, client.MatchingFields{index: key}); err != nil {
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for i := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-	}
-	return reqs
+	return predicates.RequestsByIndex[helmv1.HelmReleaseList](r.Client, dependsOnIndex, func(o client.Object) string {
+		return kind + "/" + o.GetNamespace() + "/" + o.GetName()
+	}, predicates.AllNamespaces)
 }
 
 // Reconcile makes one HelmRelease's Helm release match its chart and values.

@@ -9,8 +9,6 @@ import (
 	helmrelease "helm.sh/helm/v3/pkg/release"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
@@ -143,30 +141,3 @@ func releaseDigest(rel *helmrelease.Release) string {
 	}
 	return fmt.Sprintf("sha256:%x", sha256.Sum256(b))
 }
-
-// sourceChanged passes an update of a chart source whose artifact, or whose Ready condition,
-// changed: a new chart triggers its releases at once, and so does a failure to find one, so
-// that the release reports it.
-type sourceChanged struct{ predicate.Funcs }
-
-func (sourceChanged) Update(e event.UpdateEvent) bool {
-	o, ok1 := e.ObjectOld.(chartSource)
-	n, ok2 := e.ObjectNew.(chartSource)
-	if !ok1 || !ok2 {
-		return false
-	}
-	oa, na := o.GetArtifact(), n.GetArtifact()
-	if (oa == nil) != (na == nil) || (na != nil && (oa.Revision != na.Revision || oa.Digest != na.Digest)) {
-		return true
-	}
-	oldReady, newReady := conditions.Get(o, meta.ReadyCondition), conditions.Get(n, meta.ReadyCondition)
-	if oldReady == nil || newReady == nil {
-		return oldReady != newReady
-	}
-	return oldReady.Status != newReady.Status || oldReady.Message != newReady.Message ||
-		oldReady.ObservedGeneration != newReady.ObservedGeneration
-}
-
-func (sourceChanged) Create(event.CreateEvent) bool   { return false }
-func (sourceChanged) Delete(event.DeleteEvent) bool   { return false }
-func (sourceChanged) Generic(event.GenericEvent) bool { return false }

@@ -211,7 +211,7 @@ func TestSourceChanged(t *testing.T) {
 		c.Status.Conditions = conds
 		return c
 	}
-	p := sourceChanged{}
+	p := sourceChanged()
 	for _, tc := range []struct {
 		name     string
 		old, new *sourcev1.HelmChart

@@ -8,6 +8,7 @@ import (
 
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/pkg/configwatch"
+	"weir.dev/pkg/predicates"
 )
 
 // configRefs are the ConfigMaps and Secrets a HelmRelease's spec.valuesFrom reads, in its
@@ -24,5 +25,5 @@ func configRefs(o client.Object) []string {
 
 // configUsers returns the HelmReleases that read the ConfigMap or Secret key.
 func (r *HelmReleaseReconciler) configUsers(ctx context.Context, key string) []reconcile.Request {
-	return r.requestsFor(ctx, configwatch.IndexField, key)
+	return predicates.IndexRequests[helmv1.HelmReleaseList](ctx, r.Client, configwatch.IndexField, key, "")
 }

@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	helmv1 "weir.dev/api/helm/v1"
 	kustomizev1 "weir.dev/api/kustomize/v1"
@@ -142,29 +141,18 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 		Complete(r)
 }
 
+// usersOf maps a source of the kind to the Kustomizations that build it.
 func (r *KustomizationReconciler) usersOf(kind string) handler.MapFunc {
-	return func(ctx context.Context, o client.Object) []reconcile.Request {
-		return r.requestsFor(ctx, sourceIndex, sourceKey(kind, o.GetNamespace(), o.GetName()))
-	}
+	return predicates.RequestsByIndex[kustomizev1.KustomizationList](r.Client, sourceIndex, func(o client.Object) string {
+		return sourceKey(kind, o.GetNamespace(), o.GetName())
+	}, predicates.AllNamespaces)
 }
 
 // dependents maps a dependency of the kind to the Kustomizations that depend on it.
 func (r *KustomizationReconciler) dependents(kind string) handler.MapFunc {
-	return func(ctx context.Context, o client.Object) []reconcile.Request {
-		return r.requestsFor(ctx, dependsOnIndex, kind+"/"+o.GetNamespace()+"/"+o.GetName())
-	}
-}
-
-func (r *KustomizationReconciler) requestsFor(ctx context.Context, index, key string) []reconcile.Request {
-	var list kustomizev1.KustomizationList
-	if err := r.List(ctx, &list, client.MatchingFields{index: key}); err != nil {
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for i := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-	}
-	return reqs
+	return predicates.RequestsByIndex[kustomizev1.KustomizationList](r.Client, dependsOnIndex, func(o client.Object) string {
+		return kind + "/" + o.GetNamespace() + "/" + o.GetName()
+	}, predicates.AllNamespaces)
 }
 
 // Reconcile makes the cluster match one Kustomization's build of its source.

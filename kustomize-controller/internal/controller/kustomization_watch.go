@@ -8,6 +8,7 @@ import (
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/pkg/configwatch"
+	"weir.dev/pkg/predicates"
 )
 
 // configRefs are the ConfigMaps and Secrets a Kustomization reads, as configwatch keys: its
@@ -29,5 +30,5 @@ func configRefs(o client.Object) []string {
 
 // configUsers returns the Kustomizations that read the ConfigMap or Secret key.
 func (r *KustomizationReconciler) configUsers(ctx context.Context, key string) []reconcile.Request {
-	return r.requestsFor(ctx, configwatch.IndexField, key)
+	return predicates.IndexRequests[kustomizev1.KustomizationList](ctx, r.Client, configwatch.IndexField, key, "")
 }

@@ -105,18 +105,11 @@ func (r *ResourceSetReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 		Complete(r)
 }
 
+// setsUsing maps a source of the kind to the ResourceSets that render it.
 func (r *ResourceSetReconciler) setsUsing(kind string) handler.MapFunc {
-	return func(ctx context.Context, o client.Object) []reconcile.Request {
-		var list setsv1.ResourceSetList
-		if err := r.List(ctx, &list, client.MatchingFields{setSourceIndex: sourceKey(kind, o.GetNamespace(), o.GetName())}); err != nil {
-			return nil
-		}
-		reqs := make([]reconcile.Request, 0, len(list.Items))
-		for i := range list.Items {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-		}
-		return reqs
-	}
+	return predicates.RequestsByIndex[setsv1.ResourceSetList](r.Client, setSourceIndex, func(o client.Object) string {
+		return sourceKey(kind, o.GetNamespace(), o.GetName())
+	}, predicates.AllNamespaces)
 }
 
 // generatingSet maps a generated object to the set its ownership labels name.

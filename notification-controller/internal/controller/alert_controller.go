@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"weir.dev/api/meta"
@@ -120,14 +119,5 @@ func (r *AlertReconciler) reconcileProvider(ctx context.Context, s *alertScope) 
 
 // alertsOfProvider maps a Provider to the Alerts in its namespace that use it.
 func (r *AlertReconciler) alertsOfProvider(ctx context.Context, p client.Object) []reconcile.Request {
-	alerts := &notificationv1.AlertList{}
-	if err := r.List(ctx, alerts, client.InNamespace(p.GetNamespace()), client.MatchingFields{providerIndex: p.GetName()}); err != nil {
-		log.FromContext(ctx).Error(err, "listing the Alerts of a Provider", "provider", p.GetName())
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(alerts.Items))
-	for _, a := range alerts.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&a)})
-	}
-	return reqs
+	return predicates.RequestsByIndex[notificationv1.AlertList](r.Client, providerIndex, predicates.Name, predicates.SameNamespace)(ctx, p)
 }

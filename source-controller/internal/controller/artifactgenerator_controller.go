@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
@@ -102,17 +101,9 @@ func (r *ArtifactGeneratorReconciler) SetupWithManager(ctx context.Context, mgr 
 
 // generatorsOf maps a source of kind to the ArtifactGenerators in its namespace that read it.
 func (r *ArtifactGeneratorReconciler) generatorsOf(kind string) handler.MapFunc {
-	return func(ctx context.Context, o client.Object) []reconcile.Request {
-		var list sourcev1.ArtifactGeneratorList
-		if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{generatorSourceIndex: kind + "/" + o.GetName()}); err != nil {
-			return nil
-		}
-		reqs := make([]reconcile.Request, 0, len(list.Items))
-		for _, it := range list.Items {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&it)})
-		}
-		return reqs
-	}
+	return predicates.RequestsByIndex[sourcev1.ArtifactGeneratorList](r.Client, generatorSourceIndex, func(o client.Object) string {
+		return kind + "/" + o.GetName()
+	}, predicates.SameNamespace)
 }
 
 // Reconcile generates one ArtifactGenerator's ExternalArtifacts from its sources.

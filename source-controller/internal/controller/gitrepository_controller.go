@@ -76,15 +76,7 @@ func (r *GitRepositoryReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 
 // includers maps a GitRepository to the ones in its namespace that include it.
 func (r *GitRepositoryReconciler) includers(ctx context.Context, o client.Object) []reconcile.Request {
-	var list sourcev1.GitRepositoryList
-	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{includeIndex: o.GetName()}); err != nil {
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for _, it := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&it)})
-	}
-	return reqs
+	return predicates.RequestsByIndex[sourcev1.GitRepositoryList](r.Client, includeIndex, predicates.Name, predicates.SameNamespace)(ctx, o)
 }
 
 // Reconcile brings one GitRepository's artifact up to date with its remote.

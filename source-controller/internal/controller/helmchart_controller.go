@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/pkg/app"
@@ -67,17 +66,9 @@ func (r *HelmChartReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Man
 
 // chartsOf maps a source of kind to the HelmCharts in its namespace that use it.
 func (r *HelmChartReconciler) chartsOf(kind string) handler.MapFunc {
-	return func(ctx context.Context, o client.Object) []reconcile.Request {
-		var list sourcev1.HelmChartList
-		if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{sourceRefIndex: kind + "/" + o.GetName()}); err != nil {
-			return nil
-		}
-		reqs := make([]reconcile.Request, 0, len(list.Items))
-		for _, it := range list.Items {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&it)})
-		}
-		return reqs
-	}
+	return predicates.RequestsByIndex[sourcev1.HelmChartList](r.Client, sourceRefIndex, func(o client.Object) string {
+		return kind + "/" + o.GetName()
+	}, predicates.SameNamespace)
 }
 
 // Reconcile brings one HelmChart's packaged chart up to date with its source.
