@@ -286,33 +286,6 @@ func mergeInventories(a, b *meta.ResourceInventory) *meta.ResourceInventory {
 	return out
 }
 
-// staleObjects returns the entries of old missing from current, as objects to delete.
-func staleObjects(old, current *meta.ResourceInventory) ([]*unstructured.Unstructured, error) {
-	if old == nil {
-		return nil, nil
-	}
-	keep := map[string]bool{}
-	for _, e := range current.Entries {
-		keep[e.ID] = true
-	}
-	var out []*unstructured.Unstructured
-	for _, e := range old.Entries {
-		if keep[e.ID] {
-			continue
-		}
-		id, err := object.ParseObjMetadata(e.ID)
-		if err != nil {
-			return nil, fmt.Errorf("status.inventory entry %q: %w", e.ID, err)
-		}
-		u := &unstructured.Unstructured{}
-		u.SetGroupVersionKind(id.GroupKind.WithVersion(e.Version))
-		u.SetNamespace(id.Namespace)
-		u.SetName(id.Name)
-		out = append(out, u)
-	}
-	return out, nil
-}
-
 // ssaWaitInterval is how often health and termination are polled.
 const ssaWaitInterval = 2 * time.Second
 

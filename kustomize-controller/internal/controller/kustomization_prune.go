@@ -3,8 +3,10 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/runtime/conditions"
@@ -12,8 +14,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
+	"weir.dev/api/meta"
 	"weir.dev/pkg/steps"
 )
 
@@ -113,4 +117,85 @@ func describeObjects(objects []*unstructured.Unstructured) string {
 		set = append(set, object.UnstructuredToObjMetadata(o))
 	}
 	return describeSet(set)
+}
+
+// pruneStale deletes the stale objects, and the hook objects no longer built: in reverse wave
+// order (see deleteInWaveOrder) when the build has waves; otherwise all at once, as always.
+func (r *KustomizationReconciler) pruneStale(ctx context.Context, sc *ksScope, stale []*unstructured.Unstructured) deletion {
+	if sc.plan != nil && len(sc.plan.dropped) > 0 {
+		stale = append(append([]*unstructured.Unstructured(nil), stale...), sc.plan.dropped...)
+	}
+	if !sc.plan.waved() {
+		return deleteApplied(ctx, sc.manager, stale, sc.obj.Name, sc.obj.Namespace)
+	}
+	return deleteInWaveOrder(ctx, sc.manager, stale, sc.obj.Name, sc.obj.Namespace, time.Now().Add(sc.obj.GetTimeout()))
+}
+
+// deleteInWaveOrder deletes objects in reverse wave order, each wave gone (until deadline,
+// best effort) before the next. Their waves are read from the live objects, one GET each: the
+// objects may no longer be built. Objects all of one wave are deleted at once, as
+// deleteApplied does.
+func deleteInWaveOrder(ctx context.Context, manager *ssa.ResourceManager, objects []*unstructured.Unstructured, name, namespace string, deadline time.Time) deletion {
+	byWave := map[int][]*unstructured.Unstructured{}
+	for _, o := range objects {
+		live := &unstructured.Unstructured{}
+		live.SetGroupVersionKind(o.GroupVersionKind())
+		n := 0
+		if err := manager.Client().Get(ctx, client.ObjectKeyFromObject(o), live); err == nil {
+			n, _ = waveOf(live) // an invalid value counts as 0: the object is going anyway
+		}
+		byWave[n] = append(byWave[n], o)
+	}
+	if len(byWave) <= 1 {
+		return deleteApplied(ctx, manager, objects, name, namespace)
+	}
+	nums := make([]int, 0, len(byWave))
+	for n := range byWave {
+		nums = append(nums, n)
+	}
+	slices.Sort(nums)
+	slices.Reverse(nums)
+	total := deletion{changes: ssa.NewChangeSet()}
+	for _, n := range nums {
+		d := deleteApplied(ctx, manager, byWave[n], name, namespace)
+		total.changes.Append(d.changes.Entries)
+		total.deleted = append(total.deleted, d.deleted...)
+		total.forbidden = append(total.forbidden, d.forbidden...)
+		total.failed = append(total.failed, d.failed...)
+		if total.firstErr == nil {
+			total.firstErr = d.firstErr
+		}
+		if left := time.Until(deadline); len(d.deleted) > 0 && left > 0 {
+			// Best effort: what is still terminating does not stop the deletion.
+			_ = manager.WaitForTermination(d.deleted, ssa.WaitOptions{Interval: ssaWaitInterval, Timeout: left})
+		}
+	}
+	return total
+}
+
+// staleObjects returns the entries of old missing from current, as objects to delete.
+func staleObjects(old, current *meta.ResourceInventory) ([]*unstructured.Unstructured, error) {
+	if old == nil {
+		return nil, nil
+	}
+	keep := map[string]bool{}
+	for _, e := range current.Entries {
+		keep[e.ID] = true
+	}
+	var out []*unstructured.Unstructured
+	for _, e := range old.Entries {
+		if keep[e.ID] {
+			continue
+		}
+		id, err := object.ParseObjMetadata(e.ID)
+		if err != nil {
+			return nil, fmt.Errorf("status.inventory entry %q: %w", e.ID, err)
+		}
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(id.GroupKind.WithVersion(e.Version))
+		u.SetNamespace(id.Namespace)
+		u.SetName(id.Name)
+		out = append(out, u)
+	}
+	return out, nil
 }

@@ -1,19 +1,12 @@
 package receiver
 
 import (
-	"crypto/hmac"
 	"crypto/sha1" //nolint:gosec // Nexus signs with HMAC-SHA1; generic-hmac accepts it for Flux compatibility.
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 
 	notificationv1 "weir.dev/api/notification/v1"
 )
@@ -121,24 +114,6 @@ func Verify(typ string, token []byte, events []string, req Request) (Result, err
 	return Result{}, badRequest("unsupported receiver type %q", typ)
 }
 
-// verifyGitHub checks X-Hub-Signature-256, answers pings, and filters on X-GitHub-Event. A form
-// body (content type application/x-www-form-urlencoded) carries the JSON in `payload`.
-func verifyGitHub(token []byte, events []string, req Request) (Result, error) {
-	sig := req.Header.Get(GitHubSignatureHeader)
-	if err := verifyPrefixedHMAC(sig, GitHubSignatureHeader, token, req.Body, false); err != nil {
-		return Result{}, err
-	}
-	body := req.Body
-	if strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		form, err := url.ParseQuery(string(req.Body))
-		if err != nil {
-			return Result{}, badRequest("the form body does not parse")
-		}
-		body = []byte(form.Get("payload"))
-	}
-	return jsonEvent(body, req.Header.Get(GitHubEventHeader), events, "ping")
-}
-
 // jsonEvent checks body is a JSON object and filters on the sender's event type; ping is the
 // type that only checks the hook works.
 func jsonEvent(body []byte, eventType string, events []string, ping string) (Result, error) {
@@ -168,68 +143,6 @@ func requireFields(body []byte, sender string, fields ...string) (Result, error)
 		}
 	}
 	return Result{Payload: payload}, nil
-}
-
-// verifyCDEvent checks a CDEvent in CloudEvents binary mode (the type in Ce-Type, the CDEvent
-// as the body) or structured mode (an envelope with `type` and the CDEvent in `data`), and
-// filters on the type.
-func verifyCDEvent(events []string, req Request) (Result, error) {
-	payload, err := parseObject(req.Body)
-	if err != nil {
-		return Result{}, err
-	}
-	ceType := req.Header.Get(CloudEventTypeHeader)
-	cdevent := payload
-	if ceType == "" {
-		ceType, _ = payload["type"].(string)
-		cdevent, _ = payload["data"].(map[string]any)
-	}
-	if !strings.HasPrefix(ceType, "dev.cdevents.") {
-		return Result{}, badRequest("not a CDEvent: the CloudEvent type %q does not start with dev.cdevents.", ceType)
-	}
-	context, _ := cdevent["context"].(map[string]any)
-	if t, _ := context["type"].(string); t != ceType {
-		return Result{}, badRequest("not a CDEvent: context.type %q differs from the CloudEvent type", t)
-	}
-	if len(events) > 0 && !slices.Contains(events, ceType) {
-		return Result{Ignored: fmt.Sprintf("event type %q is not in spec.events", ceType), Payload: payload}, nil
-	}
-	return Result{Payload: payload}, nil
-}
-
-// verifyPrefixedHMAC checks a signature written `<algorithm>=<hex>`: sha256 always, sha1 and
-// sha512 when anyAlgorithm is set.
-func verifyPrefixedHMAC(sig, header string, key, body []byte, anyAlgorithm bool) error {
-	algo, hexSig, ok := strings.Cut(sig, "=")
-	if sig == "" || !ok {
-		return unauthorized("missing or malformed %s", header)
-	}
-	var h func() hash.Hash
-	switch {
-	case algo == "sha256":
-		h = sha256.New
-	case algo == "sha512" && anyAlgorithm:
-		h = sha512.New
-	case algo == "sha1" && anyAlgorithm:
-		h = sha1.New
-	default:
-		return unauthorized("%s: unsupported algorithm", header)
-	}
-	return verifyHexHMAC(hexSig, header, h, key, body)
-}
-
-// verifyHexHMAC checks that hexSig is the hex HMAC of body keyed by key.
-func verifyHexHMAC(hexSig, header string, h func() hash.Hash, key, body []byte) error {
-	got, err := hex.DecodeString(hexSig)
-	if hexSig == "" || err != nil {
-		return unauthorized("missing or malformed %s", header)
-	}
-	mac := hmac.New(h, key)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return unauthorized("invalid %s", header)
-	}
-	return nil
 }
 
 // parseObject parses body as one JSON object.
