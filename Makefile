@@ -9,7 +9,7 @@ export GOTOOLCHAIN := local
 export CGO_ENABLED := 0
 export GOFLAGS := -trimpath
 
-MODULES     := api pkg deploy source-controller kustomize-controller helm-controller notification-controller cli
+MODULES     := api pkg deploy source-controller kustomize-controller helm-controller notification-controller cli cli/bench
 CONTROLLERS := source-controller kustomize-controller helm-controller notification-controller
 
 BIN := $(CURDIR)/bin
@@ -88,7 +88,7 @@ localbin: $(LOCALBIN)
 ## (BENCH_ARGS adds flags, e.g. make bench BENCH_ARGS="-n 5 -workloads W1,W2"; BENCH_N=5 runs
 ## every workload at one small size; BENCH_W3_MINUTES shortens W3's window)
 bench: testbin $(LOCALBIN) bench-set
-	cd cli && go run ./bench $(BENCH_ARGS)
+	cd cli/bench && go run . $(BENCH_ARGS)
 
 ## bench-set: a ResourceSet of 1,000 inputs from creation to every generated object applied
 ## (target: under 10 s), with kustomize-controller's reconciler in the test process

@@ -5,11 +5,12 @@
 //
 // Each size N gets a fresh local environment, so that each controller's peak resident memory
 // (VmHWM) belongs to that size: one per size for W1–W4, which share the applied fleet, and one
-// for W5. Run it from the repository with `make bench`, or:
+// for W5. It is a module of its own (cli/bench/go.mod), outside the weir command's. Run it from
+// the repository with `make bench`, or:
 //
-//	cd cli && go run ./bench                            # BENCHMARKS.md's sizes (a long run)
-//	cd cli && BENCH_N=5 go run ./bench -workloads W1,W2 # every selected workload at N=5
-//	cd cli && BENCH_N=5 BENCH_W3_MINUTES=1 go run ./bench -workloads W3
+//	cd cli/bench && go run .                            # BENCHMARKS.md's sizes (a long run)
+//	cd cli/bench && BENCH_N=5 go run . -workloads W1,W2 # every selected workload at N=5
+//	cd cli/bench && BENCH_N=5 BENCH_W3_MINUTES=1 go run . -workloads W3
 //
 // Every wait is bounded by -timeout; a workload that times out is reported with the first
 // objects that were not ready, the next environment runs, and the harness exits 1.
