@@ -54,6 +54,7 @@ func (r *KustomizationReconciler) reconcileBuild(ctx context.Context, sc *ksScop
 		return nil
 	}
 	opts.Trace, opts.Origins = &build.Trace{}, build.Origins{}
+	opts.Warn = r.kustomizeWarning(ctx, sc)
 	if sc.obj.Spec.Decryption != nil {
 		d, err := r.decrypter(ctx, sc.obj)
 		if err != nil {

@@ -50,6 +50,9 @@ type Options struct {
 	Timeout time.Duration
 	// Origins, when not nil, receives where each object came from (see Origins).
 	Origins Origins
+	// Warn, when set, receives what kustomize warned about during the build (deprecated
+	// fields, vars never replaced, …), once each, after kustomize ran; see warnings.go.
+	Warn func(Warning)
 }
 
 // Decrypter decrypts SOPS-encrypted content of a build.
@@ -129,7 +132,8 @@ func build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 	if err := resolveRemote(ctx, fs, root, dir, fetch); err != nil {
 		return nil, &Error{kustomizev1.BuildFailedReason, relativize(root, err)}
 	}
-	tfs := &tracingFS{FileSystem: fs, ctx: ctx, roots: rootsOf(root), trace: opts.Trace, readCap: 2 * opts.MaxObjects, objectCap: opts.MaxObjects}
+	tfs := &tracingFS{FileSystem: fs, ctx: ctx, roots: rootsOf(root), trace: opts.Trace, readCap: 2 * opts.MaxObjects, objectCap: opts.MaxObjects,
+		warnings: &warnings{}}
 	if opts.Trace != nil {
 		opts.Trace.start(tfs.manifestSum(kfile, manifest))
 		if opts.Decrypter != nil || (fetch != nil && fetch.count > 0) {
@@ -137,6 +141,11 @@ func build(ctx context.Context, root string, ks *kustomizev1.Kustomization, opts
 		}
 	}
 	resMap, err := runKustomize(ctx, tfs, dir, unitKey(ks))
+	if opts.Warn != nil {
+		for _, w := range tfs.warnings.all() {
+			opts.Warn(w)
+		}
+	}
 	var refused *Error
 	if errors.As(err, &refused) {
 		return nil, err

@@ -43,8 +43,10 @@ func runKustomize(ctx context.Context, fs *tracingFS, dir, key string) (resmap.R
 		err error
 	}
 	done := make(chan result, 1)
+	routeStdlog()
 	go func() {
 		defer release()
+		defer stdlog.enter(fs.warnings)()
 		mark := fs.mark()
 		res, err := runLocked(ctx, fs, dir, false)
 		if fs.setsSchema {
@@ -117,6 +119,8 @@ type tracingFS struct {
 	exclusive, setsSchema bool
 	// refused is why a read failed, reported instead of kustomize's error.
 	refused error
+	// warnings collects what kustomize warned about (see warnings.go).
+	warnings *warnings
 }
 
 // mark and rewind let a build run again on the same filesystem, as if it had not run.
@@ -178,6 +182,11 @@ func (f *tracingFS) ReadFile(p string) ([]byte, error) {
 				"%s: the build reads more than %d objects, twice the %d allowed per Kustomization (kustomize-controller --max-objects-per-unit)",
 				filepath.ToSlash(name), f.readCap, f.objectCap)}
 			return nil, f.refused
+		}
+	}
+	if slices.Contains(kustomizationFiles, filepath.Base(p)) {
+		if name, ok := f.rel(p); ok {
+			deprecatedFields(name, b, f.warnings)
 		}
 	}
 	f.record(opReadFile, p, bytesSum(b, err))
