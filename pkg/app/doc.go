@@ -1,5 +1,5 @@
 // Package app wires a Weir controller process: the command-line flags every controller shares
-// (ARCHITECTURE.md, "Ports and common flags"), their validation, the logger, and a
+// (docs/architecture.md, "Ports and common flags"), their validation, the logger, and a
 // controller-runtime manager built from them with health and readiness endpoints.
 //
 // A controller's main.go binds Options next to its own flags, parses, calls Validate, then

@@ -3,7 +3,7 @@
 // of regular files and directories, written by Archive, read back by Extract, and downloaded
 // from source-controller's storage by a Fetcher.
 //
-// The format (ARCHITECTURE.md, "Artifacts"):
+// The format (docs/architecture.md, "Artifacts"):
 //   - A gzip stream without name or mtime in its header, holding a tar archive.
 //   - Entries are regular files and directories only, named by slash-separated paths relative
 //     to the archived directory, with no leading "/", no "." or ".." segments and no trailing

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// weirKinds is the API table of ARCHITECTURE.md: every kind, its plural and short name, and
+// weirKinds is the API table of docs/architecture.md: every kind, its plural and short name, and
 // whether a controller reconciles it (an ExternalArtifact is written by its producer, so it
 // takes no reconcile request).
 var weirKinds = []struct {
@@ -41,7 +41,7 @@ var weirKinds = []struct {
 }
 
 // TestCRDFilesMatchTheAPITable: deploy/crds holds exactly one CRD per kind, with the names,
-// scope, category, status subresource and printer columns ARCHITECTURE.md promises.
+// scope, category, status subresource and printer columns docs/architecture.md promises.
 func TestCRDFilesMatchTheAPITable(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(env.RepoRoot, "deploy", "crds", "*_*.yaml"))
 	if err != nil {

@@ -164,7 +164,7 @@ func TestDeployAppliesToTheAPIServer(t *testing.T) {
 
 // TestDeployDeploymentsAreRestricted: each controller runs as one replica that passes the
 // restricted Pod Security profile, with resources, probes, ports and common flags as
-// ARCHITECTURE.md states, from an image that names no registry host.
+// docs/architecture.md states, from an image that names no registry host.
 func TestDeployDeploymentsAreRestricted(t *testing.T) {
 	objs := buildDeploy(t)
 	deployments := deployTyped[appsv1.Deployment](t, objs, "Deployment")
