@@ -17,7 +17,6 @@ import (
 
 	helmv1 "weir.dev/api/helm/v1"
 	kustomizev1 "weir.dev/api/kustomize/v1"
-	"weir.dev/api/meta"
 	sourcev1 "weir.dev/api/source/v1"
 	"weir.dev/helm-controller/internal/release"
 	"weir.dev/pkg/app"
@@ -169,18 +168,7 @@ func (r *HelmReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	obj := &helmv1.HelmRelease{}
 	sc := &hrScope{obj: obj, maxObjects: r.maxObjects()}
 	defer sc.cleanup()
-	frame := steps.Frame[*helmv1.HelmRelease]{
-		// Read past the cache: whether the desired state changed since the last attempt is
-		// judged from status, and a cache that has not yet seen the previous reconcile's status
-		// would make an in-sync release look due for an upgrade.
-		Reader: r.APIReader, Client: r.Client, FieldOwner: r.ControllerName,
-		OwnedConditions: helmReleaseOwnedConditions,
-		Suspended:       func(o *helmv1.HelmRelease) bool { return o.Spec.Suspend },
-		Status: func(o *helmv1.HelmRelease) (int64, *meta.ReconcileRequestStatus) {
-			return o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus
-		},
-	}
-	return frame.Reconcile(ctx, req, obj, steps.Hooks[*helmv1.HelmRelease]{
+	return r.frame().Reconcile(ctx, req, obj, steps.Hooks[*helmv1.HelmRelease]{
 		Finalize: r.finalize,
 		Steps: func(ctx context.Context) error {
 			return steps.Run(ctx, sc,
@@ -193,20 +181,26 @@ func (r *HelmReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 				steps.Step[*hrScope]{Name: "release", Run: r.reconcileRelease},
 			)
 		},
-		Summarize: func(outcome steps.Outcome) {
-			summarizeHelmRelease(sc, outcome)
-			steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
-		},
-		Result: func(outcome steps.Outcome) (ctrl.Result, error) {
-			if outcome.Kind == steps.Transient {
-				// Retried with backoff, never waiting longer than spec.interval (raised to
-				// --min-interval).
-				return r.Backoff.Retry(ctx, req, outcome, r.Intervals.Floor(obj, "spec.interval", obj.Spec.Interval.Duration), retryLogValues(sc)...)
-			}
-			res, err := helmReleaseResult(r.Intervals, obj, outcome)
-			return sc.held.Requeue(res), err
-		},
+		Summarize: func(outcome steps.Outcome) { summarizeHelmRelease(sc, outcome) },
+		Metadata:  func() map[string]string { return revisionMetadata(sc) },
+		LogValues: func() []any { return retryLogValues(sc) },
+		Requeue:   func(res ctrl.Result) ctrl.Result { return sc.held.Requeue(res) },
 	})
+}
+
+// frame is the shared reconcile with the HelmRelease's options.
+func (r *HelmReleaseReconciler) frame() steps.Frame[*helmv1.HelmRelease] {
+	return steps.Frame[*helmv1.HelmRelease]{
+		// Read past the cache: whether the desired state changed since the last attempt is
+		// judged from status, and a cache that has not yet seen the previous reconcile's status
+		// would make an in-sync release look due for an upgrade.
+		Reader: r.APIReader, Client: r.Client, FieldOwner: r.ControllerName,
+		OwnedConditions: helmReleaseOwnedConditions,
+		Recorder:        r.EventRecorder, Intervals: r.Intervals, Backoff: r.Backoff,
+		// A stall comes back after the interval too: a fixed values ConfigMap or Secret is
+		// then noticed.
+		RequeueStalled: func(steps.Outcome) bool { return true },
+	}
 }
 
 // retryLogValues are what a failure's log line says of the chart: its source, revision and

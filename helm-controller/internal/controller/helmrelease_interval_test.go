@@ -38,14 +38,14 @@ func TestResultFloor(t *testing.T) {
 		{"no policy", nil, hr(time.Millisecond), steps.Outcome{}, time.Millisecond, time.Millisecond},
 	} {
 		for range 50 {
-			res, err := helmReleaseResult(tc.iv, tc.obj, tc.o)
+			res, err := (&HelmReleaseReconciler{Intervals: tc.iv}).frame().Result(tc.obj, tc.o)
 			if err != nil || res.RequeueAfter < tc.lo || res.RequeueAfter > tc.hi {
 				t.Fatalf("%s: %+v, %v; want RequeueAfter within [%s, %s]", tc.name, res, err, tc.lo, tc.hi)
 			}
 		}
 	}
 	transient := errors.New("conflict")
-	if res, err := helmReleaseResult(iv, hr(time.Millisecond), steps.Classify(transient, meta.FailedReason)); !errors.Is(err, transient) || !res.IsZero() {
+	if res, err := (&HelmReleaseReconciler{Intervals: iv}).frame().Result(hr(time.Millisecond), steps.Classify(transient, meta.FailedReason)); !errors.Is(err, transient) || !res.IsZero() {
 		t.Fatalf("a transient error is returned for backoff, got %+v, %v", res, err)
 	}
 }

@@ -8,12 +8,10 @@ import (
 	"github.com/fluxcd/pkg/runtime/conditions"
 	helmrelease "helm.sh/helm/v3/pkg/release"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 
 	helmv1 "weir.dev/api/helm/v1"
 	"weir.dev/api/meta"
 	"weir.dev/helm-controller/internal/release"
-	"weir.dev/pkg/app"
 	"weir.dev/pkg/steps"
 )
 
@@ -45,17 +43,6 @@ func summarizeHelmRelease(sc *hrScope, o steps.Outcome) {
 		reason, msg = c.Reason, c.Message
 	}
 	steps.Summary{Negative: helmReleaseNegative, SuccessReason: reason, SuccessMessage: msg}.Apply(sc.obj, o)
-}
-
-// helmReleaseResult is when to come back: after the interval, raised to iv's floor and
-// jittered, on success and while stalled (a fixed values ConfigMap or Secret is then noticed),
-// after the wait while waiting, and with backoff after a transient failure.
-func helmReleaseResult(iv *app.Intervals, obj *helmv1.HelmRelease, o steps.Outcome) (ctrl.Result, error) {
-	interval := iv.Floor(obj, "spec.interval", obj.Spec.Interval.Duration)
-	if o.Kind == steps.Stalling {
-		return ctrl.Result{RequeueAfter: iv.Periodic(interval)}, nil
-	}
-	return iv.Result(o, interval)
 }
 
 // revisionMetadata is the event metadata: the chart revision attempted.

@@ -149,7 +149,7 @@ func TestSummarize(t *testing.T) {
 		t.Fatalf("Ready on success repeats Released: %+v", ready)
 	}
 	stalled := steps.Classify(steps.Stalled(helmv1.InstallFailedReason, errors.New("boom")), meta.FailedReason)
-	res, err := helmReleaseResult(nil, &helmv1.HelmRelease{Spec: helmv1.HelmReleaseSpec{Interval: metav1.Duration{Duration: time.Minute}}}, stalled)
+	res, err := (&HelmReleaseReconciler{}).frame().Result(&helmv1.HelmRelease{Spec: helmv1.HelmReleaseSpec{Interval: metav1.Duration{Duration: time.Minute}}}, stalled)
 	if err != nil || res.RequeueAfter != time.Minute {
 		t.Fatalf("a stalled release is looked at again after the interval: %+v %v", res, err)
 	}
@@ -242,12 +242,12 @@ func TestCrossNamespaceDependencyRefused(t *testing.T) {
 
 func TestResult(t *testing.T) {
 	hr := &helmv1.HelmRelease{Spec: helmv1.HelmReleaseSpec{Interval: metav1.Duration{Duration: 5 * time.Minute}}}
-	res, err := helmReleaseResult(nil, hr, steps.Classify(nil, ""))
+	res, err := (&HelmReleaseReconciler{}).frame().Result(hr, steps.Classify(nil, ""))
 	if err != nil || res.RequeueAfter != 5*time.Minute {
 		t.Fatalf("success: %+v %v, want a requeue after the interval", res, err)
 	}
 	transient := errors.New("conflict")
-	if _, err := helmReleaseResult(nil, hr, steps.Classify(transient, meta.FailedReason)); !errors.Is(err, transient) {
+	if _, err := (&HelmReleaseReconciler{}).frame().Result(hr, steps.Classify(transient, meta.FailedReason)); !errors.Is(err, transient) {
 		t.Fatalf("a transient error is returned for backoff, got %v", err)
 	}
 }

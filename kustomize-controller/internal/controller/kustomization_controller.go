@@ -8,7 +8,6 @@ import (
 
 	runtimectrl "github.com/fluxcd/pkg/runtime/controller"
 	"github.com/fluxcd/pkg/runtime/events"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -160,15 +159,7 @@ func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	obj := &kustomizev1.Kustomization{}
 	sc := &ksScope{obj: obj, started: time.Now()}
 	defer sc.cleanup()
-	frame := steps.Frame[*kustomizev1.Kustomization]{
-		Reader: r.Client, Client: r.Client, FieldOwner: r.ControllerName,
-		OwnedConditions: kustomizationOwnedConditions,
-		Suspended:       func(o *kustomizev1.Kustomization) bool { return o.Spec.Suspend },
-		Status: func(o *kustomizev1.Kustomization) (int64, *meta.ReconcileRequestStatus) {
-			return o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus
-		},
-	}
-	return frame.Reconcile(ctx, req, obj, steps.Hooks[*kustomizev1.Kustomization]{
+	return r.frame().Reconcile(ctx, req, obj, steps.Hooks[*kustomizev1.Kustomization]{
 		Finalize: r.finalize,
 		Steps: func(ctx context.Context) error {
 			return r.afterFailure(ctx, sc, steps.Run(ctx, sc,
@@ -188,22 +179,25 @@ func (r *KustomizationReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 			r.remember(sc, outcome)
 			token, _ := meta.ReconcileAnnotationValue(obj.GetAnnotations())
 			r.requests.saw(req.NamespacedName, token)
-			steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(sc))
-			if msg := changeMessage(sc); outcome.Kind == steps.Succeeded && msg != "" {
-				r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeNormal, kustomizev1.ReconciliationSucceededReason, steps.ActionReconcile, "%s", msg)
-			}
 		},
-		Result: func(outcome steps.Outcome) (ctrl.Result, error) {
-			if outcome.Kind == steps.Transient {
-				// Retried within seconds, with backoff up to spec.retryInterval (spec.interval
-				// when unset, either raised to --min-interval) and --max-retry-delay: never left
-				// until the next interval.
-				return r.Backoff.Retry(ctx, req, outcome, retryBound(r.Intervals, obj), retryLogValues(sc)...)
-			}
-			res, err := kustomizationResult(r.Intervals, obj, outcome)
-			return sc.held.Requeue(res), err
-		},
+		Metadata:  func() map[string]string { return revisionMetadata(sc) },
+		Announce:  func(o steps.Outcome, _ bool) (string, string) { return announceChanges(sc, o) },
+		LogValues: func() []any { return retryLogValues(sc) },
+		Requeue:   func(res ctrl.Result) ctrl.Result { return sc.held.Requeue(res) },
 	})
+}
+
+// frame is the shared reconcile with the Kustomization's options.
+func (r *KustomizationReconciler) frame() steps.Frame[*kustomizev1.Kustomization] {
+	return steps.Frame[*kustomizev1.Kustomization]{
+		Reader: r.Client, Client: r.Client, FieldOwner: r.ControllerName,
+		OwnedConditions: kustomizationOwnedConditions,
+		Recorder:        r.EventRecorder, Intervals: r.Intervals, Backoff: r.Backoff,
+		// Retried within seconds, with backoff up to spec.retryInterval (spec.interval when
+		// unset, either raised to --min-interval) and --max-retry-delay: never left until the
+		// next interval.
+		RetryInterval: retryInterval,
+	}
 }
 
 // retryLogValues are what a failure's log line says of the source: its revision and the

@@ -46,7 +46,7 @@ func TestKustomizationResultFloor(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for range 50 {
-				res, err := kustomizationResult(tc.iv, tc.obj, tc.o)
+				res, err := (&KustomizationReconciler{Intervals: tc.iv}).frame().Result(tc.obj, tc.o)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -56,7 +56,7 @@ func TestKustomizationResultFloor(t *testing.T) {
 			}
 		})
 	}
-	if _, err := kustomizationResult(iv, ks(ms, nil), transient); err == nil {
+	if _, err := (&KustomizationReconciler{Intervals: iv}).frame().Result(ks(ms, nil), transient); err == nil {
 		t.Error("transient failure: no error for the backoff")
 	}
 	for _, tc := range []struct {
@@ -68,11 +68,11 @@ func TestKustomizationResultFloor(t *testing.T) {
 		{"retry defaulting to an interval below the floor", ks(ms, nil), 30 * time.Second},
 		{"retry above the floor", ks(time.Hour, &twoMin), twoMin},
 	} {
-		if got := retryBound(iv, tc.obj); got != tc.want {
+		if got := (&KustomizationReconciler{Intervals: iv}).frame().RetryBound(tc.obj); got != tc.want {
 			t.Errorf("%s: retry bound %s, want %s", tc.name, got, tc.want)
 		}
 	}
-	if res, err := kustomizationResult(iv, ks(ms, nil), steps.Classify(steps.Stalled(meta.InvalidSpecReason, errors.New("bad")), "")); err != nil || !res.IsZero() {
+	if res, err := (&KustomizationReconciler{Intervals: iv}).frame().Result(ks(ms, nil), steps.Classify(steps.Stalled(meta.InvalidSpecReason, errors.New("bad")), "")); err != nil || !res.IsZero() {
 		t.Errorf("stalled: %+v, %v", res, err)
 	}
 }

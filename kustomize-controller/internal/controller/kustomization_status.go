@@ -10,11 +10,9 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 
 	kustomizev1 "weir.dev/api/kustomize/v1"
 	"weir.dev/api/meta"
-	"weir.dev/pkg/app"
 	"weir.dev/pkg/steps"
 )
 
@@ -100,22 +98,22 @@ func (sc *ksScope) setDigest() string {
 	return sc.digest
 }
 
-// kustomizationResult is when to come back: on success after the interval (raised to iv's
-// floor), jittered; while waiting after the wait; never while stalled; on a transient failure
-// the error is returned, and the reconciler's Backoff paces the retry (see retryBound).
-func kustomizationResult(iv *app.Intervals, obj *kustomizev1.Kustomization, o steps.Outcome) (ctrl.Result, error) {
-	return iv.Result(o, iv.Floor(obj, "spec.interval", obj.Spec.Interval.Duration))
+// retryInterval is what bounds the backoff before a transient failure is retried, and the
+// field it comes from: spec.retryInterval, or spec.interval when it is unset. The frame raises
+// it to the floor so that a retryInterval of 1ms cannot make a hot loop.
+func retryInterval(obj *kustomizev1.Kustomization) (string, time.Duration) {
+	if obj.Spec.RetryInterval == nil {
+		return "spec.interval", obj.GetRetryInterval()
+	}
+	return "spec.retryInterval", obj.GetRetryInterval()
 }
 
-// retryBound is the longest backoff wait before a transient failure is retried:
-// spec.retryInterval, or spec.interval when it is unset, raised to iv's floor so that a
-// retryInterval of 1ms cannot make a hot loop.
-func retryBound(iv *app.Intervals, obj *kustomizev1.Kustomization) time.Duration {
-	field := "spec.retryInterval"
-	if obj.Spec.RetryInterval == nil {
-		field = "spec.interval"
+// announceChanges is the Normal event of a successful run: the objects it changed, if any.
+func announceChanges(sc *ksScope, o steps.Outcome) (reason, message string) {
+	if o.Kind != steps.Succeeded {
+		return "", ""
 	}
-	return iv.Floor(obj, field, obj.GetRetryInterval())
+	return kustomizev1.ReconciliationSucceededReason, changeMessage(sc)
 }
 
 // maxChangesInEvent bounds the objects an event names.

@@ -130,10 +130,9 @@ func (r *ResourceSetReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	frame := steps.Frame[*setsv1.ResourceSet]{
 		Reader: r.Client, Client: r.Client, FieldOwner: r.ControllerName,
 		OwnedConditions: setOwnedConditions,
-		Suspended:       func(o *setsv1.ResourceSet) bool { return o.Spec.Suspend },
-		Status: func(o *setsv1.ResourceSet) (int64, *meta.ReconcileRequestStatus) {
-			return o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus
-		},
+		Recorder:        r.EventRecorder, Intervals: r.Intervals, Backoff: r.Backoff,
+		// Its objects may still recover from a stopped rollout; look again at the interval.
+		RequeueStalled: func(o steps.Outcome) bool { return o.Reason == setsv1.RolloutStoppedReason },
 	}
 	return frame.Reconcile(ctx, req, obj, steps.Hooks[*setsv1.ResourceSet]{
 		Finalize: r.finalizeSet,
@@ -146,17 +145,8 @@ func (r *ResourceSetReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 				steps.Step[*setScope]{Name: "report", Run: r.reconcileRenderFailures},
 			)
 		},
-		Summarize: func(outcome steps.Outcome) { r.summarizeSet(sc, outcome) },
-		Result: func(outcome steps.Outcome) (ctrl.Result, error) {
-			interval := r.Intervals.Floor(obj, "spec.interval", obj.Spec.Interval.Duration)
-			switch {
-			case outcome.Kind == steps.Transient:
-				return r.Backoff.Retry(ctx, req, outcome, interval)
-			case outcome.Kind == steps.Stalling && outcome.Reason == setsv1.RolloutStoppedReason:
-				// Its objects may still recover; look again at the interval.
-				return ctrl.Result{RequeueAfter: interval}, nil
-			}
-			return r.Intervals.Result(outcome, interval)
-		},
+		Summarize: func(outcome steps.Outcome) { summarizeSet(sc, outcome) },
+		Metadata:  func() map[string]string { return setMetadata(sc) },
+		Announce:  func(steps.Outcome, bool) (string, string) { return setsv1.ProgressingReason, setChangeMessage(sc) },
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/fluxcd/pkg/runtime/conditions"
-	"github.com/fluxcd/pkg/runtime/patch"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -59,27 +58,19 @@ func (r *AlertReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Opt
 }
 
 // Reconcile checks an Alert and records the result in its status.
-func (r *AlertReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *AlertReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &notificationv1.Alert{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	// An Alert holds nothing outside its own object, so deletion needs no finalizer.
-	if !obj.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
-	}
-	patcher := patch.NewSerialPatcher(obj, r.Client)
-	wasReady := conditions.IsReady(obj)
-	defer func() {
-		o := steps.Classify(retErr, meta.FailedReason)
-		applyAlertStatus(obj, o)
-		result, retErr = finish(ctx, r.EventRecorder, patcher, obj, wasReady, o, r.Intervals, obj.GetRequeueAfter().Duration)
-	}()
-	return ctrl.Result{}, steps.Run(ctx, &alertScope{alert: obj},
-		steps.Step[*alertScope]{Name: "check event sources", Run: r.reconcileSources},
-		steps.Step[*alertScope]{Name: "compile expressions", Run: r.reconcileExpressions},
-		steps.Step[*alertScope]{Name: "check provider", Run: r.reconcileProvider},
-	)
+	return frame[*notificationv1.Alert](r.Client, r.EventRecorder, r.Intervals).Reconcile(ctx, req, obj, steps.Hooks[*notificationv1.Alert]{
+		Steps: func(ctx context.Context) error {
+			return steps.Run(ctx, &alertScope{alert: obj},
+				steps.Step[*alertScope]{Name: "check event sources", Run: r.reconcileSources},
+				steps.Step[*alertScope]{Name: "compile expressions", Run: r.reconcileExpressions},
+				steps.Step[*alertScope]{Name: "check provider", Run: r.reconcileProvider},
+			)
+		},
+		Summarize: func(o steps.Outcome) { applyAlertStatus(obj, o) },
+		Announce:  steps.BecameReady(obj),
+	})
 }
 
 // reconcileSources stalls with AccessDenied when an event source names another namespace

@@ -18,9 +18,8 @@ func alertSummary(a *notificationv1.Alert) steps.Summary {
 	return steps.Summary{SuccessReason: meta.SucceededReason, SuccessMessage: msg}
 }
 
-// applyAlertStatus sets a's Ready, Reconciling and Stalled conditions, observedGeneration and
-// lastHandledReconcileAt for outcome o.
+// applyAlertStatus sets a's Ready, Reconciling and Stalled conditions for outcome o; the
+// frame records observedGeneration and lastHandledReconcileAt.
 func applyAlertStatus(a *notificationv1.Alert, o steps.Outcome) {
 	alertSummary(a).Apply(a, o)
-	observe(a, o, &a.Status.ObservedGeneration, &a.Status.ReconcileRequestStatus)
 }

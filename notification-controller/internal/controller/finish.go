@@ -1,17 +1,10 @@
 package controller
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/fluxcd/pkg/runtime/conditions"
-	"github.com/fluxcd/pkg/runtime/patch"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/api/meta"
@@ -30,40 +23,13 @@ var ownedConditions = []string{meta.ReadyCondition, meta.ReconcilingCondition, m
 // the watch that triggers it when the dependency changes.
 const dependencyRequeue = 30 * time.Second
 
-type reconciled interface {
-	client.Object
-	conditions.Setter
-}
-
-// finish patches obj's status (already computed by the kind's status function), records the
-// outcome's events and returns what controller-runtime should do next: interval is
-// spec.interval, raised to iv's floor, and a success comes back after it, jittered. wasReady is
-// whether obj was Ready before this reconcile: becoming Ready is announced with a normal event.
-func finish(ctx context.Context, rec events.AnnotatedEventRecorder, patcher *patch.SerialPatcher, obj reconciled,
-	wasReady bool, o steps.Outcome, iv *app.Intervals, interval time.Duration) (ctrl.Result, error) {
-	if err := patcher.Patch(ctx, obj, patch.WithOwnedConditions{Conditions: ownedConditions}, patch.WithFieldOwner(ControllerName)); err != nil {
-		if apierrors.IsNotFound(err) {
-			return ctrl.Result{}, nil
-		}
-		return ctrl.Result{}, errors.Join(o.Err, err)
-	}
-	steps.Event(rec, obj, o, nil)
-	steps.LogStalled(ctx, o)
-	if o.Kind == steps.Succeeded && !wasReady {
-		rec.AnnotatedEventf(obj, nil, nil, corev1.EventTypeNormal, meta.SucceededReason, steps.ActionReconcile, "%s",
-			conditions.GetMessage(obj, meta.ReadyCondition))
-	}
-	return iv.Result(o, iv.Floor(obj, "spec.interval", interval))
-}
-
-// observe records, for a status with these fields, what every kind records after a reconcile:
-// observedGeneration after a real observation, and the reconcile request handled.
-func observe(obj client.Object, o steps.Outcome, observedGeneration *int64, handled *meta.ReconcileRequestStatus) {
-	if o.IsObservation() {
-		*observedGeneration = obj.GetGeneration()
-	}
-	if v, ok := meta.ReconcileAnnotationValue(obj.GetAnnotations()); ok {
-		handled.SetLastHandledReconcileRequest(v)
+// frame is the shared reconcile with the options of the notification kinds: they hold nothing
+// outside their own object, so they need no finalizer; their spec.suspend stops delivery, not
+// their checks; and a success that makes one Ready is announced with a normal event.
+func frame[O steps.Object](c client.Client, rec events.AnnotatedEventRecorder, iv *app.Intervals) steps.Frame[O] {
+	return steps.Frame[O]{
+		Reader: c, Client: c, FieldOwner: ControllerName, OwnedConditions: ownedConditions,
+		NoFinalizer: true, RunWhileSuspended: true, Recorder: rec, Intervals: iv,
 	}
 }
 

@@ -3,8 +3,6 @@ package controller
 import (
 	"context"
 
-	"github.com/fluxcd/pkg/runtime/conditions"
-	"github.com/fluxcd/pkg/runtime/patch"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -13,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
-	"weir.dev/api/meta"
 	notificationv1 "weir.dev/api/notification/v1"
 	"weir.dev/notification-controller/internal/provider"
 	"weir.dev/pkg/app"
@@ -53,25 +50,17 @@ func (r *ProviderReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.
 }
 
 // Reconcile checks a Provider and records the result in its status.
-func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &notificationv1.Provider{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	// A Provider holds nothing outside its own object, so deletion needs no finalizer.
-	if !obj.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
-	}
-	patcher := patch.NewSerialPatcher(obj, r.Client)
-	wasReady := conditions.IsReady(obj)
-	defer func() {
-		o := steps.Classify(retErr, meta.FailedReason)
-		applyProviderStatus(obj, o)
-		result, retErr = finish(ctx, r.EventRecorder, patcher, obj, wasReady, o, r.Intervals, obj.GetRequeueAfter().Duration)
-	}()
-	return ctrl.Result{}, steps.Run(ctx, &providerScope{provider: obj},
-		steps.Step[*providerScope]{Name: "build notifier", Run: r.reconcileNotifier},
-	)
+	return frame[*notificationv1.Provider](r.Client, r.EventRecorder, r.Intervals).Reconcile(ctx, req, obj, steps.Hooks[*notificationv1.Provider]{
+		Steps: func(ctx context.Context) error {
+			return steps.Run(ctx, &providerScope{provider: obj},
+				steps.Step[*providerScope]{Name: "build notifier", Run: r.reconcileNotifier},
+			)
+		},
+		Summarize: func(o steps.Outcome) { applyProviderStatus(obj, o) },
+		Announce:  steps.BecameReady(obj),
+	})
 }
 
 // reconcileNotifier reads the Provider's Secrets and builds its notifier, as the event server

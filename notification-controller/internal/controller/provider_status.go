@@ -16,9 +16,8 @@ func providerSummary(p *notificationv1.Provider) steps.Summary {
 	return steps.Summary{SuccessReason: meta.SucceededReason, SuccessMessage: msg}
 }
 
-// applyProviderStatus sets p's Ready, Reconciling and Stalled conditions, observedGeneration
-// and lastHandledReconcileAt for outcome o.
+// applyProviderStatus sets p's Ready, Reconciling and Stalled conditions for outcome o;
+// the frame records observedGeneration and lastHandledReconcileAt.
 func applyProviderStatus(p *notificationv1.Provider, o steps.Outcome) {
 	providerSummary(p).Apply(p, o)
-	observe(p, o, &p.Status.ObservedGeneration, &p.Status.ReconcileRequestStatus)
 }

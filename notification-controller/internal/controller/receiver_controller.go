@@ -3,8 +3,6 @@ package controller
 import (
 	"context"
 
-	"github.com/fluxcd/pkg/runtime/conditions"
-	"github.com/fluxcd/pkg/runtime/patch"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -55,29 +53,21 @@ func (r *ReceiverReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.
 }
 
 // Reconcile checks a Receiver and records the result and its webhook path in its status.
-func (r *ReceiverReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *ReceiverReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &notificationv1.Receiver{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	// A Receiver holds nothing outside its own object, so deletion needs no finalizer.
-	if !obj.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
-	}
-	patcher := patch.NewSerialPatcher(obj, r.Client)
-	wasReady := conditions.IsReady(obj)
 	scope := &receiverScope{receiver: obj}
-	defer func() {
-		o := steps.Classify(retErr, meta.FailedReason)
-		applyReceiverStatus(obj, o, scope.path)
-		result, retErr = finish(ctx, r.EventRecorder, patcher, obj, wasReady, o, r.Intervals, obj.GetRequeueAfter().Duration)
-	}()
-	return ctrl.Result{}, steps.Run(ctx, scope,
-		steps.Step[*receiverScope]{Name: "check resources", Run: r.reconcileResources},
-		steps.Step[*receiverScope]{Name: "compile filter", Run: r.reconcileFilter},
-		steps.Step[*receiverScope]{Name: "read token", Run: r.reconcileToken},
-		steps.Step[*receiverScope]{Name: "read ID token settings", Run: r.reconcileIDTokenSettings},
-	)
+	return frame[*notificationv1.Receiver](r.Client, r.EventRecorder, r.Intervals).Reconcile(ctx, req, obj, steps.Hooks[*notificationv1.Receiver]{
+		Steps: func(ctx context.Context) error {
+			return steps.Run(ctx, scope,
+				steps.Step[*receiverScope]{Name: "check resources", Run: r.reconcileResources},
+				steps.Step[*receiverScope]{Name: "compile filter", Run: r.reconcileFilter},
+				steps.Step[*receiverScope]{Name: "read token", Run: r.reconcileToken},
+				steps.Step[*receiverScope]{Name: "read ID token settings", Run: r.reconcileIDTokenSettings},
+			)
+		},
+		Summarize: func(o steps.Outcome) { applyReceiverStatus(obj, o, scope.path) },
+		Announce:  steps.BecameReady(obj),
+	})
 }
 
 // reconcileResources stalls with AccessDenied when a resource names another namespace while

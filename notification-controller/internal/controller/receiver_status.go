@@ -16,8 +16,8 @@ func receiverSummary(r *notificationv1.Receiver) steps.Summary {
 	return steps.Summary{SuccessReason: meta.SucceededReason, SuccessMessage: msg}
 }
 
-// applyReceiverStatus sets r's conditions, observedGeneration and lastHandledReconcileAt for
-// outcome o, and its webhook path: path after a success; none after a stall, when the Receiver
+// applyReceiverStatus sets r's conditions for outcome o (the frame records observedGeneration
+// and lastHandledReconcileAt), and its webhook path: path after a success; none after a stall, when the Receiver
 // cannot accept requests; unchanged after a transient failure or a wait.
 func applyReceiverStatus(r *notificationv1.Receiver, o steps.Outcome, path string) {
 	receiverSummary(r).Apply(r, o)
@@ -27,5 +27,4 @@ func applyReceiverStatus(r *notificationv1.Receiver, o steps.Outcome, path strin
 	case steps.Stalling:
 		r.Status.WebhookPath = ""
 	}
-	observe(r, o, &r.Status.ObservedGeneration, &r.Status.ReconcileRequestStatus)
 }

@@ -113,11 +113,7 @@ func (r *ArtifactGeneratorReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	defer sc.cleanup()
 	frame := steps.Frame[*sourcev1.ArtifactGenerator]{
 		Reader: r.Client, Client: r.Client, FieldOwner: r.ControllerName,
-		OwnedConditions: artifactGeneratorConditions,
-		Suspended:       func(o *sourcev1.ArtifactGenerator) bool { return o.Spec.Suspend },
-		Status: func(o *sourcev1.ArtifactGenerator) (int64, *meta.ReconcileRequestStatus) {
-			return o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus
-		},
+		OwnedConditions: artifactGeneratorConditions, Recorder: r.EventRecorder, Intervals: r.Intervals,
 	}
 	return frame.Reconcile(ctx, req, obj, steps.Hooks[*sourcev1.ArtifactGenerator]{
 		Finalize: r.finalize,
@@ -132,10 +128,6 @@ func (r *ArtifactGeneratorReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		},
 		Summarize: func(outcome steps.Outcome) {
 			steps.Summary{Negative: artifactGeneratorNegative, SuccessMessage: generatorReadyMessage(obj)}.Apply(obj, outcome)
-			steps.Event(r.EventRecorder, obj, outcome, nil)
-		},
-		Result: func(outcome steps.Outcome) (ctrl.Result, error) {
-			return r.Intervals.Result(outcome, r.Intervals.Floor(obj, "spec.interval", obj.Spec.Interval.Duration))
 		},
 	})
 }

@@ -21,10 +21,6 @@ var gitRepositoryKind = &sourceKind[*sourcev1.GitRepository]{
 		sourcev1.StorageOperationFailedCondition,
 	},
 	positive:  []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
-	suspended: func(o *sourcev1.GitRepository) bool { return o.Spec.Suspend },
-	status: func(o *sourcev1.GitRepository) (int64, *meta.ReconcileRequestStatus) {
-		return o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus
-	},
 	ready: func(o *sourcev1.GitRepository) (string, string) {
 		return meta.SucceededReason, artifactMessage(o.Status.Artifact)
 	},

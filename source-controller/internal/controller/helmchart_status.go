@@ -23,10 +23,6 @@ var helmChartKind = &sourceKind[*sourcev1.HelmChart]{
 		sourcev1.StorageOperationFailedCondition,
 	},
 	positive:  []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
-	suspended: func(o *sourcev1.HelmChart) bool { return o.Spec.Suspend },
-	status: func(o *sourcev1.HelmChart) (int64, *meta.ReconcileRequestStatus) {
-		return o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus
-	},
 	ready: helmChartReady,
 }
 

@@ -13,10 +13,6 @@ var helmRepositoryKind = &sourceKind[*sourcev1.HelmRepository]{
 	kind:      sourcev1.HelmRepositoryKind,
 	negative:  []string{sourcev1.FetchFailedCondition, sourcev1.StorageOperationFailedCondition},
 	positive:  []string{sourcev1.ArtifactInStorageCondition},
-	suspended: func(o *sourcev1.HelmRepository) bool { return o.Spec.Suspend },
-	status: func(o *sourcev1.HelmRepository) (int64, *meta.ReconcileRequestStatus) {
-		return o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus
-	},
 	ready: helmRepositoryReady,
 }
 

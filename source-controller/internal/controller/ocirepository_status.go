@@ -16,10 +16,6 @@ var ociRepositoryKind = &sourceKind[*sourcev1.OCIRepository]{
 	kind:      sourcev1.OCIRepositoryKind,
 	negative:  []string{sourcev1.FetchFailedCondition, sourcev1.StorageOperationFailedCondition},
 	positive:  []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
-	suspended: func(o *sourcev1.OCIRepository) bool { return o.Spec.Suspend },
-	status: func(o *sourcev1.OCIRepository) (int64, *meta.ReconcileRequestStatus) {
-		return o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus
-	},
 	ready: func(o *sourcev1.OCIRepository) (string, string) {
 		return meta.SucceededReason, artifactMessage(o.Status.Artifact)
 	},

@@ -6,7 +6,6 @@ import (
 
 	"github.com/fluxcd/pkg/runtime/conditions"
 	"github.com/fluxcd/pkg/runtime/events"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -19,10 +18,8 @@ import (
 
 // sourceObject is a source kind as the shared reconcile skeleton sees it.
 type sourceObject interface {
-	client.Object
-	conditions.Setter
+	steps.Object
 	GetArtifact() *meta.Artifact
-	GetRequeueAfter() metav1.Duration
 }
 
 // sourceKind tells the shared skeleton what differs between the source kinds.
@@ -33,10 +30,6 @@ type sourceKind[O sourceObject] struct {
 	negative []string
 	// positive are the kind's positive conditions (e.g. ArtifactInStorage); the steps set them.
 	positive []string
-	// suspended reports spec.suspend.
-	suspended func(O) bool
-	// status returns status.observedGeneration and the reconcile-request status to echo into.
-	status func(O) (observedGeneration int64, requests *meta.ReconcileRequestStatus)
 	// ready returns Ready's reason and message after a successful run.
 	ready func(O) (reason, message string)
 }
@@ -69,7 +62,7 @@ func reconcileSource[O sourceObject](ctx context.Context, r sourceReconciler, k 
 	run func(context.Context) error) (ctrl.Result, error) {
 	frame := steps.Frame[O]{
 		Reader: r.Client, Client: r.Client, FieldOwner: r.ControllerName,
-		OwnedConditions: k.ownedConditions(), Suspended: k.suspended, Status: k.status,
+		OwnedConditions: k.ownedConditions(), Recorder: r.EventRecorder, Intervals: r.Intervals,
 	}
 	return frame.Reconcile(ctx, req, obj, steps.Hooks[O]{
 		Finalize: func(context.Context, O) error {
@@ -82,11 +75,8 @@ func reconcileSource[O sourceObject](ctx context.Context, r sourceReconciler, k 
 		Summarize: func(outcome steps.Outcome) {
 			reason, msg := k.ready(obj)
 			steps.Summary{Negative: k.negative, SuccessReason: reason, SuccessMessage: msg}.Apply(obj, outcome)
-			steps.Event(r.EventRecorder, obj, outcome, revisionMetadata(obj))
 		},
-		Result: func(outcome steps.Outcome) (ctrl.Result, error) {
-			return r.Intervals.Result(outcome, r.Intervals.Floor(obj, "spec.interval", obj.GetRequeueAfter().Duration))
-		},
+		Metadata: func() map[string]string { return revisionMetadata(obj) },
 	})
 }
 
