@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/fluxcd/pkg/runtime/conditions"
-	"github.com/fluxcd/pkg/runtime/patch"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -114,7 +113,7 @@ func (f Frame[O]) Reconcile(ctx context.Context, req ctrl.Request, obj O, run Ho
 	if err := f.Reader.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	patcher := patch.NewSerialPatcher(obj, f.Client)
+	patcher := newStatusPatcher(obj, f.Reader, f.Client, f.FieldOwner, f.OwnedConditions)
 
 	if !obj.GetDeletionTimestamp().IsZero() {
 		if f.NoFinalizer || !controllerutil.ContainsFinalizer(obj, meta.Finalizer) && !controllerutil.ContainsFinalizer(obj, meta.LegacyFinalizer) {
@@ -127,12 +126,12 @@ func (f Frame[O]) Reconcile(ctx context.Context, req ctrl.Request, obj O, run Ho
 		}
 		controllerutil.RemoveFinalizer(obj, meta.Finalizer)
 		controllerutil.RemoveFinalizer(obj, meta.LegacyFinalizer)
-		return ctrl.Result{}, client.IgnoreNotFound(patcher.Patch(ctx, obj, patch.WithFieldOwner(f.FieldOwner)))
+		return ctrl.Result{}, client.IgnoreNotFound(patcher.Patch(ctx, obj))
 	}
 	// An object from before the rename trades the old finalizer for the new one in one patch.
 	if !f.NoFinalizer && (controllerutil.RemoveFinalizer(obj, meta.LegacyFinalizer) || !controllerutil.ContainsFinalizer(obj, meta.Finalizer)) {
 		controllerutil.AddFinalizer(obj, meta.Finalizer)
-		if err := patcher.Patch(ctx, obj, patch.WithFieldOwner(f.FieldOwner)); err != nil {
+		if err := patcher.Patch(ctx, obj); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
 	}
@@ -149,6 +148,10 @@ func (f Frame[O]) Reconcile(ctx context.Context, req ctrl.Request, obj O, run Ho
 	if obj.GetGeneration() != obj.GetObservedGeneration() &&
 		conditions.GetObservedGeneration(obj, meta.ReconcilingCondition) != obj.GetGeneration() {
 		conditions.MarkReconciling(obj, meta.ProgressingReason, "reconciling new generation %d", obj.GetGeneration())
+		if !conditions.Has(obj, meta.ReadyCondition) {
+			// kstatus: Ready is always there; a first reconcile's is Unknown until it ends.
+			conditions.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "reconciling new generation %d", obj.GetGeneration())
+		}
 		if err := f.patch(ctx, obj, patcher, false); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
@@ -255,8 +258,8 @@ func (f Frame[O]) periodic(d time.Duration) time.Duration {
 
 type patchNowKey struct{}
 
-// PatchNow writes the object a Frame's steps work on, status and metadata as they are now,
-// before the run ends: for a step about to wait long to say so (with the reconcile request
+// PatchNow writes the object a Frame's steps work on, status and metadata as they are now
+// (the status in one request, so it is consistent in itself), before the run ends: for a step about to wait long to say so (with the reconcile request
 // already recorded as handled). It goes through the frame's own patcher, so the final patch
 // still writes every change from this state on. Not for concurrent use with the steps'
 // changes to the object. It does nothing outside a Frame's steps.
@@ -267,10 +270,11 @@ func PatchNow(ctx context.Context) error {
 	return nil
 }
 
-// patch writes obj's status and metadata; observed advances status.observedGeneration.
-func (f Frame[O]) patch(ctx context.Context, obj O, patcher *patch.SerialPatcher, observed bool) error {
+// patch writes obj's metadata and then its whole status, in one request each (see
+// statusPatcher); observed advances status.observedGeneration in that same status write.
+func (f Frame[O]) patch(ctx context.Context, obj O, patcher *statusPatcher, observed bool) error {
 	if observed {
 		obj.SetObservedGeneration(obj.GetGeneration())
 	}
-	return patcher.Patch(ctx, obj, patch.WithFieldOwner(f.FieldOwner), patch.WithOwnedConditions{Conditions: f.OwnedConditions})
+	return patcher.Patch(ctx, obj)
 }
