@@ -8,6 +8,7 @@ import (
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/fluxcd/pkg/runtime/conditions"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -91,12 +92,16 @@ func (p *statusPatcher) patchMetadata(ctx context.Context, obj client.Object) er
 }
 
 func (p *statusPatcher) patchStatus(ctx context.Context, obj client.Object) error {
-	rest, err := p.statusChange(obj)
+	after, err := section(obj, "status")
+	if err != nil {
+		return err
+	}
+	changed, err := p.statusChange(after)
 	if err != nil {
 		return err
 	}
 	condDiff, isSetter := conditionsDiff(p.before, obj)
-	if rest == nil && (condDiff == nil || condDiff.IsZero()) {
+	if len(changed) == 0 && (condDiff == nil || condDiff.IsZero()) {
 		return nil
 	}
 	latest := p.before.DeepCopyObject().(client.Object)
@@ -124,9 +129,13 @@ func (p *statusPatcher) patchStatus(ctx context.Context, obj client.Object) erro
 		if err != nil {
 			return err
 		}
-		if rest != nil {
-			if want, err = applyMerge(want, rest); err != nil {
-				return err
+		// This reconcile's value of each status field it changed replaces the field whole.
+		ws, as := want["status"].(map[string]any), after["status"].(map[string]any)
+		for _, k := range changed {
+			if v, ok := as[k]; ok {
+				ws[k] = v
+			} else {
+				delete(ws, k)
 			}
 		}
 		data, err := mergePatch(base, want)
@@ -148,26 +157,26 @@ func (p *statusPatcher) patchStatus(ctx context.Context, obj client.Object) erro
 	})
 }
 
-// statusChange is the merge patch of obj's status but its conditions since the last Patch, nil
-// when none.
-func (p *statusPatcher) statusChange(obj client.Object) ([]byte, error) {
+// statusChange lists the top-level status fields but conditions that differ between the last
+// Patch and after (obj's status section).
+func (p *statusPatcher) statusChange(after map[string]any) ([]string, error) {
 	before, err := section(p.before, "status")
 	if err != nil {
 		return nil, err
 	}
-	after, err := section(obj, "status")
-	if err != nil {
-		return nil, err
+	bs, as := before["status"].(map[string]any), after["status"].(map[string]any)
+	var changed []string
+	for k, v := range as {
+		if k != "conditions" && !equality.Semantic.DeepEqual(v, bs[k]) {
+			changed = append(changed, k)
+		}
 	}
-	dropConditions(before)
-	dropConditions(after)
-	return mergePatch(before, after)
-}
-
-func dropConditions(doc map[string]any) {
-	if st, ok := doc["status"].(map[string]any); ok {
-		delete(st, "conditions")
+	for k := range bs {
+		if _, ok := as[k]; !ok && k != "conditions" {
+			changed = append(changed, k)
+		}
 	}
+	return changed, nil
 }
 
 // conditionsDiff is the change to the conditions from before to after; isSetter is false for
@@ -221,20 +230,6 @@ func mergePatch(before, after map[string]any) ([]byte, error) {
 		return nil, nil
 	}
 	return data, nil
-}
-
-// applyMerge applies the merge patch to doc.
-func applyMerge(doc map[string]any, patch []byte) (map[string]any, error) {
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return nil, err
-	}
-	merged, err := jsonpatch.MergePatch(b, patch)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]any{}
-	return out, json.Unmarshal(merged, &out)
 }
 
 // withResourceVersion adds metadata.resourceVersion to a merge patch: the API server then

@@ -279,7 +279,8 @@ func mergeInventories(a, b *meta.ResourceInventory) *meta.ResourceInventory {
 			}
 		}
 	}
-	out := &meta.ResourceInventory{}
+	// entries is required: an empty inventory is [], never null (the API server refuses null).
+	out := &meta.ResourceInventory{Entries: []meta.ResourceRef{}}
 	for _, e := range seen {
 		out.Entries = append(out.Entries, e)
 	}
