@@ -3,7 +3,6 @@ package controller
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/fluxcd/pkg/runtime/conditions"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -20,7 +19,7 @@ var gitRepositoryKind = &sourceKind[*sourcev1.GitRepository]{
 		sourcev1.IncludeUnavailableCondition,
 		sourcev1.StorageOperationFailedCondition,
 	},
-	positive:  []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
+	positive: []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
 	ready: func(o *sourcev1.GitRepository) (string, string) {
 		return meta.SucceededReason, artifactMessage(o.Status.Artifact)
 	},
@@ -65,12 +64,4 @@ func artifactUpToDate(obj *sourcev1.GitRepository, revision string, includes []*
 		}
 	}
 	return true
-}
-
-// gitTimeout is spec.timeout, 60s when unset.
-func gitTimeout(obj *sourcev1.GitRepository) time.Duration {
-	if t := obj.Spec.Timeout; t != nil && t.Duration > 0 {
-		return t.Duration
-	}
-	return 60 * time.Second
 }

@@ -10,10 +10,10 @@ import (
 
 // helmRepositoryKind is what the shared reconcile skeleton needs to know of HelmRepository.
 var helmRepositoryKind = &sourceKind[*sourcev1.HelmRepository]{
-	kind:      sourcev1.HelmRepositoryKind,
-	negative:  []string{sourcev1.FetchFailedCondition, sourcev1.StorageOperationFailedCondition},
-	positive:  []string{sourcev1.ArtifactInStorageCondition},
-	ready: helmRepositoryReady,
+	kind:     sourcev1.HelmRepositoryKind,
+	negative: []string{sourcev1.FetchFailedCondition, sourcev1.StorageOperationFailedCondition},
+	positive: []string{sourcev1.ArtifactInStorageCondition},
+	ready:    helmRepositoryReady,
 }
 
 // helmRepositoryReady is Ready's reason and message after a successful run.
@@ -23,13 +23,4 @@ func helmRepositoryReady(o *sourcev1.HelmRepository) (string, string) {
 		return meta.SucceededReason, fmt.Sprintf("registry '%s' is reachable with the given credentials", host)
 	}
 	return meta.SucceededReason, artifactMessage(o.Status.Artifact)
-}
-
-// indexArtifactFile is the storage file name of an index with digest `sha256:<hex>`.
-func indexArtifactFile(digest string) string {
-	hex := strings.TrimPrefix(digest, "sha256:")
-	if len(hex) > 12 {
-		hex = hex[:12]
-	}
-	return "index-" + hex + ".yaml"
 }

@@ -64,6 +64,9 @@ func waitRevision(t *testing.T, obj *sourcev1.GitRepository, rev string) {
 		}
 		return nil
 	})
+	if err := testenv.CheckKstatus(obj); err != nil {
+		t.Error(err)
+	}
 }
 
 // requestReconcile sets a new reconcile-request token and waits until the controller handled it.

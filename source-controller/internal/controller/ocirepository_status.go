@@ -1,10 +1,7 @@
 package controller
 
 import (
-	"strings"
-
 	"github.com/fluxcd/pkg/runtime/conditions"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 
 	"weir.dev/api/meta"
@@ -13,20 +10,12 @@ import (
 
 // ociRepositoryKind is what the shared reconcile skeleton needs to know of OCIRepository.
 var ociRepositoryKind = &sourceKind[*sourcev1.OCIRepository]{
-	kind:      sourcev1.OCIRepositoryKind,
-	negative:  []string{sourcev1.FetchFailedCondition, sourcev1.StorageOperationFailedCondition},
-	positive:  []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
+	kind:     sourcev1.OCIRepositoryKind,
+	negative: []string{sourcev1.FetchFailedCondition, sourcev1.StorageOperationFailedCondition},
+	positive: []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
 	ready: func(o *sourcev1.OCIRepository) (string, string) {
 		return meta.SucceededReason, artifactMessage(o.Status.Artifact)
 	},
-}
-
-// ociRevision is `<tag>@<digest>`, or the digest alone when the reference was a digest.
-func ociRevision(tag string, desc ocispec.Descriptor) string {
-	if tag == "" {
-		return desc.Digest.String()
-	}
-	return tag + "@" + desc.Digest.String()
 }
 
 // ociArtifactUpToDate reports whether the current artifact was built from revision with the
@@ -41,23 +30,4 @@ func ociArtifactUpToDate(obj *sourcev1.OCIRepository, revision string) bool {
 	}
 	return apiequality.Semantic.DeepEqual(st.ObservedIgnore, obj.Spec.Ignore) &&
 		apiequality.Semantic.DeepEqual(st.ObservedLayerSelector, obj.Spec.LayerSelector)
-}
-
-// ociMetadata keeps the manifest's `org.opencontainers.image.*` annotations for the artifact's
-// metadata, each value cut to 256 bytes.
-func ociMetadata(annotations map[string]string) map[string]string {
-	md := map[string]string{}
-	for k, v := range annotations {
-		if !strings.HasPrefix(k, "org.opencontainers.image.") {
-			continue
-		}
-		if len(v) > 256 {
-			v = v[:256]
-		}
-		md[k] = v
-	}
-	if len(md) == 0 {
-		return nil
-	}
-	return md
 }

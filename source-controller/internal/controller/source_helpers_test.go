@@ -59,6 +59,11 @@ func waitArtifact(t *testing.T, obj artifactSource, check func(rev string) error
 		}
 		return check(a.Revision)
 	})
+	if o, ok := obj.(testenv.Observed); ok {
+		if err := testenv.CheckKstatus(o); err != nil {
+			t.Error(err)
+		}
+	}
 	return obj.GetArtifact().DeepCopy()
 }
 
@@ -77,6 +82,11 @@ func revisionIs(want string) func(string) error {
 func waitFailure(t *testing.T, obj artifactSource, reason, msg string, stalled bool) {
 	t.Helper()
 	testenv.Eventually(t, timeout, env.ObjectIn(obj, meta.ReadyCondition, metav1.ConditionFalse, reason, msg))
+	if o, ok := obj.(testenv.Observed); ok {
+		if err := testenv.CheckKstatus(o); err != nil {
+			t.Error(err)
+		}
+	}
 	if stalled {
 		if err := testenv.CheckCondition(obj, meta.StalledCondition, metav1.ConditionTrue, reason, ""); err != nil {
 			t.Error(err)
