@@ -51,6 +51,8 @@ func TestValuesFrom(t *testing.T) {
 	}
 	requestReconcile(t, hr)
 	waitRendered(t, ns, "app", "image", `{"repo":"registry.local/nginx","tag":"2.0"}`)
+	// The objects are rendered before Helm records the upgrade as deployed: wait for its outcome.
+	waitReleased(t, hr, helmv1.UpgradeSucceededReason, "1.0.0")
 	wantRevisions(t, ns, "app", "1:superseded", "2:deployed")
 }
 

@@ -74,6 +74,9 @@ func waitReleased(t testing.TB, hr *helmv1.HelmRelease, reason, revision string)
 		}
 		return testenv.CheckCondition(hr, helmv1.ReleasedCondition, metav1.ConditionTrue, reason, "")
 	})
+	if err := testenv.CheckKstatus(hr, helmReleaseNegative...); err != nil {
+		t.Error(err)
+	}
 }
 
 // waitNotReady waits until hr is Ready=False with reason and a message containing msg; stalled
@@ -89,6 +92,9 @@ func waitNotReady(t testing.TB, hr *helmv1.HelmRelease, reason, msg string, stal
 		}
 		return nil
 	})
+	if err := testenv.CheckKstatus(hr, helmReleaseNegative...); err != nil {
+		t.Error(err)
+	}
 }
 
 // renderedValues returns the values the default template rendered into ConfigMap

@@ -58,6 +58,10 @@ func waitApplied(t testing.TB, ks *kustomizev1.Kustomization, revision string) {
 		}
 		return nil
 	})
+	// The status read is one reconcile's, written whole.
+	if err := testenv.CheckKstatus(ks, kustomizationNegative...); err != nil {
+		t.Error(err)
+	}
 }
 
 // configMapValue returns data.value of ConfigMap ns/name, or "<absent>".

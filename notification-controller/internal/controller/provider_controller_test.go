@@ -11,6 +11,7 @@ import (
 	"weir.dev/api/meta"
 	notificationv1 "weir.dev/api/notification/v1"
 	"weir.dev/notification-controller/internal/harness"
+	"weir.dev/pkg/testenv"
 )
 
 const providerToken = "ghp_provider-token-never-shown-123"
@@ -134,6 +135,9 @@ func TestProviderReadiness(t *testing.T) {
 			}
 			m.Create(t, tc.p)
 			msg := m.WaitReady(t, tc.p, tc.status, tc.reason)
+			if err := testenv.CheckKstatus(tc.p); err != nil {
+				t.Error(err)
+			}
 			if !strings.Contains(msg, tc.msg) {
 				t.Errorf("Ready message %q lacks %q", msg, tc.msg)
 			}
