@@ -11,6 +11,7 @@ import (
 	"github.com/fluxcd/pkg/runtime/conditions"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -314,5 +315,58 @@ func TestFrameKeepsAnotherWritersCondition(t *testing.T) {
 	}
 	if after.Status.ObservedGeneration != 1 {
 		t.Errorf("observedGeneration %d, want 1", after.Status.ObservedGeneration)
+	}
+}
+
+// staleReader serves its first Get from a snapshot, as a cache still behind the controller's
+// own last write does, and later ones from the API server.
+type staleReader struct {
+	client.Reader
+	snapshot *sourcev1.GitRepository
+	served   bool
+}
+
+func (r *staleReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if !r.served {
+		r.served = true
+		r.snapshot.DeepCopyInto(obj.(*sourcev1.GitRepository))
+		return nil
+	}
+	return r.Reader.Get(ctx, key, obj, opts...)
+}
+
+// TestFrameStaleReadOwnConditionsWin: a reconcile that started from a stale read (its
+// controller's previous write not yet in the cache) and sets an owned condition back to the
+// value that read shows writes it, not only the fields it changed: the previous write's
+// condition does not outlive it.
+func TestFrameStaleReadOwnConditionsWin(t *testing.T) {
+	obj := newObject(t, nil)
+	key := client.ObjectKeyFromObject(obj)
+	if _, err, _, _ := reconcile(t, testFrame(nil), key, returns(nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	stale := &sourcev1.GitRepository{}
+	if err := env.Client.Get(context.Background(), key, stale); err != nil {
+		t.Fatal(err)
+	}
+	// The previous run's last write, which the stale read does not show.
+	prev := stale.DeepCopy()
+	conditions.MarkFalse(prev, meta.ReadyCondition, "Canceled", "the previous run's outcome")
+	if err := env.Client.Status().Update(context.Background(), prev); err != nil {
+		t.Fatal(err)
+	}
+	f := testFrame(func(f *steps.Frame[*sourcev1.GitRepository]) { f.Reader = &staleReader{Reader: env.Client, snapshot: stale} })
+	_, err, after, _ := reconcile(t, f, key, func(_ context.Context, o *sourcev1.GitRepository) error {
+		o.Status.ObservedIgnore = ptr.To("changed by this run")
+		return nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Status.ObservedIgnore == nil || *after.Status.ObservedIgnore != "changed by this run" {
+		t.Errorf("status.observedIgnore %v, want this run's value", after.Status.ObservedIgnore)
+	}
+	if err := testenv.CheckCondition(after, meta.ReadyCondition, metav1.ConditionTrue, meta.SucceededReason, "done"); err != nil {
+		t.Error(err)
 	}
 }

@@ -121,6 +121,9 @@ func (p *statusPatcher) patchStatus(ctx context.Context, obj client.Object) erro
 				return fmt.Errorf("merging the status conditions with another writer's: %w", err)
 			}
 		}
+		if isSetter && latest.GetResourceVersion() != p.before.GetResourceVersion() {
+			ownConditions(target.(conditions.Setter), obj.(conditions.Getter), p.owned)
+		}
 		base, err := section(latest, "status")
 		if err != nil {
 			return err
@@ -155,6 +158,22 @@ func (p *statusPatcher) patchStatus(ctx context.Context, obj client.Object) erro
 		obj.SetResourceVersion(p.rv)
 		return nil
 	})
+}
+
+// ownConditions sets the conditions the controller owns to this reconcile's values (absent
+// ones removed). The read the reconcile started from may have been stale, a cache behind the
+// controller's own previous write: a diff against it misses an owned condition the previous
+// run changed and this one changed back (HealthCheckInProgress, then HealthCheckCanceled, then
+// HealthCheckInProgress again), which would leave the previous run's value in place. The
+// controller is the only writer of those conditions and this reconcile is its newest word.
+func ownConditions(target conditions.Setter, want conditions.Getter, owned []string) {
+	for _, t := range owned {
+		if c := conditions.Get(want, t); c != nil {
+			conditions.Set(target, c)
+		} else {
+			conditions.Delete(target, t)
+		}
+	}
 }
 
 // statusChange lists the top-level status fields but conditions that differ between the last
