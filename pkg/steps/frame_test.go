@@ -11,7 +11,6 @@ import (
 	"github.com/fluxcd/pkg/runtime/conditions"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -355,9 +354,12 @@ func TestFrameStaleReadOwnConditionsWin(t *testing.T) {
 	if err := env.Client.Status().Update(context.Background(), prev); err != nil {
 		t.Fatal(err)
 	}
-	f := testFrame(func(f *steps.Frame[*sourcev1.GitRepository]) { f.Reader = &staleReader{Reader: env.Client, snapshot: stale} })
+	f := testFrame(func(f *steps.Frame[*sourcev1.GitRepository]) {
+		f.Reader = &staleReader{Reader: env.Client, snapshot: stale}
+	})
 	_, err, after, _ := reconcile(t, f, key, func(_ context.Context, o *sourcev1.GitRepository) error {
-		o.Status.ObservedIgnore = ptr.To("changed by this run")
+		changed := "changed by this run"
+		o.Status.ObservedIgnore = &changed
 		return nil
 	}, nil)
 	if err != nil {
