@@ -17,6 +17,7 @@ import (
 	"weir.dev/api/meta"
 	"weir.dev/pkg/drift"
 	"weir.dev/pkg/identity"
+	"weir.dev/pkg/metrics"
 	"weir.dev/pkg/steps"
 )
 
@@ -94,9 +95,25 @@ func (r *HelmReleaseReconciler) reconcileDrift(ctx context.Context, sc *hrScope,
 	if _, err := manager.ApplyAll(ctx, apply, ssa.DefaultApplyOptions()); err != nil {
 		return steps.Failed(helmv1.DriftDetectedReason, fmt.Errorf("correcting drift (%s): %w", report, err))
 	}
+	countReleaseDrift(drifted)
 	r.EventRecorder.AnnotatedEventf(obj, nil, revisionMetadata(sc), corev1.EventTypeWarning, helmv1.DriftDetectedReason, "drift",
 		"corrected drift: %s", report)
 	return nil
+}
+
+// countReleaseDrift adds the drift a correction re-applied to weir_drift_corrections_total:
+// one per object and field manager that drifted it ("unknown" for a deleted object, or fields
+// no manager owns any more), as kustomize-controller counts it.
+func countReleaseDrift(drifted []driftedObject) {
+	for _, d := range drifted {
+		if len(d.fields) == 0 {
+			metrics.DriftCorrections.WithLabelValues(d.desired.GetKind(), unknownManager).Inc()
+			continue
+		}
+		for m := range d.fields {
+			metrics.DriftCorrections.WithLabelValues(d.desired.GetKind(), m).Inc()
+		}
+	}
 }
 
 // ignoreRules returns spec.driftDetection.ignore.

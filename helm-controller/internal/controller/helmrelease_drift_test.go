@@ -130,6 +130,16 @@ func TestDriftCorrected(t *testing.T) {
 		t.Fatalf("drift reported on an untouched release: %v", ev)
 	}
 
+	metricsURL := testenv.ServeMetrics(t)
+	driftCount := func() float64 {
+		s, err := testenv.ScrapeMetrics(metricsURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := s.Value("weir_drift_corrections_total", map[string]string{"kind": "Deployment", "manager": "kubectl-edit"})
+		return v
+	}
+	before := driftCount()
 	kubectlEdit(t, ns)
 	requestReconcile(t, hr)
 	testenv.Eventually(t, timeout, func() error {
@@ -142,6 +152,10 @@ func TestDriftCorrected(t *testing.T) {
 		"corrected drift: Deployment/"+ns+"/app-web .spec.replicas (by kubectl-edit); Secret/"+ns+"/app-creds .data.password (by kubectl-edit)")
 	wantRevisions(t, ns, "app", "1:deployed")
 	waitReleased(t, hr, helmv1.InstallSucceededReason, "1.0.0")
+	// Other tests running in parallel may correct drift too: at least this one is counted.
+	if after := driftCount(); after < before+1 {
+		t.Errorf("weir_drift_corrections_total{kind=Deployment,manager=kubectl-edit} %v after the correction, was %v", after, before)
+	}
 
 	// Corrected: the next reconcile finds nothing.
 	requestReconcile(t, hr)
