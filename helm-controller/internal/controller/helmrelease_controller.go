@@ -122,12 +122,7 @@ func (r *HelmReleaseReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 		return err
 	}
 	if err := indexer.IndexField(ctx, &helmv1.HelmRelease{}, dependsOnIndex, func(o client.Object) []string {
-		hr := o.(*helmv1.HelmRelease)
-		keys := make([]string, 0, len(hr.Spec.DependsOn))
-		for _, d := range dependencyRefs(hr) {
-			keys = append(keys, d.Kind+"/"+d.Namespace+"/"+d.Name)
-		}
-		return keys
+		return dependency.IndexKeys(dependencyRefs(o.(*helmv1.HelmRelease)))
 	}); err != nil {
 		return err
 	}
@@ -159,7 +154,7 @@ func (r *HelmReleaseReconciler) usersOf(index string) handler.MapFunc {
 // dependents maps a dependency of the kind to the HelmReleases that depend on it.
 func (r *HelmReleaseReconciler) dependents(kind string) handler.MapFunc {
 	return predicates.RequestsByIndex[helmv1.HelmReleaseList](r.Client, dependsOnIndex, func(o client.Object) string {
-		return kind + "/" + o.GetNamespace() + "/" + o.GetName()
+		return dependency.IndexKey(kind, o)
 	}, predicates.AllNamespaces)
 }
 

@@ -111,12 +111,7 @@ func (r *KustomizationReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 		return err
 	}
 	if err := indexer.IndexField(ctx, &kustomizev1.Kustomization{}, dependsOnIndex, func(o client.Object) []string {
-		ks := o.(*kustomizev1.Kustomization)
-		keys := make([]string, 0, len(ks.Spec.DependsOn))
-		for _, d := range dependencyRefs(ks) {
-			keys = append(keys, d.Kind+"/"+d.Namespace+"/"+d.Name)
-		}
-		return keys
+		return dependency.IndexKeys(dependencyRefs(o.(*kustomizev1.Kustomization)))
 	}); err != nil {
 		return err
 	}
@@ -150,7 +145,7 @@ func (r *KustomizationReconciler) usersOf(kind string) handler.MapFunc {
 // dependents maps a dependency of the kind to the Kustomizations that depend on it.
 func (r *KustomizationReconciler) dependents(kind string) handler.MapFunc {
 	return predicates.RequestsByIndex[kustomizev1.KustomizationList](r.Client, dependsOnIndex, func(o client.Object) string {
-		return kind + "/" + o.GetNamespace() + "/" + o.GetName()
+		return dependency.IndexKey(kind, o)
 	}, predicates.AllNamespaces)
 }
 
