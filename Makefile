@@ -83,7 +83,7 @@ run: build-weir
 ## run Pods (`weir local up` builds them in the background when missing)
 localbin: $(LOCALBIN)
 
-## bench: the workloads of BENCHMARKS.md against the controllers on a fresh local control plane per
+## bench: the workloads of docs/benchmarks.md against the controllers on a fresh local control plane per
 ## size; a markdown table to stdout, every figure to bench-results.json. Not part of `make test`.
 ## (BENCH_ARGS adds flags, e.g. make bench BENCH_ARGS="-n 5 -workloads W1,W2"; BENCH_N=5 runs
 ## every workload at one small size; BENCH_W3_MINUTES shortens W3's window)

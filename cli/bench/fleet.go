@@ -120,7 +120,7 @@ func (b *bench) waitArtifact(revision string) error {
 	return err
 }
 
-// kustomization is app i's Kustomization, as BENCHMARKS.md's common setup describes it.
+// kustomization is app i's Kustomization, as docs/benchmarks.md's common setup describes it.
 func kustomization(i int) *kustomizev1.Kustomization {
 	return &kustomizev1.Kustomization{
 		ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: appName(i)},

@@ -1,4 +1,4 @@
-// Command bench runs the benchmark workloads of BENCHMARKS.md (W1 fan-out, W2 commit-to-applied,
+// Command bench runs the benchmark workloads of docs/benchmarks.md (W1 fan-out, W2 commit-to-applied,
 // W3 idle, W4 prune, W5 Helm, W6 restart and the raw server-side apply baseline) against Weir's controllers on
 // a local control plane (weir.dev/cli/internal/local), and writes every figure to a JSON file and
 // a markdown summary to standard output.
@@ -8,7 +8,7 @@
 // for W5. It is a module of its own (cli/bench/go.mod), outside the weir command's. Run it from
 // the repository with `make bench`, or:
 //
-//	cd cli/bench && go run .                            # BENCHMARKS.md's sizes (a long run)
+//	cd cli/bench && go run .                            # docs/benchmarks.md's sizes (a long run)
 //	cd cli/bench && BENCH_N=5 go run . -workloads W1,W2 # every selected workload at N=5
 //	cd cli/bench && BENCH_N=5 BENCH_W3_MINUTES=1 go run . -workloads W3
 //
@@ -39,7 +39,7 @@ import (
 	"weir.dev/cli/internal/local"
 )
 
-// defaultSizes are the sizes BENCHMARKS.md asks for, by workload. W5 counts HelmReleases.
+// defaultSizes are the sizes docs/benchmarks.md asks for, by workload. W5 counts HelmReleases.
 var defaultSizes = map[string][]int{
 	"W1": {100, 500, 1000},
 	"W2": {100, 500},
@@ -97,7 +97,7 @@ func main() {
 func parseFlags() (*config, error) {
 	cfg := &config{}
 	workloads := flag.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads to run: W1,W2,W3,W4,W5,W6")
-	flag.IntVar(&cfg.n, "n", 0, "run every workload at this one size instead of BENCHMARKS.md's (default $BENCH_N)")
+	flag.IntVar(&cfg.n, "n", 0, "run every workload at this one size instead of docs/benchmarks.md's (default $BENCH_N)")
 	flag.StringVar(&cfg.out, "out", "", "JSON results file (default bench-results.json in the repository root)")
 	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Minute, "limit of each wait (a fleet becoming Ready, ConfigMaps pruned, …)")
 	flag.DurationVar(&cfg.poll, "poll", 0, "interval of the Lists that watch a fleet become Ready (default 200ms; N ms, at most 1s, above N=200)")

@@ -179,7 +179,7 @@ type Helm struct {
 	ReconcileCPU CPU     `json:"reconcileCPUSeconds"`
 }
 
-// targets are BENCHMARKS.md's targets for Weir and the reference's figures, for the summary.
+// targets are docs/benchmarks.md's targets for Weir and the reference's figures, for the summary.
 func target(workload string, n int) string {
 	switch workload {
 	case "W1":

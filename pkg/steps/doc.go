@@ -3,7 +3,7 @@
 // and the one function that turns an outcome into Ready, Reconciling and Stalled, a requeue
 // result and an event.
 //
-// The error kinds (see STYLE.md):
+// The error kinds (see docs/architecture.md, "Status contract"):
 //   - Stalled: only a change from the user can fix it. Stalled=True, Ready=False, a warning
 //     event, no requeue until the object changes.
 //   - Waiting: a dependency is not ready yet. Ready=False, Reconciling=True, a fixed requeue,

@@ -13,7 +13,7 @@ import (
 	kustomizev1 "weir.dev/api/kustomize/v1"
 )
 
-// benchSet is one app of BENCHMARKS.md: ten ConfigMaps of 1 KiB, data.rev set to rev.
+// benchSet is one app of docs/benchmarks.md: ten ConfigMaps of 1 KiB, data.rev set to rev.
 func benchSet(rev string) map[string]string {
 	files := map[string]string{}
 	payload := strings.Repeat("    "+strings.Repeat("p", 60)+"\n", 16)

@@ -31,7 +31,7 @@ const fleetTimeout = 15 * time.Minute
 // kustomize-controller: its CPU time meanwhile (cpu_s) and its peak resident memory (MiB_peak_rss).
 //
 // The artifact is extracted once and shared by all Kustomizations, so the filesystem behind
-// $TMPDIR no longer weighs much. `make bench` runs the full workloads of BENCHMARKS.md.
+// $TMPDIR no longer weighs much. `make bench` runs the full workloads of docs/benchmarks.md.
 func BenchmarkFanOut100x10(b *testing.B) {
 	n := fleetSize(b)
 	c := startControllers(b, "bench-fanout")

@@ -9,7 +9,7 @@ import (
 	kustomizev1 "weir.dev/api/kustomize/v1"
 )
 
-// benchApp is one app of BENCHMARKS.md: ten ConfigMaps of 1 KiB and a kustomization.yaml.
+// benchApp is one app of docs/benchmarks.md: ten ConfigMaps of 1 KiB and a kustomization.yaml.
 func benchApp(b *testing.B) (string, *kustomizev1.Kustomization) {
 	files := map[string]string{}
 	var list strings.Builder
