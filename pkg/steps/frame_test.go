@@ -57,7 +57,7 @@ func testFrame(mutate func(*steps.Frame[*sourcev1.GitRepository])) steps.Frame[*
 // reconcile runs the frame once on obj's name with steps returning err and a summary that
 // presents the outcome, and returns the result and the object as the API server has it after.
 func reconcile(t *testing.T, f steps.Frame[*sourcev1.GitRepository], key client.ObjectKey, run func(context.Context, *sourcev1.GitRepository) error,
-	finalize func(context.Context, *sourcev1.GitRepository) error) (ctrl.Result, error, *sourcev1.GitRepository, bool) {
+	finalize func(context.Context, *sourcev1.GitRepository) error) (ctrl.Result, *sourcev1.GitRepository, bool, error) {
 	t.Helper()
 	obj := &sourcev1.GitRepository{}
 	ran := false
@@ -73,7 +73,7 @@ func reconcile(t *testing.T, f steps.Frame[*sourcev1.GitRepository], key client.
 	if gerr := env.Client.Get(context.Background(), key, after); gerr != nil {
 		after = nil
 	}
-	return res, err, after, ran
+	return res, after, ran, err
 }
 
 func returns(err error) func(context.Context, *sourcev1.GitRepository) error {
@@ -124,7 +124,7 @@ func TestFrameOutcomes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			obj := newObject(t, func(o *sourcev1.GitRepository) { o.Spec.Suspend = tc.suspend })
-			res, err, after, ran := reconcile(t, testFrame(tc.frame), client.ObjectKeyFromObject(obj), returns(tc.err), nil)
+			res, after, ran, err := reconcile(t, testFrame(tc.frame), client.ObjectKeyFromObject(obj), returns(tc.err), nil)
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
 			}
@@ -163,7 +163,7 @@ func TestFrameOutcomes(t *testing.T) {
 func TestFrameNewGenerationShowsReconciling(t *testing.T) {
 	obj := newObject(t, nil)
 	key := client.ObjectKeyFromObject(obj)
-	if _, err, _, _ := reconcile(t, testFrame(nil), key, returns(nil), nil); err != nil {
+	if _, _, _, err := reconcile(t, testFrame(nil), key, returns(nil), nil); err != nil {
 		t.Fatal(err)
 	}
 	// A new generation, and a reconcile request.
@@ -176,7 +176,7 @@ func TestFrameNewGenerationShowsReconciling(t *testing.T) {
 		t.Fatal(err)
 	}
 	var during *sourcev1.GitRepository
-	_, err, after, _ := reconcile(t, testFrame(nil), key, func(ctx context.Context, _ *sourcev1.GitRepository) error {
+	_, after, _, err := reconcile(t, testFrame(nil), key, func(ctx context.Context, _ *sourcev1.GitRepository) error {
 		during = &sourcev1.GitRepository{}
 		return env.Client.Get(ctx, key, during)
 	}, nil)
@@ -203,19 +203,19 @@ func TestFrameNewGenerationShowsReconciling(t *testing.T) {
 func TestFrameDeletion(t *testing.T) {
 	obj := newObject(t, nil)
 	key := client.ObjectKeyFromObject(obj)
-	if _, err, after, _ := reconcile(t, testFrame(nil), key, returns(nil), nil); err != nil || !controllerutil.ContainsFinalizer(after, meta.Finalizer) {
+	if _, after, _, err := reconcile(t, testFrame(nil), key, returns(nil), nil); err != nil || !controllerutil.ContainsFinalizer(after, meta.Finalizer) {
 		t.Fatalf("first reconcile: %v; finalizers %v", err, after.Finalizers)
 	}
 	if err := env.Client.Delete(context.Background(), obj); err != nil {
 		t.Fatal(err)
 	}
 	failing := errors.New("storage busy")
-	_, err, after, ran := reconcile(t, testFrame(nil), key, returns(nil), returns(failing))
+	_, after, ran, err := reconcile(t, testFrame(nil), key, returns(nil), returns(failing))
 	if !errors.Is(err, failing) || ran || after == nil || !controllerutil.ContainsFinalizer(after, meta.Finalizer) {
 		t.Fatalf("failed finalize: error %v, steps ran %v, object %v; want the error, no steps, the finalizer kept", err, ran, after != nil)
 	}
 	finalized := false
-	_, err, after, ran = reconcile(t, testFrame(nil), key, returns(nil), func(context.Context, *sourcev1.GitRepository) error {
+	_, after, ran, err = reconcile(t, testFrame(nil), key, returns(nil), func(context.Context, *sourcev1.GitRepository) error {
 		finalized = true
 		return nil
 	})
@@ -254,7 +254,7 @@ func TestFrameStatusInOneRequest(t *testing.T) {
 		}
 	}()
 	for i := range 3 {
-		if _, err, _, _ := reconcile(t, testFrame(nil), key, returns(nil), nil); err != nil {
+		if _, _, _, err := reconcile(t, testFrame(nil), key, returns(nil), nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := env.Client.Get(context.Background(), key, obj); err != nil {
@@ -265,7 +265,7 @@ func TestFrameStatusInOneRequest(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err, _, _ := reconcile(t, testFrame(nil), key, returns(nil), nil); err != nil {
+	if _, _, _, err := reconcile(t, testFrame(nil), key, returns(nil), nil); err != nil {
 		t.Fatal(err)
 	}
 	final := &sourcev1.GitRepository{}
@@ -295,7 +295,7 @@ func TestFrameStatusInOneRequest(t *testing.T) {
 func TestFrameKeepsAnotherWritersCondition(t *testing.T) {
 	obj := newObject(t, nil)
 	key := client.ObjectKeyFromObject(obj)
-	_, err, after, _ := reconcile(t, testFrame(nil), key, func(ctx context.Context, _ *sourcev1.GitRepository) error {
+	_, after, _, err := reconcile(t, testFrame(nil), key, func(ctx context.Context, _ *sourcev1.GitRepository) error {
 		other := &sourcev1.GitRepository{}
 		if err := env.Client.Get(ctx, key, other); err != nil {
 			return err
@@ -341,7 +341,7 @@ func (r *staleReader) Get(ctx context.Context, key client.ObjectKey, obj client.
 func TestFrameStaleReadOwnConditionsWin(t *testing.T) {
 	obj := newObject(t, nil)
 	key := client.ObjectKeyFromObject(obj)
-	if _, err, _, _ := reconcile(t, testFrame(nil), key, returns(nil), nil); err != nil {
+	if _, _, _, err := reconcile(t, testFrame(nil), key, returns(nil), nil); err != nil {
 		t.Fatal(err)
 	}
 	stale := &sourcev1.GitRepository{}
@@ -357,7 +357,7 @@ func TestFrameStaleReadOwnConditionsWin(t *testing.T) {
 	f := testFrame(func(f *steps.Frame[*sourcev1.GitRepository]) {
 		f.Reader = &staleReader{Reader: env.Client, snapshot: stale}
 	})
-	_, err, after, _ := reconcile(t, f, key, func(_ context.Context, o *sourcev1.GitRepository) error {
+	_, after, _, err := reconcile(t, f, key, func(_ context.Context, o *sourcev1.GitRepository) error {
 		changed := "changed by this run"
 		o.Status.ObservedIgnore = &changed
 		return nil
